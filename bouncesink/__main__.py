@@ -1,0 +1,3 @@
+from bouncesink.cli import main
+
+raise SystemExit(main())

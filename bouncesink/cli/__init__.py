@@ -1,0 +1,88 @@
+"""The `bouncesink` command: arguments -> config -> calls; errors -> one line and an exit code.
+
+Each module of this package registers its sub-commands (`register(subparsers)`); a command
+function takes the parsed arguments and returns an exit code. Expected failures raise
+`CLIError` (or ConfigError / StoreError) and become one line on stderr; exit codes:
+0 ok, 1 failure, 2 bad usage or bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from bouncesink import __version__, config as configmod
+from bouncesink.config import Config, ConfigError
+from bouncesink.store import StoreError
+
+# Modules that add sub-commands, in the order they appear in --help.
+COMMAND_MODULES = [
+    "bouncesink.cli.core",
+]
+
+
+class CLIError(Exception):
+    """A failure to report as one line; `code` is the exit status."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+def add_store_options(p: argparse.ArgumentParser) -> None:
+    """--config and --db, taken by every command that reads the store."""
+    p.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    p.add_argument("--db", metavar="PATH",
+                   help="store: a path, sqlite:///path or postgresql://user@host:port/db")
+
+
+def load_config(args) -> Config:
+    """Config file, then the flags every command shares."""
+    cfg = configmod.load(getattr(args, "config", None))
+    if getattr(args, "db", None):
+        cfg = cfg.replace("store", db=args.db)
+    return cfg
+
+
+def open_store_for(args, create: bool = False):
+    """The store named by --db / --config, which must already exist for reading commands."""
+    from bouncesink.store import open_store
+
+    cfg = load_config(args)
+    return cfg, open_store(cfg.store.db, durability=cfg.store.durability, create=create)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bouncesink",
+        description="An SMTP sink for bounces: receive, classify, suppress, export.")
+    parser.add_argument("--version", action="version", version=f"bouncesink {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except ConfigError as exc:
+        for line in exc.problems:
+            print(f"bouncesink: {line}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"bouncesink: {exc}", file=sys.stderr)
+        return 1
+    except CLIError as exc:
+        print(f"bouncesink: {exc}", file=sys.stderr)
+        return exc.code
+    except BrokenPipeError:
+        # `bouncesink export | head`: the reader left; that is not an error.
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        return 130

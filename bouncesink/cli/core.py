@@ -1,0 +1,154 @@
+"""serve, parse, export, stats: the commands of the working sink."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bouncesink import logs
+from bouncesink.cli import CLIError, add_store_options, load_config, open_store_for
+from bouncesink.config import parse_hostport
+
+PARSE_KEYS = ("file", "recipient", "action", "status", "reply_code", "diagnostic", "reason",
+              "type", "rule", "reporting_mta", "remote_mta", "message_id")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("serve", help="run the SMTP sink")
+    add_store_options(p)
+    p.add_argument("--listen", metavar="HOST:PORT", help="address to listen on (127.0.0.1:2525)")
+    p.add_argument("--domain", action="append", metavar="D",
+                   help="a return-path domain to accept mail for (repeatable)")
+    p.add_argument("--log-format", choices=("auto", "json", "console"))
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("parse", help="parse raw messages (files or directories); JSON lines out")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("export", help="export suppressed addresses")
+    add_store_options(p)
+    p.add_argument("--format", default="csv", choices=("csv", "jsonl"))
+    p.add_argument("--since", metavar="ISO-TIME", help="only suppressions since this time")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("stats", help="counts by type, reason and domain")
+    add_store_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_stats)
+
+
+def serve_config(args):
+    cfg = load_config(args)
+    if args.listen:
+        try:
+            parse_hostport(args.listen)
+        except ValueError as exc:
+            raise CLIError(f"--listen: {exc}", 2) from None
+        cfg = cfg.replace("server", listen=args.listen)
+    if args.domain:
+        cfg = cfg.replace("server", domains=tuple(d.lower().rstrip(".") for d in args.domain))
+    if args.log_format:
+        cfg = cfg.replace("log", format=args.log_format)
+    if not cfg.server.domains:
+        raise CLIError("no return-path domain: set server.domains in the config or pass --domain", 2)
+    return cfg
+
+
+def cmd_serve(args) -> int:
+    from bouncesink.server import Server
+
+    cfg = serve_config(args)
+    logs.setup(cfg.log.format, cfg.log.level)
+    try:
+        asyncio.run(Server(cfg).serve())
+    except OSError as exc:
+        raise CLIError(f"cannot listen on {cfg.server.listen}: {exc.strerror or exc}") from None
+    return 0
+
+
+def iter_files(paths):
+    for p in map(Path, paths):
+        if p.is_dir():
+            yield from sorted(f for f in p.rglob("*") if f.is_file())
+        elif p.is_file():
+            yield p
+        else:
+            raise CLIError(f"{p}: no such file or directory", 2)
+
+
+def cmd_parse(args) -> int:
+    from bouncesink.parse import parse
+
+    out = sys.stdout
+    dumps = json.dumps
+    for f in iter_files(args.paths):
+        try:
+            raw = f.read_bytes()
+        except OSError as exc:
+            raise CLIError(f"{f}: {exc.strerror or exc}", 1) from None
+        name = str(f)
+        for r in parse(raw).results:
+            row = {"file": name, "recipient": r.recipient, "action": r.action,
+                   "status": r.status, "reply_code": r.reply_code, "diagnostic": r.diagnostic,
+                   "reason": r.reason, "type": r.type, "rule": r.rule,
+                   "reporting_mta": r.reporting_mta, "remote_mta": r.remote_mta,
+                   "message_id": r.message_id}
+            out.write(dumps(row, ensure_ascii=False) + "\n")
+    return 0
+
+
+def parse_time(value: str | None, flag: str = "--since") -> datetime | None:
+    if not value:
+        return None
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise CLIError(f"{flag}: not an ISO 8601 time: {value!r}", 2) from None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+EXPORT_KEYS = ("email", "reason", "type", "status", "first_seen", "last_seen", "count")
+
+
+def cmd_export(args) -> int:
+    since = parse_time(args.since)
+    _, store = open_store_for(args)
+    out = sys.stdout
+    try:
+        if args.format == "csv":
+            w = csv.writer(out, lineterminator="\n")
+            w.writerow(EXPORT_KEYS)
+            for row in store.suppressions(since=since):
+                w.writerow([row[k] for k in EXPORT_KEYS])
+        else:
+            for row in store.suppressions(since=since):
+                out.write(json.dumps({k: row[k] for k in EXPORT_KEYS}) + "\n")
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_stats(args) -> int:
+    _, store = open_store_for(args)
+    try:
+        stats = store.stats()
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(stats, indent=2))
+        return 0
+    print(f"suppressed addresses: {stats['suppressed']}   pending classification: {stats['pending']}")
+    for label in ("last_24h", "all_time"):
+        part = stats[label]
+        print(f"\n{label.replace('_', ' ')}: {part['messages']} messages,"
+              f" {part['unrecognised']} unrecognised")
+        for key in ("by_type", "by_reason", "by_domain"):
+            items = ", ".join(f"{k or '-'} {n}" for k, n in list(part[key].items())[:15])
+            print(f"  {key.replace('_', ' ')}: {items or '-'}")
+    return 0

@@ -12,57 +12,11 @@ from pathlib import Path
 
 from bouncesink.store.base import SQLStore, StoreError
 
-# Each entry moves the schema one version up; never edit a released one, append.
-MIGRATIONS: list[str] = [
-    # 1: messages (raw, compressed), results (append-only), events, suppressions, cursors.
-    """
-    CREATE TABLE messages (
-        id INTEGER PRIMARY KEY,
-        received_at TEXT NOT NULL,
-        peer TEXT, helo TEXT, mail_from TEXT, rcpt_to TEXT,
-        size INTEGER NOT NULL,
-        raw BLOB,
-        state TEXT NOT NULL,
-        kind TEXT, detector TEXT, errors TEXT, message_id TEXT, campaign TEXT
-    );
-    CREATE INDEX messages_state ON messages (state);
-    CREATE INDEX messages_received ON messages (received_at);
-    CREATE TABLE results (
-        id INTEGER PRIMARY KEY,
-        message_ref INTEGER NOT NULL REFERENCES messages (id),
-        received_at TEXT NOT NULL,
-        peer TEXT, mail_from TEXT, rcpt_to TEXT,
-        recipient TEXT, domain TEXT,
-        action TEXT, status TEXT, reply_code TEXT, diagnostic TEXT,
-        reason TEXT, type TEXT, rule TEXT,
-        reporting_mta TEXT, remote_mta TEXT, message_id TEXT, campaign TEXT, detector TEXT
-    );
-    CREATE INDEX results_recipient ON results (recipient, received_at);
-    CREATE INDEX results_received ON results (received_at);
-    CREATE INDEX results_campaign ON results (campaign);
-    CREATE TABLE events (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        address TEXT NOT NULL,
-        action TEXT NOT NULL,
-        reason TEXT, type TEXT, rule TEXT,
-        result_id INTEGER REFERENCES results (id),
-        actor TEXT NOT NULL
-    );
-    CREATE INDEX events_address ON events (address, action, at);
-    CREATE TABLE suppressions (
-        address TEXT PRIMARY KEY,
-        domain TEXT,
-        suppressed INTEGER NOT NULL,
-        reason TEXT, type TEXT, status TEXT,
-        suppressed_at TEXT NOT NULL,
-        seq INTEGER NOT NULL
-    );
-    CREATE INDEX suppressions_seq ON suppressions (suppressed, seq);
-    CREATE TABLE cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL, updated_at TEXT NOT NULL);
-    CREATE TABLE campaigns (campaign TEXT PRIMARY KEY, sent INTEGER NOT NULL, updated_at TEXT NOT NULL);
-    """,
-]
+# Migrations live in store/schema.py (portable DDL shared with PostgreSQL): append there.
+from bouncesink.store.schema import MIGRATIONS, render
+
+# How the portable DDL of schema.py is spelled in SQLite.
+DIALECT = {"pk": "INTEGER PRIMARY KEY", "blob": "BLOB", "bigint": "INTEGER"}
 
 _SYNC = {"full": "FULL", "normal": "NORMAL", "off": "OFF"}
 
@@ -107,5 +61,5 @@ class SQLiteStore(SQLStore):
             for n in range(version, len(MIGRATIONS)):
                 # executescript commits first; the version bump is inside the script.
                 self._conn.executescript(
-                    f"BEGIN; {MIGRATIONS[n]}; PRAGMA user_version = {n + 1}; COMMIT;")
+                    f"BEGIN; {render(MIGRATIONS[n], DIALECT)}; PRAGMA user_version = {n + 1}; COMMIT;")
             return len(MIGRATIONS)

@@ -1,0 +1,68 @@
+"""The schema, once, in SQL that SQLite and PostgreSQL both speak.
+
+Each migration moves the schema one version up; never edit a released one, append a new one.
+Types that differ are written as {pk}, {blob} and {bigint} and spelled by each back-end
+(`render`): SQLite needs `INTEGER PRIMARY KEY` for its rowid alias, PostgreSQL BIGSERIAL.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: messages (raw, compressed), results (append-only), events, suppressions, cursors.
+    """
+    CREATE TABLE messages (
+        id {pk},
+        received_at TEXT NOT NULL,
+        peer TEXT, helo TEXT, mail_from TEXT, rcpt_to TEXT,
+        size {bigint} NOT NULL,
+        raw {blob},
+        state TEXT NOT NULL,
+        kind TEXT, detector TEXT, errors TEXT, message_id TEXT, campaign TEXT
+    );
+    CREATE INDEX messages_state ON messages (state);
+    CREATE INDEX messages_received ON messages (received_at);
+    CREATE TABLE results (
+        id {pk},
+        message_ref {bigint} NOT NULL REFERENCES messages (id),
+        received_at TEXT NOT NULL,
+        peer TEXT, mail_from TEXT, rcpt_to TEXT,
+        recipient TEXT, domain TEXT,
+        action TEXT, status TEXT, reply_code TEXT, diagnostic TEXT,
+        reason TEXT, type TEXT, rule TEXT,
+        reporting_mta TEXT, remote_mta TEXT, message_id TEXT, campaign TEXT, detector TEXT
+    );
+    CREATE INDEX results_recipient ON results (recipient, received_at);
+    CREATE INDEX results_received ON results (received_at);
+    CREATE INDEX results_campaign ON results (campaign);
+    CREATE TABLE events (
+        id {pk},
+        at TEXT NOT NULL,
+        address TEXT NOT NULL,
+        action TEXT NOT NULL,
+        reason TEXT, type TEXT, rule TEXT,
+        result_id {bigint} REFERENCES results (id),
+        actor TEXT NOT NULL
+    );
+    CREATE INDEX events_address ON events (address, action, at);
+    CREATE TABLE suppressions (
+        address TEXT PRIMARY KEY,
+        domain TEXT,
+        suppressed INTEGER NOT NULL,
+        reason TEXT, type TEXT, status TEXT,
+        suppressed_at TEXT NOT NULL,
+        seq {bigint} NOT NULL
+    );
+    CREATE INDEX suppressions_seq ON suppressions (suppressed, seq);
+    CREATE TABLE cursors (name TEXT PRIMARY KEY, seq {bigint} NOT NULL, updated_at TEXT NOT NULL);
+    CREATE TABLE campaigns (campaign TEXT PRIMARY KEY, sent {bigint} NOT NULL, updated_at TEXT NOT NULL);
+    """,
+]
+
+
+
+def render(migration: str, dialect: dict[str, str]) -> str:
+    """A migration in one back-end's spelling."""
+    out = migration
+    for key, value in dialect.items():
+        out = out.replace("{" + key + "}", value)
+    return out

@@ -1,0 +1,120 @@
+"""Diagnostic-text rules: what a remote server's words say about why delivery failed.
+
+The table is data: one `Rule` per phrase family, in priority order (the first rule that
+matches decides). Each rule names where such text comes from, so that a rule can be checked
+against the MTA that writes it and removed when nobody writes it any more. Patterns are
+matched case-insensitively against one line of diagnostic text (bounded in length by the
+classifier), so they must stay simple: no nested quantifiers.
+
+Ordering principle: specific sender-side causes (authentication, PTR, reputation, rate) come
+before the generic "rejected"/"blocked" phrases, and mailbox-state phrases (full, disabled,
+moved) before "user unknown", because servers often mix them ("5.1.1 mailbox disabled").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    pattern: str   # regular expression, matched case-insensitively
+    reason: str    # one of model.REASONS
+    where: str     # which MTA / provider writes such text
+
+    def compiled(self) -> re.Pattern[str]:
+        return re.compile(self.pattern, re.I)
+
+
+RULES: tuple[Rule, ...] = (
+    # --- authentication of the sender domain (SPF / DKIM / DMARC)
+    Rule(r"\bdmarc\b.{0,40}\b(?:fail|reject|policy)|(?:unauthenticated|dmarc) (?:email|message|policy)|unauthenticated email from",
+         "authfailure", "Gmail 5.7.26 'Unauthenticated email', Yahoo/AOL/Microsoft DMARC rejects"),
+    Rule(r"\bspf\b.{0,40}(?:fail|check|validation|not pass|softfail|permerror|reject)|sender policy framework|is not (?:an? )?authori[sz]ed (?:to send|sender)|not permitted to send|sender-id.{0,20}fail|sender id.{0,20}fail",
+         "authfailure", "Postfix policyd-spf, Exim SPF ACL, Gmail 5.7.23/5.7.27, Outlook.com SPF"),
+    Rule(r"\bdkim\b.{0,40}(?:fail|invalid|required|signature)|(?:no|invalid) dkim|domainkeys? .{0,20}fail",
+         "authfailure", "OpenDKIM milter, Gmail 5.7.20/5.7.26, Microsoft 365 DKIM rejects"),
+    Rule(r"authentication (?:checks? )?(?:failed|failure|required)(?! .{0,10}\bsmtp\b)|does not pass authentication|failed authentication|\bauthentication results?\b.{0,30}fail",
+         "authfailure", "Microsoft 365 5.7.509/5.7.515, Yahoo/AOL, Mimecast authentication checks"),
+
+    # --- reverse DNS of the sending IP
+    Rule(r"\bptr\b|reverse (?:dns|lookup|ip|hostname)|rdns|no (?:dns|rdns) (?:entry|record)|cannot (?:find|resolve) your (?:hostname|reverse)|client host .{0,80} (?:not|has no) .{0,20}(?:resolve|reverse|ptr)|(?:ip|hostname) .{0,40}(?:does not|doesn't|did not) (?:resolve|match)|(?:resolve|lookup) .{0,30}(?:hostname|ip address) .{0,20}fail|hostname (?:of|for) your ip|lookup of your ip|unresolvable (?:relay )?host ?name|not (?:have|has) a (?:valid )?(?:hostname|fqdn)|helo .{0,40}(?:not|does not) .{0,20}resolve|dynamic (?:ip|address|pool)|dialup|dial-up|residential|generic (?:hostname|rdns|reverse)|\bdul\b|broadband|dynamic/residential|please use the smtp server of your isp|use your isp(?:'s)? (?:mail|smtp) server|not accept mail from dynamic",
+         "requireptr", "Exim 'Client host has no PTR', Postfix reject_unknown_client_hostname, Comcast/Spamhaus PBL dialup blocks, Japanese ISPs 'use the smtp server of your ISP'"),
+
+    # --- reputation, rate, connections
+    Rule(r"poor reputation|bad reputation|low reputation|reputation (?:of|is) .{0,30}(?:poor|low|bad)|sender reputation|ip reputation|senderscore|domain reputation",
+         "badreputation", "Gmail 4.7.0/5.7.1 'low reputation', Microsoft 'sender reputation'"),
+    Rule(r"rate limit|ratelimit|too many (?:messages|emails|mails|recipients? per|sessions|attempts)|sending rate|(?:message|receiving|sending) (?:rate|frequency)|throttl|temporarily deferred due to|unusual rate|rate of (?:unsolicited|mail)|exceeded the (?:rate|maximum number of messages)|too fast|please slow down|try again (?:later )?\(?rate|received too many",
+         "speeding", "Gmail 4.7.28/4.7.0 'unusual rate', Yahoo TS01/TSS04, Outlook.com 'rate limit', Postfix anvil"),
+    Rule(r"too many (?:connections|concurrent|simultaneous)|connection limit|maximum (?:number of )?connections|concurrent connections|connection rate limit|too many open connections",
+         "toomanyconn", "Postfix smtpd_client_connection_count_limit, Exim smtp_accept_max_per_host"),
+
+    # --- content
+    Rule(r"\bvirus|malware|infected|\bworm\b|trojan|malicious (?:content|attachment|code)|dangerous attachment",
+         "virusdetected", "ClamAV milter, Exim exiscan, MessageLabs, McAfee, Sophos 'virus detected'"),
+    Rule(r"\bspam\b|junk mail|unsolicited|bulk (?:mail|email)|uce\b|spamhaus|blocked as spam|content filter|message content rejected|identified as (?:spam|suspicious)|scored as|high probability of|score exceeded|spamassassin|spam score|looks like spam|considered as spam|classified as spam|rejected by recurrent|\[mfrm\]|suspicious|blacklisted (?:url|content)|phish",
+         "spamdetected", "SpamAssassin/amavis, Exim spam ACL, Gmail 5.7.1 'likely unsolicited', Barracuda, Proofpoint"),
+    Rule(r"message (?:size|length) exceeds|message too (?:big|large)|too (?:big|large) for|exceeds (?:the )?(?:maximum|max|size|message size)|size limit|message size|maximum (?:message )?size|mail size|letter exceeds|(?:message|mail) is too large|larger than (?:the )?(?:allowed|maximum)",
+         "mesgtoobig", "Postfix 'message size exceeds fixed limit', Exchange 5.3.4, Exim message_size_limit"),
+    Rule(r"header (?:size )?(?:exceeds|too long)|too many (?:headers|hops)|attachment (?:not allowed|rejected)|(?:prohibited|banned|forbidden|not allowed) (?:attachment|file ?type|content|extension)|contains? (?:a )?(?:prohibited|banned|blocked) |mime (?:error|format)|malformed (?:mime|header|message)|invalid mime|message header (?:was )?(?:not|non)|non-?compliant (?:header|message)|8-?bit (?:data|characters) not|bare (?:lf|linefeed|cr)|line too long",
+         "contenterror", "Exim 'Too many Received headers', amavis banned files, Postfix header_checks, Gmail 'not RFC 5322 compliant'"),
+
+    # --- mailbox states
+    Rule(r"mailbox (?:is |was )?full|mailbox (?:size|quota) .{0,20}(?:exceed|limit|full)|over ?quota|quota (?:exceeded|exceed|full|violation|limit)|exceeded (?:storage|quota|(?:their|the|his|her) (?:storage|quota))|storage (?:quota|allocation)|insufficient (?:disk )?(?:space|storage)|(?:account|mailbox|inbox|user) (?:is )?over (?:the )?(?:quota|limit|storage)|out of (?:storage|space)|full mailbox|box ?full|disk quota|mailfolder is full|not enough (?:storage|space) (?:in|for)|too much mail data|would exceed .{0,20}(?:quota|size)|exceeds? (?:the )?(?:mailbox|storage|quota)|user has exceeded|has exceeded (?:the )?max|has too many messages|no space left|mail quota|quota|容量",
+         "mailboxfull", "Postfix/Dovecot 'Mailbox is full', Exim appendfile 'mailbox is full', Gmail 4.2.2 'OverQuotaTemp', Yahoo 'over quota', qmail 'over quota'"),
+    Rule(r"(?:account|mailbox|user|address|recipient)(?: is| has been| was)? (?:disabled|suspended|deactivated|inactive|locked|frozen|blocked|closed|expired|terminated|on hold|no longer active|not active|unavailable due to|temporarily disabled)|(?:disabled|suspended|inactive|deactivated|expired|closed|locked|frozen) (?:account|mailbox|user|recipient|address)|account (?:has been )?(?:disabled|discontinued|suspended|cancell?ed)|is not active|not an active|currently suspended|mailbox (?:is )?(?:currently )?unavailable|service (?:is )?(?:disabled|suspended)|account that you tried to reach is (?:disabled|inactive)|user suspended|boite du destinataire (?:archivee|fermee)|this account has been",
+         "suspend", "Gmail 'account that you tried to reach is disabled', Yahoo 'user account is unavailable', Outlook.com 'mailbox unavailable', Orange/Wanadoo 'boite archivee'"),
+    Rule(r"has moved|address (?:has )?changed|no longer (?:at|with|in use|valid|working|in service|employed|available at)|(?:mailbox|owner|recipient) has changed|moved to|forward(?:ing)? address|new (?:e-?mail )?address|changed (?:his|her|their) (?:e-?mail )?address|is not (?:here|with us) any ?more|has left",
+         "hasmoved", "Sendmail 'User has moved; please try', Exchange 'recipient no longer at', RFC 3463 5.1.6 texts"),
+
+    # --- relaying and recipients
+    Rule(r"relay(?:ing)? (?:denied|not (?:permitted|allowed|authorized)|access denied|prohibited)|(?:not|no) (?:allowed|permitted|authori[sz]ed) to relay|unable to relay|relay (?:not|denied)|we do not relay|does not relay|open relay|not a gateway|relaying mail to .{0,40} is not allowed|not (?:local|our) (?:host|domain)|no such domain here|domain isn't in my list|is not in my list of allowed rcpthosts|cannot relay|can't relay|couldn't relay|relay access|rcpthosts|not (?:permitted|allowed) to send mail to|we do not accept mail for",
+         "norelaying", "Postfix 'Relay access denied', Sendmail 'Relaying denied', qmail 'not in my list of allowed rcpthosts', Exchange 5.7.1 'Unable to relay'"),
+    Rule(r"(?:user|mailbox|recipient|address|account|alias|addressee|destination|local[- ]?part|e-?mail)(?: name| address)?(?: is| was)? (?:unknown|not (?:found|known|exist|valid|listed|recogni[sz]ed|available|here|registered|local)|does(?:n't| not) exist|doesn't have|invalid|nonexist|non-exist|not exist|rejected: user unknown|no longer exists|unavailable(?!.{0,20}(?:rate|spam|policy|block|reputation|later)))|unknown (?:user|mailbox|recipient|address|local[- ]?part|e-?mail)|no (?:such|mailbox|account) (?:user|mailbox|recipient|person|address|account|here|found)|no such user|no such mailbox|no such recipient|no such address|no mailbox here|(?:invalid|bad|unrouteable|unroutable|undeliverable|non-existent|nonexistent|inexistent|unverified) (?:recipient|mailbox|address|user|destination)|(?:recipient|address|user|mailbox) (?:verification|lookup) fail|does not exist|doesn't exist|not a (?:valid|known) (?:user|mailbox|recipient)|no account by that name|recipient (?:rejected|not found|unknown|address rejected)|user doesn't have a .{0,30} account|not our customer|sorry, no mailbox here by that name|this user doesn't have|mailbox not found|unknown or illegal alias|mailbox unavailable|address unknown|the email account that you tried to reach does not exist|the recipient's inbox is unavailable|no valid recipients|user not local|not listed in (?:domino directory|public name|the directory|our directory|address book)|not registered|unknown address|no such local user|bad destination mailbox|is not a valid mailbox|invalid address|address (?:not|is not) valid|no one (?:here )?by that name|utilisateur inconnu|adresse (?:inconnue|invalide|introuvable)|destinataire inconnu|usuario (?:desconocido|no existe)|unbekannt|existiert nicht|ungültige|utente (?:inesistente|sconosciuto)|не существует|нет такого|несуществующ|неизвестн|用户不存在|收件人不存在|不存在|存在しない|宛先不明|アカウントが存在",
+         "userunknown", "Postfix 'User unknown in local recipient table', Sendmail 'User unknown', Exim 'Unrouteable address', qmail 'no mailbox here by that name', Gmail 'account ... does not exist', Exchange 'RESOLVER.ADR.RecipNotFound', Domino 'not listed in Domino Directory', mail.ru/Yandex Russian texts, Orange French texts"),
+    Rule(r"host (?:or domain name )?not found|domain (?:name )?not found|(?:unknown|invalid|unrouteable|unroutable|non-?existent|bad) (?:host|domain|mail domain|hostname)|domain (?:does not exist|doesn't exist|is not (?:valid|registered))|no (?:mx|a|dns) record|name service error|name or service not known|nxdomain|host unknown|hostname (?:lookup failed|not found)|unable to (?:resolve|look ?up) (?:domain|host|mx|dns)|(?:mx|dns) (?:lookup|record) (?:failed|error|not found)|all relevant mx records point to non-existent hosts|no route to host|unroutable domain|domain .{0,40} (?:does not|doesn't) (?:exist|accept)|could not be resolved|cannot find your mail server|no such domain|dns error|domain (?:is )?unknown|ホスト名|domain has no (?:mx|valid)|hostname is not (?:valid|registered)|recipient domain .{0,40}(?:not found|not exist)|illegal host|bad destination system address",
+         "hostunknown", "Sendmail 'Host unknown (Name server: ...: host not found)', Postfix 'Host or domain name not found', Exim 'all relevant MX records point to non-existent hosts', Gmail 'DNS Error: Domain name not found'"),
+
+    # --- sender address problems and refusal in general
+    Rule(r"sender (?:address )?(?:rejected|refused|denied|invalid|unknown|verify failed|verification failed|domain (?:must exist|not found|does not exist|unknown|invalid))|(?:invalid|unknown|bad|unverifiable|unresolvable) sender|sender (?:is |was )?(?:not (?:allowed|accepted|authorized)|blacklisted|on (?:the|our) (?:block|black)list)|domain of sender address|from address (?:rejected|invalid|not)|mail from .{0,40} (?:rejected|refused|denied)|envelope sender|return path|reverse-path|address rejected.{0,20}sender|sender address does not exist|must be a valid sender|your (?:e-?mail )?address has been blacklisted|access denied.{0,30}sender|not accepting mail from|null sender|mailer-daemon .{0,10}not",
+         "rejected", "Postfix reject_unknown_sender_domain / reject_sender_login_mismatch, Sendmail 'Domain of sender address ... does not exist', Exim sender verify ACL"),
+    Rule(r"blocked|block ?list|black ?list|\bbl\b|\brbl\b|dnsbl|listed (?:at|in|on|by)|(?:was|has been|is|are) listed|blacklisted|barracuda reputation|spamcop|sorbs|spamhaus|cbl\.abuseat|uceprotect|invaluement|(?:your|the sending|connecting|client) (?:ip|host|server|network|mta) .{0,40}(?:blocked|banned|denied|rejected|listed|not allowed|refused)|access denied|connection (?:refused|rejected|denied)|(?:ip|host) (?:address )?(?:blocked|banned|rejected|denied)|not allowed to (?:connect|send)|banned|refused to talk|you are not allowed|service refused|your (?:ip|server|host) .{0,40}(?:has been|is) .{0,20}(?:blocked|rejected|listed)|rejected because of|denied by policy|client host rejected|administrative prohibition|poor reputation|\bbanned\b|ip .{0,30}not allowed",
+         "blocked", "Postfix reject_rbl_client 'blocked using <DNSBL>', Exim 'rejected because <IP> is in a black list', Microsoft S3150 'blocked using Spamhaus', Barracuda/Spamhaus/SpamCop/UCEPROTECT texts"),
+    Rule(r"(?:message|email|mail) (?:was |has been )?(?:filtered|rejected by (?:the )?(?:recipient|user|filter|rules?))|filter(?:ed|ing) (?:by|rule)|(?:recipient|user) (?:has )?(?:rejected|refused|blocked|denied)|(?:rejected|refused|blocked|denied) by (?:recipient|user|addressee)|mail filter|not accept(?:ing)? (?:mail|messages|e-?mail) from (?:you|this sender|your address)|does not accept mail from|refuse(?:d|s) to accept|permission denied|you are not (?:authori[sz]ed|allowed|permitted) to (?:send|post)|only accepts? (?:mail|messages) from|has restricted|members? only|not a member|restricted (?:group|access|to members)|recipient rejected by the owner|user refuses to accept|this (?:e-?mail address|recipient) (?:does not|doesn't) receive|disallowed by recipient|受信拒否|拒否",
+         "filtered", "Postfix access(5) on recipient, au/KDDI and docomo sender filters, Google Groups 'members only', Exchange transport rules"),
+    Rule(r"(?:policy|policies) (?:violation|reasons?|rejection|restriction)|violat(?:es|ed|ion)|not (?:compliant|comply) with|(?:content|organi[sz]ation|security|sender|mail|local) policy|prohibited by|message (?:rejected|refused|denied) (?:due to|for|by) (?:policy|local)|refused by policy|unacceptable (?:content|language)|acceptable use|against (?:our|the) (?:policy|policies|terms)|\bpolicy\b",
+         "policyviolation", "Microsoft 550 5.7.1 'Service unavailable... policy', Exim ACL 'policy violation', Gmail 5.7.1 'violates our policy', Mimecast policy rejections"),
+
+    # --- transport and server state
+    Rule(r"(?:tls|ssl|starttls|encryption|secure connection|certificate)(?: is| was)? (?:required|failed|failure|not (?:available|supported|offered)|error|problem|handshake)|must (?:issue|use) (?:a )?starttls|requires? (?:tls|encryption|authentication)|authentication required|authentication is required|not authenticated|\bsmtp auth(?:entication)?\b.{0,20}(?:required|fail)|must authenticate|relay requires auth|530 5\.7\.0|user not authenticated|invalid credentials|login (?:failed|incorrect|denied)|password (?:incorrect|invalid)",
+         "securityerror", "Postfix smtpd_tls_security_level=encrypt '530 Must issue a STARTTLS', 535 authentication failures, Exchange 530 5.7.57"),
+    Rule(r"retry time ?out|retry timeout exceeded|timeout exceeded|delivery time expired|(?:message )?expired|could not be delivered (?:within|for|in) .{0,20}(?:days|hours)|(?:has|have) been (?:delayed|queued) (?:for|over|more than)|(?:giving|gave) up|too long|queue(?:d)? too long|maximum time|max(?:imum)? (?:queue|retry)|time limit|in queue|undelivered for|unable to deliver .{0,30} (?:days|hours)|was not delivered .{0,60} (?:days|hours)|not (?:been )?delivered for .{0,10} (?:days|hours)|delivery attempts? (?:will|have) (?:continue|stopped|failed)|hop count exceeded|had not (?:been )?delivered|time ?out|timed out",
+         "expired", "Exim 'retry timeout exceeded', Sendmail 'Cannot send message for 5 days', Postfix 'message expired', qmail 'I'm not going to try again; this message has been in the queue too long'"),
+    Rule(r"(?:network|connection|socket) (?:error|failure|problem|unreachable|reset|closed|timed out|lost|dropped)|could not connect|unable to connect|connect(?:ion)? (?:to .{0,60} )?(?:failed|refused)|lost connection|no answer|host (?:is )?(?:down|unreachable)|name server|resolver|dns (?:lookup )?(?:temporarily|failure|timeout|server failure)|temporary (?:lookup|dns) failure|routing loop|mail loop|loops back to myself|loop detected|too many hops|bad connection|network is unreachable|conversation with .{0,60} timed out|broken pipe|tls (?:handshake )?(?:failure|failed) .{0,10}(?:connection|handshake)",
+         "networkerror", "Postfix 'lost connection with', 'mail for ... loops back to myself', Sendmail 'Deferred: Connection refused by', Exim 'Connection timed out'"),
+    Rule(r"(?:disk|system|server|storage|mail server|mail system) (?:is )?(?:full|out of space)|insufficient system (?:storage|resources)|not enough (?:disk|system) (?:space|storage)|no space|file system full|queue (?:is )?full|disk space",
+         "systemfull", "Postfix 'Insufficient system storage', Sendmail 452 4.4.5, Exchange 452 4.3.1"),
+    Rule(r"(?:does not|doesn't|will not|won't|not) accept (?:any )?(?:mail|e-?mail|messages)(?! from)|null mx|no mail service|not accepting (?:mail|network messages)|does not receive e-?mail|(?:domain|host) does not (?:accept|receive) mail|mail is not accepted|this (?:domain|host|address) does not (?:accept|receive)",
+         "notaccept", "RFC 7505 null MX 'Domain does not accept mail', Gmail 'Domain ... does not receive email', Postfix 'nullmx'"),
+    Rule(r"syntax error|command unrecognized|unrecognized command|command not (?:recognized|implemented)|bad sequence of commands|line too long|invalid (?:command|argument|syntax)|parameter|unknown command|command (?:rejected|out of sequence)|malformed (?:address|command)|address (?:syntax|format)|missing (?:argument|parameter)|\bsyntax\b",
+         "syntaxerror", "Postfix/Sendmail 500/501/503 replies to a bad SMTP dialogue"),
+    Rule(r"(?:internal|local|system|server|configuration|config|temporary|unexpected|processing|remote) (?:server |system )?(?:error|failure|problem)|system (?:not available|unavailable|malfunction)|server (?:configuration|busy|unavailable|too busy)|service (?:not available|unavailable|temporarily unavailable)|try (?:again )?later|temporar(?:y|ily) (?:failure|problem|unavailable|rejected|deferred)|(?:mail|local) (?:delivery )?(?:system|configuration) (?:error|problem)|too many (?:errors|bad)|misconfigur|hop count|loop|resources? (?:temporarily )?unavailable|unable to process|please try again",
+         "systemerror", "Sendmail 'Local configuration error', Exim 'local delivery failed', Postfix 'mail system configuration error', 451 4.3.0 from many MTAs"),
+    Rule(r"(?:pipe|program|command|delivery agent|procmail|maildrop|local delivery) (?:failed|error|returned|exited|terminated)|mailer (?:error|failed)|(?:exit|returned) (?:code|status)|command died|cannot execute|X-Unix;|service unavailable: (?:command|pipe)|permission denied.{0,20}(?:pipe|program)|unable to (?:write|open|create)",
+         "mailererror", "Sendmail 'X-Unix; ...' prog mailer, Exim pipe transport 'Child process ... returned', qmail 'Unable to forward'"),
+    Rule(r"\brejected\b|\brefused\b|\bdenied\b|\bnot (?:allowed|permitted|accepted)\b",
+         "rejected", "Catch-all refusals of MAIL FROM or the message (many MTAs: 'Message rejected', 'Mail refused')"),
+)
+
+COMPILED: tuple[tuple[re.Pattern[str], Rule], ...] = tuple((r.compiled(), r) for r in RULES)
+
+
+def match(text: str) -> Rule | None:
+    """The first rule whose pattern occurs in `text`, or None."""
+    if not text:
+        return None
+    for pattern, rule in COMPILED:
+        if pattern.search(text):
+            return rule
+    return None

@@ -1,0 +1,158 @@
+"""Enhanced status codes (RFC 3463, registry of RFC 5248) -> reason, and back.
+
+`REASON_BY_STATUS` names the reason a status code stands for on its own. Some codes are
+vague in practice (x.0.0, 5.7.1 is sent for anything from a DNSBL hit to "user unknown"
+behind a filter), those map to a reason too but are listed in `WEAK` so that the classifier
+lets the diagnostic text decide first.
+
+`PSEUDO` is the reverse table: when a bounce gives no status at all (qmail, Exchange 2003,
+Notes, many text-only bounces) we report a pseudo code x.0.9NN in the style of Sisimai, so
+that results from status-less bounces still carry a stable status value.
+"""
+
+from __future__ import annotations
+
+import re
+
+STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+REASON_BY_STATUS: dict[str, str] = {
+    # X.1.X addressing
+    "x.1.0": "userunknown",   # other address status
+    "x.1.1": "userunknown",   # bad destination mailbox address
+    "x.1.2": "hostunknown",   # bad destination system address
+    "x.1.3": "userunknown",   # bad destination mailbox address syntax
+    "x.1.4": "userunknown",   # destination mailbox address ambiguous
+    "x.1.5": "delivered",     # destination address valid
+    "x.1.6": "hasmoved",      # destination mailbox has moved, no forwarding address
+    "x.1.7": "rejected",      # bad sender's mailbox address syntax
+    "x.1.8": "rejected",      # bad sender's system address
+    "x.1.9": "systemerror",   # message relayed to non-compliant mailer
+    "x.1.10": "notaccept",    # recipient address has null MX (RFC 7505)
+    # X.2.X mailbox
+    "x.2.0": "filtered",      # other or undefined mailbox status
+    "x.2.1": "suspend",       # mailbox disabled, not accepting messages
+    "x.2.2": "mailboxfull",   # mailbox full
+    "x.2.3": "exceedlimit",   # message length exceeds administrative limit
+    "x.2.4": "systemerror",   # mailing list expansion problem
+    # X.3.X mail system
+    "x.3.0": "systemerror",
+    "x.3.1": "systemfull",    # mail system full
+    "x.3.2": "notaccept",     # system not accepting network messages
+    "x.3.3": "systemerror",   # system not capable of selected features
+    "x.3.4": "mesgtoobig",    # message too big for system
+    "x.3.5": "systemerror",   # system incorrectly configured
+    "x.3.6": "systemerror",
+    # X.4.X network and routing
+    "x.4.0": "networkerror",
+    "x.4.1": "networkerror",  # no answer from host
+    "x.4.2": "networkerror",  # bad connection
+    "x.4.3": "systemerror",   # directory server failure
+    "x.4.4": "hostunknown",   # unable to route
+    "x.4.5": "networkerror",  # mail system congestion
+    "x.4.6": "networkerror",  # routing loop detected
+    "x.4.7": "expired",       # delivery time expired
+    # X.5.X mail delivery protocol
+    "x.5.0": "syntaxerror",
+    "x.5.1": "syntaxerror",   # invalid command
+    "x.5.2": "syntaxerror",   # syntax error
+    "x.5.3": "exceedlimit",   # too many recipients
+    "x.5.4": "syntaxerror",   # invalid command arguments
+    "x.5.5": "syntaxerror",   # wrong protocol version
+    "x.5.6": "syntaxerror",   # authentication exchange line too long
+    # X.6.X message content or media
+    "x.6.0": "contenterror",
+    "x.6.1": "contenterror",
+    "x.6.2": "contenterror",
+    "x.6.3": "contenterror",
+    "x.6.4": "contenterror",
+    "x.6.5": "contenterror",
+    "x.6.6": "contenterror",
+    "x.6.7": "contenterror",
+    "x.6.8": "contenterror",
+    "x.6.9": "contenterror",
+    "x.6.10": "contenterror",
+    # X.7.X security or policy
+    "x.7.0": "securityerror",
+    "x.7.1": "rejected",      # delivery not authorized, message refused
+    "x.7.2": "systemerror",   # mailing list expansion prohibited
+    "x.7.3": "securityerror",
+    "x.7.4": "securityerror",
+    "x.7.5": "securityerror",
+    "x.7.6": "securityerror",
+    "x.7.7": "securityerror",
+    "x.7.8": "securityerror",  # authentication credentials invalid
+    "x.7.9": "securityerror",
+    "x.7.10": "securityerror",
+    "x.7.11": "securityerror",
+    "x.7.12": "securityerror",
+    "x.7.13": "suspend",       # user account disabled
+    "x.7.14": "securityerror",
+    "x.7.15": "securityerror",
+    "x.7.16": "securityerror",
+    "x.7.17": "hasmoved",      # mailbox owner has changed
+    "x.7.18": "hasmoved",      # domain owner has changed
+    "x.7.19": "securityerror",
+    "x.7.20": "authfailure",   # no passing DKIM signature found
+    "x.7.21": "authfailure",
+    "x.7.22": "authfailure",
+    "x.7.23": "authfailure",   # SPF validation failed
+    "x.7.24": "authfailure",   # SPF validation error
+    "x.7.25": "requireptr",    # reverse DNS validation failed
+    "x.7.26": "authfailure",   # multiple authentication checks failed (Gmail: DMARC)
+    "x.7.27": "notaccept",     # sender address has null MX
+    "x.7.28": "spamdetected",  # mail flood detected
+    "x.7.29": "authfailure",   # ARC validation failure
+    "x.7.30": "securityerror", # REQUIRETLS support required
+}
+
+# Codes too generic to decide on their own: the diagnostic text, when it says something
+# recognisable, wins over them.
+WEAK = frozenset({
+    "x.0.0", "x.1.0", "x.1.1", "x.1.3", "x.1.4", "x.1.2", "x.2.0", "x.2.1", "x.3.0", "x.3.2",
+    "x.3.5", "x.4.0", "x.4.1", "x.4.2", "x.4.3", "x.4.4", "x.4.5", "x.4.7", "x.5.0", "x.5.1",
+    "x.5.2", "x.5.3", "x.5.4", "x.6.0", "x.7.0", "x.7.1", "x.7.7", "x.7.8", "x.7.13", "x.7.27",
+})
+
+# Reason -> pseudo status, last part, for bounces that carry no status (Sisimai's scheme).
+PSEUDO: dict[str, str] = {
+    "undefined": "900", "onhold": "901", "syntaxerror": "902", "norelaying": "909",
+    "filtered": "910", "userunknown": "911", "hostunknown": "912", "hasmoved": "916",
+    "rejected": "918", "suspend": "921", "mailboxfull": "922", "exceedlimit": "923",
+    "systemerror": "930", "systemfull": "931", "notaccept": "932", "mesgtoobig": "934",
+    "mailererror": "939", "networkerror": "944", "toomanyconn": "945", "expired": "947",
+    "contenterror": "960", "securityerror": "970", "blocked": "971", "requireptr": "973",
+    "authfailure": "974", "badreputation": "975", "speeding": "976", "policyviolation": "977",
+    "spamdetected": "980", "virusdetected": "981",
+}
+
+
+def normalise(status: str) -> str:
+    """First well-formed enhanced status code in `status`, or ""."""
+    m = STATUS_RE.search(status or "")
+    return f"{m.group(1)}.{m.group(2)}.{m.group(3)}" if m else ""
+
+
+def generic(status: str) -> str:
+    """'5.1.1' -> 'x.1.1' (the class digit does not change the meaning, RFC 3463 s.3)."""
+    return "x" + status[1:] if status else ""
+
+
+def reason_for(status: str) -> str:
+    """The reason a status code names, or "" when it names none."""
+    if not status:
+        return ""
+    if status[0] == "2":
+        return "delivered"
+    return REASON_BY_STATUS.get(generic(status), "")
+
+
+def is_weak(status: str) -> bool:
+    return not status or generic(status) in WEAK or status.endswith(".0.0") or ".0.9" in status
+
+
+def pseudo(reason: str, temporary: bool) -> str:
+    code = PSEUDO.get(reason)
+    if not code:
+        return ""
+    return f"{'4' if temporary else '5'}.0.{code}"

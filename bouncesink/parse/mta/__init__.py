@@ -1,0 +1,32 @@
+"""MTA detectors: one module per MTA family, run from the one ordered list below.
+
+Each module provides:
+    NAME                      "mta.<family>"
+    sniff(ctx) -> bool        cheap test on From / Subject / headers / body markers
+    detect(ctx) -> [Result]   for a bounce without a usable delivery-status part
+    amend(ctx, results)       optional: complete an incomplete RFC 3464 DSN; True if it did
+
+`candidates(ctx)` returns the modules whose sniff accepts the message, in list order, so a
+message is only run through the detectors that can be about it.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+# Order matters where sniffs overlap: specific products before the generic MTAs they run on.
+_ORDER = (
+)
+
+DETECTORS = tuple(import_module(f"{__name__}.{name}") for name in _ORDER)
+
+
+def candidates(ctx) -> list:
+    out = []
+    for mod in DETECTORS:
+        try:
+            if mod.sniff(ctx):
+                out.append(mod)
+        except Exception:
+            continue
+    return out

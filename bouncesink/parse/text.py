@@ -1,0 +1,132 @@
+"""Free-text bounces: find the failed recipients and the words said about each.
+
+Used by the MTA detectors (with their own markers) and as the generic last resort before
+flufl.bounce. The body is cut where the returned original message starts (a marker line, a
+message/rfc822 boundary, or a block of ordinary mail headers), so addresses of the original
+message are never taken for failed recipients. Around each address the paragraph that
+follows (indented continuation lines, "Remote host said:", transcript lines) is the
+diagnostic.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..model import Result
+from . import message as m
+from .dsn import REPLY_RE
+
+# Lines after which the returned original message follows (MTA-written separators).
+END_RE = re.compile(
+    r"^\s*(?:[-=_*#>]{2,}.{0,10})?\s*(?:"
+    r"this is a copy of the message|a copy of the original message|"
+    r"original message|original message follows|original message header|"
+    r"(?:the )?(?:original|returned|undelivered|unsent|undeliverable) (?:message|mail)|"
+    r"below this line is a copy of the message|message headers? follows?|headers of the original|"
+    r"your message reads|rfc822 headers|returned message|text of the message follows|"
+    r"the header of the original message is following|the message header follows|"
+    r"the original message was|the non-delivered message|message text follows|"
+    r"content-type: message/rfc822|original headers|Headers are|envelope of the original|"
+    r"元のメッセージ|以下(?:に)?元|原始邮件|原件|оригинальное сообщение|исходное сообщение|"
+    r"message d'origine|ursprüngliche nachricht|mensaje original"
+    r")", re.I)
+_HEADER_LINE = re.compile(
+    r"^(?:Return-Path|Received|Message-I[Dd]|From|Date|Subject|To|Cc|DKIM-Signature|MIME-Version|"
+    r"Content-Type|X-[A-Za-z0-9-]+|Delivered-To|Reply-To|Sender|Authentication-Results|"
+    r"ARC-[A-Za-z-]+|Thread-[A-Za-z]+|In-Reply-To|References|User-Agent)\s*:", re.I)
+_SENDERISH = re.compile(r"(?:mail from|from|sender|envelope-from|return-path|reply-to)\s*[:=]?\s*<?$", re.I)
+_DAEMON_LOCAL = re.compile(r"^(?:mailer-daemon|postmaster|root|daemon|mail-daemon|nobody|noreply|no-reply)$", re.I)
+
+
+def error_section(text: str, start: re.Pattern[str] | None = None,
+                  end: re.Pattern[str] | None = None) -> list[str]:
+    """The lines of the human-readable part that describe the failure."""
+    lines = text[:m.MAX_TEXT].splitlines()[:3000]
+    if start is not None:
+        for i, line in enumerate(lines):
+            if start.search(line):
+                lines = lines[i + 1:] if not m.ADDR_RE.search(line) else lines[i:]
+                break
+        else:
+            return []
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if (end is not None and end.search(line)) or END_RE.search(line):
+            break
+        if _HEADER_LINE.match(line) and i + 1 < len(lines) and (
+                _HEADER_LINE.match(lines[i + 1]) or lines[i + 1][:1] in (" ", "\t")) and (
+                i == 0 or not lines[i - 1].strip() or _HEADER_LINE.match(lines[i - 1]) is None):
+            # a block of mail headers: the original message starts here
+            if _HEADER_LINE.match(lines[i + 1]) or line.lower().startswith(("received", "return-path")):
+                break
+        out.append(line)
+    return out
+
+
+def scan(lines: list[str], exclude: set[str], only: list[str] | None = None,
+         detector: str = "text") -> list[Result]:
+    """One Result per failed address found in `lines` (addresses in `exclude` are skipped).
+
+    When `only` is given (e.g. X-Failed-Recipients), only those addresses are reported and
+    the text is searched just for their diagnostics.
+    """
+    found: dict[str, Result] = {}
+    order: list[str] = []
+    wanted = {a.lower() for a in only} if only else None
+    for i, line in enumerate(lines):
+        if "@" not in line:
+            continue
+        for am in m.ADDR_RE.finditer(line):
+            addr = am.group(0).strip(".'")
+            key = addr.lower()
+            if key in exclude or (wanted is not None and key not in wanted):
+                continue
+            prefix = line[:am.start()].rstrip("<\"' ")
+            if _SENDERISH.search(prefix[-20:] + "<") or _SENDERISH.search(prefix[-20:]):
+                continue
+            if _DAEMON_LOCAL.match(addr.split("@")[0]) and wanted is None:
+                continue
+            diag = diagnostic_near(lines, i, am.end())
+            if key not in found:
+                found[key] = Result(recipient=addr, diagnostic=diag, detector=detector)
+                order.append(key)
+            elif diag and not found[key].diagnostic:
+                found[key].diagnostic = diag
+    if wanted is not None:
+        for addr in only or []:
+            if addr.lower() not in found:
+                found[addr.lower()] = Result(recipient=addr, detector=detector)
+                order.append(addr.lower())
+    results = [found[k] for k in order]
+    for r in results:
+        fill_codes(r)
+    return results
+
+
+def diagnostic_near(lines: list[str], i: int, col: int) -> str:
+    """The words about the address on line i: the rest of the line and its paragraph."""
+    parts = [lines[i][col:].strip(" :>;,.-)(")]
+    for line in lines[i + 1:i + 12]:
+        if not line.strip():
+            if any(p for p in parts):
+                break
+            continue
+        if m.ADDR_RE.search(line) and not line[:1].isspace() and not REPLY_RE.search(line[:12]) \
+                and not line.lstrip().startswith(("(", "host", "SMTP", "Remote", "<<<", ">>>", "...")):
+            break
+        parts.append(line.strip())
+    return " ".join(p for p in parts if p)[:1000]
+
+
+_STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+def fill_codes(r: Result) -> None:
+    if not r.status:
+        sm = _STATUS_RE.search(r.diagnostic)
+        if sm:
+            r.status = sm.group(0)
+    if not r.reply_code:
+        rm = REPLY_RE.search(r.diagnostic[:600])
+        if rm:
+            r.reply_code = rm.group(1)

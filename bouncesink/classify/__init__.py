@@ -79,6 +79,10 @@ def _decide(result: model.Result) -> tuple[str, str]:
     text = result.diagnostic[:_MAX_TEXT]
     rule = _rules.match(text)
     if rule is not None:
+        if rule.reason == "userunknown" and result.command == "DATA":
+            # "user unknown" answered after DATA is a content filter speaking: the address
+            # was accepted at RCPT (au/KDDI, docomo, Courier filters do this)
+            return "filtered", "text: user unknown after DATA"
         return rule.reason, f"text: {rule.where.split(',')[0]}"
     if by_status:
         return by_status, f"status {status}"

@@ -82,7 +82,7 @@ REASON_BY_STATUS: dict[str, str] = {
     "x.7.6": "securityerror",
     "x.7.7": "securityerror",
     "x.7.8": "securityerror",  # authentication credentials invalid
-    "x.7.9": "securityerror",
+    "x.7.9": "policyviolation",  # Yahoo/AOL 5.7.9 "not accepted for policy reasons"
     "x.7.10": "securityerror",
     "x.7.11": "securityerror",
     "x.7.12": "securityerror",
@@ -110,7 +110,7 @@ REASON_BY_STATUS: dict[str, str] = {
 # recognisable, wins over them.
 WEAK = frozenset({
     "x.0.0", "x.1.0", "x.1.1", "x.1.3", "x.1.4", "x.1.2", "x.2.0", "x.2.1", "x.3.0", "x.3.2",
-    "x.3.5", "x.4.0", "x.4.1", "x.4.2", "x.4.3", "x.4.4", "x.4.5", "x.4.7", "x.5.0", "x.5.1",
+    "x.3.5", "x.4.0", "x.4.1", "x.4.2", "x.4.3", "x.4.4", "x.4.5", "x.4.7", "x.5.0", "x.5.1", "x.4.7", "x.2.3",
     "x.5.2", "x.5.3", "x.5.4", "x.6.0", "x.7.0", "x.7.1", "x.7.7", "x.7.8", "x.7.13", "x.7.27",
 })
 

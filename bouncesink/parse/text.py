@@ -71,6 +71,7 @@ def scan(lines: list[str], exclude: set[str], only: list[str] | None = None,
     the text is searched just for their diagnostics.
     """
     found: dict[str, Result] = {}
+    scores: dict[str, int] = {}
     order: list[str] = []
     wanted = {a.lower() for a in only} if only else None
     for i, line in enumerate(lines):
@@ -79,53 +80,130 @@ def scan(lines: list[str], exclude: set[str], only: list[str] | None = None,
         for am in m.ADDR_RE.finditer(line):
             addr = am.group(0).strip(".'")
             key = addr.lower()
-            if key in exclude or (wanted is not None and key not in wanted):
-                continue
-            prefix = line[:am.start()].rstrip("<\"' ")
-            if _SENDERISH.search(prefix[-20:] + "<") or _SENDERISH.search(prefix[-20:]):
-                continue
-            if _DAEMON_LOCAL.match(addr.split("@")[0]) and wanted is None:
-                continue
-            diag = diagnostic_near(lines, i, am.end())
+            if wanted is not None:
+                if key not in wanted:
+                    continue
+            else:
+                if key in exclude:
+                    continue
+                prefix = line[:am.start()].rstrip("<\"' ")
+                if _SENDERISH.search(prefix[-20:] + "<") or _SENDERISH.search(prefix[-20:]):
+                    continue
+                if _DAEMON_LOCAL.match(addr.split("@")[0]):
+                    continue
+            diag = diagnostic_near(lines, i, am.start(), am.end(), key)
+            score = _score(diag)
             if key not in found:
                 found[key] = Result(recipient=addr, diagnostic=diag, detector=detector)
+                scores[key] = score
                 order.append(key)
-            elif diag and not found[key].diagnostic:
+            elif score > scores[key]:
                 found[key].diagnostic = diag
+                scores[key] = score
     if wanted is not None:
         for addr in only or []:
             if addr.lower() not in found:
                 found[addr.lower()] = Result(recipient=addr, detector=detector)
+                scores[addr.lower()] = 0
                 order.append(addr.lower())
     results = [found[k] for k in order]
+    if results and all(scores[k] < 2 for k in order):
+        # the words are elsewhere in the section (a "Technical details" block, a lone reply)
+        extra = best_line(lines)
+        if extra:
+            for r in results:
+                if scores[r.recipient.lower()] < 2 and (len(results) == 1 or r.recipient.lower() in extra.lower()):
+                    r.diagnostic = (r.diagnostic + " " + extra).strip() if r.diagnostic else extra
     for r in results:
         fill_codes(r)
     return results
 
 
-def diagnostic_near(lines: list[str], i: int, col: int) -> str:
-    """The words about the address on line i: the rest of the line and its paragraph."""
-    parts = [lines[i][col:].strip(" :>;,.-)(")]
+def _score(diag: str) -> int:
+    from ..classify.rules import match
+    score = 0
+    if _STATUS_RE.search(diag):
+        score += 2
+    if REPLY_RE.search(diag):
+        score += 1
+    if match(diag) is not None:
+        score += 2
+    return score
+
+
+def best_line(lines: list[str]) -> str:
+    """The most informative single line of an error section."""
+    best, best_score = "", 1
+    for line in lines[:400]:
+        if len(line) > 600 or not line.strip():
+            continue
+        score = _score(line)
+        if score > best_score:
+            best, best_score = line.strip(), score
+    return best
+
+
+_BULLET = re.compile(r"^[\s*\-•>:<\"'(]+|[\s\"'<>:(]+$")
+
+
+def diagnostic_near(lines: list[str], i: int, start: int, end: int, key: str = "") -> str:
+    """The words about the address on line i: the rest of the line and its paragraph; when
+    those say nothing, the words before the address (Notes, IMail put the reason first)."""
+    before = _BULLET.sub("", lines[i][:start])
+    parts = [lines[i][end:].strip(" :>;,.-)(\"'")]
     for line in lines[i + 1:i + 12]:
         if not line.strip():
             if any(p for p in parts):
                 break
             continue
-        if m.ADDR_RE.search(line) and not line[:1].isspace() and not REPLY_RE.search(line[:12]) \
+        am = m.ADDR_RE.search(line)
+        if am and key and key not in line.lower() and not line[:1].isspace() \
+                and not REPLY_RE.search(line[:12]) \
                 and not line.lstrip().startswith(("(", "host", "SMTP", "Remote", "<<<", ">>>", "...")):
             break
         parts.append(line.strip())
-    return " ".join(p for p in parts if p)[:1000]
+    after = " ".join(p for p in parts if p)[:1000]
+    if _score(after) >= 2:
+        return (before + " " + after).strip() if _score(before) >= 2 else after
+    if len(before) > 3 and any(c.isalpha() for c in before):
+        return (before + " " + after).strip()[:1000]
+    if _score(after) == 0:
+        prev = []
+        for line in reversed(lines[max(0, i - 4):i]):
+            if not line.strip():
+                break
+            prev.insert(0, line.strip())
+        if prev and _score(" ".join(prev)) > 0:
+            return (" ".join(prev) + " " + after).strip()[:1000]
+    return after
 
 
 _STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
+_COMMAND_RE = re.compile(
+    r"(?:in reply to|after|did not like our|error in reply to|while talking to [^:]{0,80}:\s*>>>)\s*"
+    r"(?:the\s+|end of\s+|final\s+)?(data|rcpt(?: to)?|mail(?: from)?|helo|ehlo|connect|message)\b", re.I)
+_COMMANDS = {"data": "DATA", "message": "DATA", "rcpt": "RCPT", "rcpt to": "RCPT", "mail": "MAIL",
+             "mail from": "MAIL", "helo": "HELO", "ehlo": "HELO", "connect": "CONN"}
+
+
 def fill_codes(r: Result) -> None:
-    if not r.status:
-        sm = _STATUS_RE.search(r.diagnostic)
-        if sm:
-            r.status = sm.group(0)
+    """Status, reply code and SMTP command from the diagnostic text.
+
+    A status code in the remote server's own words is more precise than the Status field
+    the reporting MTA wrote (which is often 5.0.0); where the diagnostic quotes several
+    (a relay's words wrapping the final server's), the last one is the final server's.
+    """
+    found = _STATUS_RE.findall(r.diagnostic[:1000])
+    if found:
+        last = ".".join(found[-1])
+        if not r.status or last[0] == r.status[0] or r.status.endswith(".0.0"):
+            r.status = last
+    if not r.command:
+        cm = _COMMAND_RE.search(r.diagnostic[:1000])
+        if cm:
+            r.command = _COMMANDS.get(cm.group(1).lower(), "")
     if not r.reply_code:
         rm = REPLY_RE.search(r.diagnostic[:600])
         if rm:

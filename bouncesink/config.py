@@ -9,6 +9,7 @@ wrong types and bad values are collected as `ConfigError` lines naming the key, 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import tomllib
 import types
@@ -119,14 +120,26 @@ def parse_hostport(value: str) -> tuple[str, int]:
     return m.group(1).strip("[]") or "0.0.0.0", int(m.group(2))
 
 
-def _line_of(text: str, section: str, key: str) -> int | None:
-    """The line where `key` is set inside `[section]`, for error messages."""
+def _line_of(text: str, section: str, key: str | None = None) -> int | None:
+    """The line where `key` is set inside `[section]` (or the section's header), for errors.
+
+    Understands `[section]`, `[section.key]` sub-tables and `section.key = ...` dotted keys.
+    """
     current = ""
     for n, line in enumerate(text.splitlines(), 1):
-        s = line.strip()
+        s = line.split("#", 1)[0].strip()
         if s.startswith("[") and not s.startswith("[["):
-            current = s.strip("[] ")
-        elif current == section and re.match(rf"{re.escape(key)}\s*=", s):
+            current = s.strip("[] ").replace(" ", "")
+            if key is None and current == section:
+                return n
+            if key is not None and current == f"{section}.{key}":
+                return n
+        elif key is not None and current == section and re.match(rf"\"?{re.escape(key)}\"?\s*[=.]", s):
+            return n
+        elif key is not None and current == "" and re.match(
+                rf"{re.escape(section)}\.{re.escape(key)}\s*[=.]", s):
+            return n
+        elif key is None and current == "" and re.match(rf"{re.escape(section)}\s*[=.]", s):
             return n
     return None
 
@@ -176,18 +189,66 @@ def _check_value(section: str, key: str, value, where: str) -> None:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
         raise ValueError(f"{where}: must not be negative, got {value!r}")
     if key in ("max_message_size", "max_recipients", "max_connections",
-               "max_connections_per_ip", "workers", "soft_threshold", "max_batch") and value < 1:
+               "max_connections_per_ip", "workers", "soft_threshold", "max_batch",
+               "max_errors", "expiry_days", "alert_threshold") and value < 1:
         raise ValueError(f"{where}: must be at least 1, got {value!r}")
+    if key in ("command_timeout", "data_timeout", "soft_window_days",
+               "alert_window_minutes") and value <= 0:
+        raise ValueError(f"{where}: must be more than 0, got {value!r}")
+    if key == "max_line_length" and value < 512:
+        # RFC 5321 4.5.3.1.4: a server must accept command lines of 512 octets.
+        raise ValueError(f"{where}: must be at least 512 (RFC 5321 4.5.3.1.4), got {value!r}")
     if key == "domains":
         for d in value:
-            if not re.fullmatch(r"(?i)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+", d):
+            if not re.fullmatch(r"(?i)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+\.?", d):
                 raise ValueError(f"{where}: {d!r} is not a domain name")
     if key == "actions":
+        from bouncesink.model import REASONS, TYPES
+
         for k, v in value.items():
+            if k not in TYPES and k not in REASONS:
+                hint = _did_you_mean(k, TYPES + REASONS)
+                raise ValueError(f"{where}.{k}: not a result type or reason{hint}")
             if v not in _ACTIONS:
                 raise ValueError(f"{where}.{k}: must be one of {', '.join(_ACTIONS)}, got {v!r}")
     if key == "delimiter" and len(value) != 1:
         raise ValueError(f"{where}: must be one character, got {value!r}")
+    if key == "secrets":
+        for secret in value:
+            if len(secret) < 16:
+                raise ValueError(f"{where}: each secret needs at least 16 characters")
+
+
+def _did_you_mean(word: str, candidates) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.7)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_together(cfg: Config, text: str, source: str) -> list[str]:
+    """Checks that involve more than one key."""
+    problems = []
+
+    def where(section, key):
+        line = _line_of(text, section, key)
+        return f"{source}:{line}: {section}.{key}" if line else f"{source}: {section}.{key}"
+
+    s = cfg.server
+    if bool(s.tls_cert) != bool(s.tls_key):
+        missing = "tls_key" if s.tls_cert else "tls_cert"
+        problems.append(f"{where('server', missing)}: tls_cert and tls_key go together;"
+                        f" {missing} is not set")
+    if s.require_tls and not (s.tls_cert and s.tls_key):
+        problems.append(f"{where('server', 'require_tls')}: needs tls_cert and tls_key")
+    if cfg.metrics.listen and s.listen:
+        m_host, m_port = parse_hostport(cfg.metrics.listen)
+        s_host, s_port = parse_hostport(s.listen)
+        if m_port == s_port and m_port != 0 and (m_host == s_host or "0.0.0.0" in (m_host, s_host)):
+            problems.append(f"{where('metrics', 'listen')}: same address as server.listen")
+    p = cfg.policy
+    if p.soft_min_span_days > p.soft_window_days:
+        problems.append(f"{where('policy', 'soft_min_span_days')}: longer than soft_window_days"
+                        f" ({p.soft_min_span_days} > {p.soft_window_days}): nothing could escalate")
+    return problems
 
 
 def from_dict(data: dict, text: str = "", source: str = "config") -> Config:
@@ -197,7 +258,9 @@ def from_dict(data: dict, text: str = "", source: str = "config") -> Config:
     hints = typing.get_type_hints(Config)
     for name, table in data.items():
         if name not in hints:
-            problems.append(f"{source}: unknown section [{name}]")
+            line = _line_of(text, name)
+            at = f"{source}:{line}" if line else source
+            problems.append(f"{at}: [{name}]: unknown section{_did_you_mean(name, hints)}")
             continue
         if not isinstance(table, dict):
             problems.append(f"{source}: [{name}] must be a table")
@@ -209,7 +272,7 @@ def from_dict(data: dict, text: str = "", source: str = "config") -> Config:
             line = _line_of(text, name, key)
             where = f"{source}:{line}: {name}.{key}" if line else f"{source}: {name}.{key}"
             if key not in fhints:
-                problems.append(f"{where}: unknown key")
+                problems.append(f"{where}: unknown key{_did_you_mean(key, fhints)}")
                 continue
             try:
                 v = _coerce(value, fhints[key], where)
@@ -225,7 +288,11 @@ def from_dict(data: dict, text: str = "", source: str = "config") -> Config:
         sections["server"] = dataclasses.replace(
             sections["server"], domains=tuple(d.lower().rstrip(".") for d in sections["server"].domains)
         )
-    return Config(**sections)
+    cfg = Config(**sections)
+    problems = _check_together(cfg, text, source)
+    if problems:
+        raise ConfigError(problems)
+    return cfg
 
 
 def load(path: str | Path | None) -> Config:
@@ -244,3 +311,49 @@ def load(path: str | Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{p}: invalid TOML: {exc}"]) from None
     return from_dict(data, text, str(p))
+
+
+# -- reload (SIGHUP) --------------------------------------------------------------------------
+# What a running server can take from a new file: the domains it accepts, its limits, the
+# policy, VERP secrets and the log level. Addresses, the store, TLS, workers and the
+# metrics endpoint are bound at start-up and need a restart.
+RELOADABLE: dict[str, frozenset[str] | None] = {
+    "server": frozenset({
+        "domains", "max_message_size", "max_recipients", "max_connections",
+        "max_connections_per_ip", "command_timeout", "data_timeout", "max_line_length",
+        "max_errors",
+    }),
+    "policy": None,   # None: the whole section
+    "verp": None,
+    "log": frozenset({"level"}),
+}
+
+
+def changed_keys(old: Config, new: Config) -> list[str]:
+    """`section.key` for every setting that differs between two configs."""
+    out = []
+    for f in dataclasses.fields(Config):
+        a, b = getattr(old, f.name), getattr(new, f.name)
+        for g in dataclasses.fields(a):
+            if getattr(a, g.name) != getattr(b, g.name):
+                out.append(f"{f.name}.{g.name}")
+    return out
+
+
+def merge_reload(old: Config, new: Config) -> tuple[Config, list[str], list[str]]:
+    """The config a running server switches to on reload.
+
+    Returns (merged, applied, needs_restart): `merged` takes every reloadable setting from
+    `new` and keeps the rest of `old`; the two lists name the changed keys of each kind.
+    """
+    applied, restart = [], []
+    merged = old
+    for name in changed_keys(old, new):
+        section, key = name.split(".", 1)
+        allowed = RELOADABLE.get(section, frozenset())
+        if allowed is None or key in allowed:
+            merged = merged.replace(section, **{key: getattr(getattr(new, section), key)})
+            applied.append(name)
+        else:
+            restart.append(name)
+    return merged, applied, restart

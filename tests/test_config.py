@@ -1,0 +1,169 @@
+"""Config: the documented file equals the defaults; check-config names each problem; reload."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bouncesink import config
+from bouncesink.cli import main
+from bouncesink.config import Config, ConfigError
+
+DOCUMENTED = Path(__file__).resolve().parent.parent / "config" / "bouncesink.toml"
+
+
+def problems_of(text: str, tmp_path) -> list[str]:
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    return info.value.problems
+
+
+# -- the documented file ----------------------------------------------------------------------
+def test_documented_file_loads_to_exactly_the_defaults():
+    assert config.load(DOCUMENTED) == Config()
+
+
+def test_documented_file_sets_every_key_of_every_section():
+    data = tomllib.loads(DOCUMENTED.read_text())
+    for section in dataclasses.fields(Config):
+        assert section.name in data, f"[{section.name}] missing from {DOCUMENTED.name}"
+        keys = {f.name for f in dataclasses.fields(section.default_factory())}
+        missing = keys - set(data[section.name])
+        assert not missing, f"[{section.name}] does not document {sorted(missing)}"
+
+
+def test_documented_file_comments_every_key():
+    """Each key line is preceded by a comment (or shares one with the keys just above)."""
+    lines = DOCUMENTED.read_text().splitlines()
+    for n, line in enumerate(lines):
+        if "=" in line and not line.lstrip().startswith("#"):
+            block = n
+            while block > 0 and lines[block - 1].strip() and "=" in lines[block - 1] \
+                    and not lines[block - 1].lstrip().startswith("#"):
+                block -= 1
+            assert block > 0 and lines[block - 1].lstrip().startswith("#"), \
+                f"line {n + 1} ({line.strip()}) has no comment"
+
+
+# -- problems: one line each, naming the key and its line ---------------------------------------
+def test_every_problem_is_reported_with_key_and_line(tmp_path):
+    problems = problems_of(
+        '[server]\n'
+        'listen = "0.0.0.0"\n'
+        'domian = ["bounces.example.org"]\n'
+        'max_recipients = "ten"\n'
+        '\n'
+        '[stor]\n'
+        'db = "x"\n', tmp_path)
+    assert len(problems) == 4
+    assert problems[0].endswith("c.toml:2: server.listen: expected HOST:PORT, got '0.0.0.0'")
+    assert "c.toml:3: server.domian: unknown key (did you mean 'domains'?)" in problems[1]
+    assert "c.toml:4: server.max_recipients: expected an integer" in problems[2]
+    assert "c.toml:6: [stor]: unknown section (did you mean 'store'?)" in problems[3]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('[store]\ndurability = "sometimes"\n', "store.durability: must be one of full, normal, off"),
+    ('[server]\nmax_connections = 0\n', "server.max_connections: must be at least 1"),
+    ('[server]\ncommand_timeout = 0\n', "server.command_timeout: must be more than 0"),
+    ('[server]\nmax_line_length = 100\n', "server.max_line_length: must be at least 512"),
+    ('[server]\ndomains = ["not a domain"]\n', "server.domains: 'not a domain' is not a domain"),
+    ('[server]\nrequire_tls = "yes"\n', "server.require_tls: expected true or false"),
+    ('[policy]\nactions = { mailbox_full = "count" }\n',
+     "policy.actions.mailbox_full: not a result type or reason (did you mean 'mailboxfull'?)"),
+    ('[policy]\nactions = { blocked = "shout" }\n', "policy.actions.blocked: must be one of"),
+    ('[policy.actions]\nblocked = "shout"\n', "c.toml:1: policy.actions.blocked: must be one of"),
+    ('[verp]\ndelimiter = "+-"\n', "verp.delimiter: must be one character"),
+    ('[verp]\nsecrets = ["short"]\n', "verp.secrets: each secret needs at least 16 characters"),
+    ('[server]\ntls_cert = "/etc/ssl/c.pem"\n',
+     "server.tls_key: tls_cert and tls_key go together; tls_key is not set"),
+    ('[server]\nrequire_tls = true\n', "c.toml:2: server.require_tls: needs tls_cert and tls_key"),
+    ('[server]\nlisten = "127.0.0.1:2525"\n[metrics]\nlisten = "127.0.0.1:2525"\n',
+     "c.toml:4: metrics.listen: same address as server.listen"),
+    ('[policy]\nsoft_window_days = 1\nsoft_min_span_days = 2\n',
+     "c.toml:3: policy.soft_min_span_days: longer than soft_window_days"),
+    ('server.listen = ":x"\n', "c.toml:1: server.listen: expected HOST:PORT"),
+    ('[log]\nlevel = "loud"\n', "c.toml:2: log.level: must be one of debug, info, warning, error"),
+])
+def test_bad_value_names_the_key(tmp_path, text, expected):
+    problems = problems_of(text, tmp_path)
+    assert len(problems) == 1
+    assert expected in problems[0]
+
+
+def test_invalid_toml_is_one_line_with_the_line_number(tmp_path):
+    (problem,) = problems_of('[server]\nlisten = \n', tmp_path)
+    assert "invalid TOML" in problem and "line 2" in problem
+
+
+def test_domains_are_normalised():
+    cfg = config.from_dict({"server": {"domains": ["Bounces.Example.ORG."]}})
+    assert cfg.server.domains == ("bounces.example.org",)
+
+
+# -- the command ------------------------------------------------------------------------------
+def test_check_config_ok_exits_zero(capsys):
+    assert main(["check-config", "--config", str(DOCUMENTED)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"{DOCUMENTED}: ok"
+
+
+def test_check_config_problems_exit_nonzero_without_traceback(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[server]\nlisten = "nowhere"\nfoo = 1\n')
+    proc = subprocess.run([sys.executable, "-m", "bouncesink", "check-config", "--config", str(bad)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert lines == [f"bouncesink: {bad}:2: server.listen: expected HOST:PORT, got 'nowhere'",
+                     f"bouncesink: {bad}:3: server.foo: unknown key"]
+
+
+def test_check_config_missing_file(capsys, tmp_path):
+    assert main(["check-config", "--config", str(tmp_path / "nope.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "nope.toml: cannot read config" in err and "Traceback" not in err
+
+
+def test_check_config_reports_unreadable_tls_files(capsys, tmp_path):
+    c = tmp_path / "c.toml"
+    c.write_text(f'[server]\ntls_cert = "{tmp_path}/cert.pem"\ntls_key = "{tmp_path}/key.pem"\n')
+    assert main(["check-config", "--config", str(c)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"bouncesink: {c}: server.tls_cert: cannot read {tmp_path}/cert.pem",
+                   f"bouncesink: {c}: server.tls_key: cannot read {tmp_path}/key.pem"]
+
+
+# -- reload -----------------------------------------------------------------------------------
+def test_merge_reload_takes_runtime_settings_and_keeps_bound_ones():
+    old = config.from_dict({"server": {"domains": ["a.example.org"], "listen": "127.0.0.1:2525"},
+                            "store": {"db": "/var/lib/a.db"}})
+    new = config.from_dict({"server": {"domains": ["b.example.org"], "listen": "0.0.0.0:25",
+                                       "max_recipients": 7},
+                            "policy": {"soft_threshold": 3},
+                            "store": {"db": "/var/lib/b.db"},
+                            "log": {"level": "debug", "format": "console"}})
+    merged, applied, restart = config.merge_reload(old, new)
+    assert merged.server.domains == ("b.example.org",)
+    assert merged.server.max_recipients == 7
+    assert merged.policy.soft_threshold == 3
+    assert merged.log.level == "debug"
+    assert merged.server.listen == "127.0.0.1:2525"
+    assert merged.store.db == "/var/lib/a.db"
+    assert merged.log.format == "auto"
+    assert sorted(applied) == ["log.level", "policy.soft_threshold", "server.domains",
+                               "server.max_recipients"]
+    assert sorted(restart) == ["log.format", "server.listen", "store.db"]
+
+
+def test_merge_reload_of_the_same_config_changes_nothing():
+    cfg = Config()
+    assert config.merge_reload(cfg, cfg) == (cfg, [], [])

@@ -116,7 +116,8 @@ def _parse_into(parsed: Parsed, raw: bytes) -> None:
 def _generic_text(ctx: Context) -> list[Result]:
     failed = [a for a in m.addresses(ctx.header("X-Failed-Recipients"))]
     lines = text.error_section(ctx.body)
-    return text.scan(lines, ctx.exclude, only=failed or None, detector="text")
+    return text.scan(lines, ctx.exclude, only=failed or None, detector="text") or (
+        [] if failed else text.scan(lines, ctx.from_exclude, detector="text"))
 
 
 def _fill_from_text(ctx: Context, results: list[Result]) -> None:

@@ -32,17 +32,19 @@ class Context:
     original_part: Message | None
     human: str                       # first text/plain part (outside the original message)
     exclude: set[str] = field(default_factory=set)   # the bounce's own From/To addresses
+    from_exclude: set[str] = field(default_factory=set)  # the bounce's From addresses only
     _body: str | None = None
 
     @classmethod
     def of(cls, msg: Message) -> "Context":
         dsn_parts, original, human = dsn.find_parts(msg)
         from_ = m.header(msg, "From")
-        exclude = {a.lower() for a in m.addresses(from_)}
+        from_exclude = {a.lower() for a in m.addresses(from_)}
+        exclude = set(from_exclude)
         exclude.update(a.lower() for a in m.addresses(m.header(msg, "To")))
         return cls(msg=msg, from_=from_.lower(), subject=m.header(msg, "Subject"),
                    ctype=msg.get_content_type(), dsn_parts=dsn_parts, original_part=original,
-                   human=human, exclude=exclude)
+                   human=human, exclude=exclude, from_exclude=from_exclude)
 
     @property
     def body(self) -> str:

@@ -21,11 +21,11 @@ END_RE = re.compile(
     r"^\s*(?:[-=_*#>]{2,}.{0,10})?\s*(?:"
     r"this is a copy of the message|a copy of the original message|"
     r"original message|original message follows|original message header|"
-    r"(?:the )?(?:original|returned|undelivered|unsent|undeliverable) (?:message|mail)|"
+    r"(?:the )?(?:original|returned|undelivered|unsent|undeliverable) (?:message|mail)(?!\s+(?:was|has|had|sent|to|could|from|you|that|is not|cannot))|"
     r"below this line is a copy of the message|message headers? follows?|headers of the original|"
     r"your message reads|rfc822 headers|returned message|text of the message follows|"
     r"the header of the original message is following|the message header follows|"
-    r"the original message was|the non-delivered message|message text follows|"
+    r"the non-delivered message|message text follows|"
     r"content-type: message/rfc822|original headers|Headers are|envelope of the original|"
     r"元のメッセージ|以下(?:に)?元|原始邮件|原件|оригинальное сообщение|исходное сообщение|"
     r"message d'origine|ursprüngliche nachricht|mensaje original"
@@ -34,7 +34,7 @@ _HEADER_LINE = re.compile(
     r"^(?:Return-Path|Received|Message-I[Dd]|From|Date|Subject|To|Cc|DKIM-Signature|MIME-Version|"
     r"Content-Type|X-[A-Za-z0-9-]+|Delivered-To|Reply-To|Sender|Authentication-Results|"
     r"ARC-[A-Za-z-]+|Thread-[A-Za-z]+|In-Reply-To|References|User-Agent)\s*:", re.I)
-_SENDERISH = re.compile(r"(?:mail from|from|sender|envelope-from|return-path|reply-to)\s*[:=]?\s*<?$", re.I)
+_SENDERISH = re.compile(r"(?:mail from|from|sender|envelope-from|return-path|reply-to|message-id|msgid|\bid|sent by)\s*[:=]?\s*<?$", re.I)
 _DAEMON_LOCAL = re.compile(r"^(?:mailer-daemon|postmaster|root|daemon|mail-daemon|nobody|noreply|no-reply)$", re.I)
 
 
@@ -53,14 +53,23 @@ def error_section(text: str, start: re.Pattern[str] | None = None,
     for i, line in enumerate(lines):
         if (end is not None and end.search(line)) or END_RE.search(line):
             break
-        if _HEADER_LINE.match(line) and i + 1 < len(lines) and (
-                _HEADER_LINE.match(lines[i + 1]) or lines[i + 1][:1] in (" ", "\t")) and (
-                i == 0 or not lines[i - 1].strip() or _HEADER_LINE.match(lines[i - 1]) is None):
-            # a block of mail headers: the original message starts here
-            if _HEADER_LINE.match(lines[i + 1]) or line.lower().startswith(("received", "return-path")):
-                break
+        if _HEADER_LINE.match(line) and _header_block(lines, i):
+            break  # a block of mail headers: the original message starts here
         out.append(line)
     return out
+
+
+def _header_block(lines: list[str], i: int) -> bool:
+    """At least three consecutive header lines (continuations counted) start at line i."""
+    count = 0
+    for line in lines[i:i + 6]:
+        if _HEADER_LINE.match(line) or (count and line[:1] in (" ", "\t") and line.strip()):
+            count += 1
+            if count >= 3:
+                return True
+        else:
+            break
+    return False
 
 
 def scan(lines: list[str], exclude: set[str], only: list[str] | None = None,

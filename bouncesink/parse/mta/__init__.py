@@ -16,6 +16,14 @@ from importlib import import_module
 
 # Order matters where sniffs overlap: specific products before the generic MTAs they run on.
 _ORDER = (
+    "googlegroups",   # before gmail: same sender, different meaning
+    "gmail",
+    "lotusnotes",
+    "exchange2003",
+    "imailserver",
+    "interscanmss",
+    "qmail",
+    "exim",           # last: its sniff (X-Failed-Recipients) is the broadest
 )
 
 DETECTORS = tuple(import_module(f"{__name__}.{name}") for name in _ORDER)

@@ -1,0 +1,45 @@
+"""qmail and its descendants (netqmail, s/qmail, vpopmail, Yahoo's old front ends).
+
+Quirks handled:
+- "Hi. This is the qmail-send program at ..." then "<addr>:" and the reason on the next lines,
+  "Remote host said: 550 ..." for remote refusals;
+- qmail's own status notation "(#5.1.1)" and "I'm not going to try again; this message has
+  been in the queue too long." (expired, unless the remote words say more);
+- "Sorry, I couldn't find any host named ..." (hostunknown), "Sorry, no mailbox here by that
+  name." (userunknown), "does not like recipient." (RCPT-time refusal);
+- the original starts after "--- Below this line is a copy of the message.".
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import _base
+
+NAME = "mta.qmail"
+_BODY = re.compile(r"This is the qmail-send program|qmail-send|I'm afraid I wasn't able to deliver|"
+                   r"couldn't deliver your message|wasn't able to deliver your message", re.I)
+_START = re.compile(r"I'm afraid I wasn't able to deliver|This is a permanent error|"
+                    r"wasn't able to deliver|could not deliver|couldn't deliver|unable to deliver", re.I)
+_END = re.compile(r"^--- (?:Below this line|Enclosed)", re.I)
+_QUEUE = re.compile(r"I'm not going to try again; this message has been in the queue too long", re.I)
+
+
+def sniff(ctx) -> bool:
+    return bool(_BODY.search(ctx.body[:3000]))
+
+
+def detect(ctx):
+    results = _base.scan(ctx, NAME, start=_START, end=_END) or _base.scan(ctx, NAME, end=_END)
+    for r in results:
+        if "does not like recipient" in r.diagnostic and not r.command:
+            r.command = "RCPT"
+        if _QUEUE.search(r.diagnostic):
+            words = _QUEUE.sub("", r.diagnostic)
+            from ...classify.rules import match
+            rule = match(words)
+            if rule is None:
+                r.reason, r.rule = "expired", "mta: qmail queue lifetime"
+            else:
+                r.diagnostic = words.strip()
+    return results

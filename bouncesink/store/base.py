@@ -237,8 +237,14 @@ class SQLStore:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (iso(at), address, action, reason, type_, rule, result_id, actor))
 
+    def _next_seq(self) -> int:
+        """The seq of a new suppression. It must grow in COMMIT order, or `export --cursor`
+        skips a row committed late with a lower seq: SQLite has one writer; PostgreSQL
+        overrides this (the seq is assigned at commit, under a lock)."""
+        return self._execute("SELECT MAX(id) FROM events").fetchone()[0]
+
     def _suppress(self, address, reason, type_, status, at: datetime) -> None:
-        seq = self._execute("SELECT MAX(id) FROM events").fetchone()[0]
+        seq = self._next_seq()
         self._execute(
             "INSERT INTO suppressions (address, domain, suppressed, reason, type, status,"
             " suppressed_at, seq) VALUES (?, ?, 1, ?, ?, ?, ?, ?)"

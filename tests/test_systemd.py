@@ -1,0 +1,118 @@
+"""The systemd unit: hardened directives (always), systemd-analyze verify and security (if present)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+UNIT = Path(__file__).resolve().parent.parent / "systemd" / "bouncesink.service"
+ANALYZE = shutil.which("systemd-analyze")
+needs_analyze = pytest.mark.skipif(
+    ANALYZE is None, reason="systemd-analyze is not installed (apt-get install systemd)")
+
+
+def directives(text: str) -> dict[str, dict[str, list[str]]]:
+    """Section -> key -> values in order (systemd keys may repeat, e.g. SystemCallFilter)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    section = None
+    for line in text.splitlines():
+        s = line.strip()
+        if not s or s.startswith(("#", ";")):
+            continue
+        if s.startswith("["):
+            section = out.setdefault(s.strip("[]"), {})
+            continue
+        key, _, value = s.partition("=")
+        section.setdefault(key.strip(), []).append(value.strip())
+    return out
+
+
+@pytest.fixture(scope="module")
+def unit():
+    return directives(UNIT.read_text())
+
+
+def one(unit, key, section="Service"):
+    values = unit[section].get(key, [])
+    assert len(values) == 1, f"{key}= expected once in [{section}], found {values}"
+    return values[0]
+
+
+def test_runs_as_unprivileged_user_with_only_the_port_25_capability(unit):
+    assert one(unit, "User") not in ("", "root", "0")
+    assert one(unit, "AmbientCapabilities") == "CAP_NET_BIND_SERVICE"
+    assert one(unit, "CapabilityBoundingSet") == "CAP_NET_BIND_SERVICE"
+    assert one(unit, "NoNewPrivileges") == "yes"
+
+
+def test_filesystem_is_read_only_except_the_store(unit):
+    assert one(unit, "ProtectSystem") == "strict"
+    assert one(unit, "ReadWritePaths") == "/var/lib/bouncesink"
+    assert one(unit, "StateDirectory") == "bouncesink"
+    assert one(unit, "PrivateTmp") == "yes"
+    assert one(unit, "ProtectHome") == "yes"
+    assert one(unit, "UMask") == "0077"
+
+
+def test_kernel_devices_and_syscalls_are_fenced(unit):
+    for key in ("PrivateDevices", "ProtectKernelTunables", "ProtectKernelModules",
+                "ProtectKernelLogs", "ProtectControlGroups", "RestrictNamespaces",
+                "RestrictRealtime", "RestrictSUIDSGID", "LockPersonality",
+                "MemoryDenyWriteExecute", "ProtectClock", "ProtectHostname"):
+        assert one(unit, key) == "yes", key
+    assert set(one(unit, "RestrictAddressFamilies").split()) == {"AF_INET", "AF_INET6", "AF_UNIX"}
+    filters = unit["Service"]["SystemCallFilter"]
+    assert "@system-service" in filters
+    denied = [f for f in filters if f.startswith("~")]
+    assert denied and "@privileged" in denied[0]
+    assert one(unit, "SystemCallArchitectures") == "native"
+
+
+def test_serves_the_installed_config_checks_it_first_and_reloads_with_sighup(unit):
+    start = one(unit, "ExecStart")
+    assert re.search(r"bouncesink serve --config /etc/bouncesink/bouncesink\.toml", start)
+    assert "check-config --config /etc/bouncesink/bouncesink.toml" in one(unit, "ExecStartPre")
+    assert one(unit, "ExecReload") == "/bin/kill -HUP $MAINPID"
+    # The server drains for up to 30 s; systemd must not SIGKILL it before that.
+    assert int(one(unit, "TimeoutStopSec").rstrip("s")) > 30
+
+
+def test_logs_go_to_the_journal(unit):
+    assert one(unit, "StandardOutput") == "journal"
+    assert one(unit, "SyslogIdentifier") == "bouncesink"
+    assert one(unit, "WantedBy", "Install") == "multi-user.target"
+
+
+def _installable_copy(tmp_path) -> Path:
+    """The unit with ExecStart pointing at a program that exists here (verify checks it)."""
+    exe = Path(sys.executable).parent / "bouncesink"
+    if not exe.exists():
+        exe = tmp_path / "bouncesink"
+        exe.write_text("#!/bin/sh\nexit 0\n")
+        exe.chmod(0o755)
+    copy = tmp_path / "bouncesink.service"
+    copy.write_text(UNIT.read_text().replace("/usr/local/bin/bouncesink", str(exe)))
+    return copy
+
+
+@needs_analyze
+def test_systemd_analyze_verify_is_clean(tmp_path):
+    proc = subprocess.run([ANALYZE, "verify", str(_installable_copy(tmp_path))],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == ""
+
+
+@needs_analyze
+def test_systemd_analyze_security_exposure_is_at_most_3(tmp_path):
+    proc = subprocess.run([ANALYZE, "security", "--offline=true", "--no-pager",
+                           str(_installable_copy(tmp_path))],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    m = re.search(r"Overall exposure level for bouncesink\.service: (\d+\.\d)", proc.stdout)
+    assert m, proc.stdout[-500:] + proc.stderr
+    assert float(m.group(1)) <= 3.0

@@ -28,10 +28,38 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
+    # --- Postfix "Recipient address rejected: <why>" and RFC 3463 texts quoted verbatim
+    Rule(r"media error|media type not supported|invalid (?:mime|content)",
+         "contenterror", "Postfix/Sendmail quoting RFC 3463 5.6.0 'Other or undefined media error'"),
+    Rule(r"no relaying|not configured to relay|identities failed the check|email address is not verified",
+         "norelaying", "Postfix/Sendmail 'No relaying', Exchange 'not configured to relay', Amazon SES sandbox 'Email address is not verified'"),
+    Rule(r"recipient address rejected: on hold|\bon hold\b", "onhold",
+         "Postfix check_recipient_access answering 'On hold'"),
+    Rule(r"delivery not authori[sz]ed|unauthenticated senders?|turn on smtp authentication|smtp authentication (?:is )?required",
+         "securityerror", "RFC 3463 5.7.1 'Delivery not authorized', MessageLabs 'Please turn on SMTP Authentication', 'Unauthenticated senders not allowed'"),
+    Rule(r"content presents a potential|rejected for policy reasons|not accepted for policy reasons",
+         "policyviolation", "Gmail 552-5.7.0 'content presents a potential security issue', Yahoo 5.7.9, generic 'rejected for policy reasons'"),
+    Rule(r"frequency limited|connection rate limit|too many (?:connections|concurrent|simultaneous)",
+         "toomanyconn", "QQ/Tencent 'Ip frequency limited', Postfix anvil 'Connection rate limit exceeded'"),
+    Rule(r"mismatches client ip|ip name lookup failed", "requireptr",
+         "Outlook.com 'domain mismatches client ip', Sendmail 'IP name lookup failed'"),
+    Rule(r"hop count exceeded|routing loop|mail loop|loops back to myself|loop detected|"
+         r"host not found, try again|name service error|dns query failed|temporary (?:lookup|dns) failure",
+         "networkerror", "Domino 'Maximum hop count exceeded', Postfix 'Name service error ... try again', Office 365 5.4.312 'DNS query failed'"),
+    Rule(r"no mx (?:record )?found|no mx record|indicated no smtp service|couldn't find a mail exchanger|"
+         r"(?:doesn't|does not) receive e-?mail|null mx|does not accept mail",
+         "notaccept", "qmail 'couldn't find a mail exchanger', Yahoo 'No mx record found', Gmail null-MX 'doesn't receive email', RFC 7505"),
+    Rule(r"\bhost unknown|unknown host|domain is not reachable|domain (?:name )?not found|host or domain name not found",
+         "hostunknown", "Sendmail 'Host unknown (Authoritative answer from name server)', Outlook.com 'domain is not reachable', Postfix 'Host or domain name not found'"),
+    Rule(r"number of messages in recipient's mailbox exceeded|mailbox exceeded",
+         "mailboxfull", "BIGLOBE 'The number of messages in recipient's mailbox exceeded the local limit'"),
+    Rule(r"please use the smtp server of your isp|not accepting connections",
+         "blocked", "Japanese ISPs 'Please use the smtp server of your ISP' (OP25B), iCloud 'not accepting connections'"),
+    Rule(r"invalid final delivery userid", "userunknown", "IMail 'Invalid final delivery userid'"),
     # --- authentication of the sender domain (SPF / DKIM / DMARC)
     Rule(r"\bdmarc\b.{0,40}\b(?:fail|reject|policy)|(?:unauthenticated|dmarc) (?:email|message|policy)|unauthenticated email from",
          "authfailure", "Gmail 5.7.26 'Unauthenticated email', Yahoo/AOL/Microsoft DMARC rejects"),
-    Rule(r"\bspf\b.{0,40}(?:fail|check|validation|not pass|softfail|permerror|reject)|sender policy framework|is not (?:an? )?authori[sz]ed (?:to send|sender)|not permitted to send|sender-id.{0,20}fail|sender id.{0,20}fail",
+    Rule(r"\bspf\b.{0,40}(?:fail|check|validation|not pass|softfail|permerror|reject)|sender policy framework|spf record|is not (?:an? )?authori[sz]ed (?:to send|sender)|not permitted to send|sender-id.{0,20}fail|sender id.{0,20}fail",
          "authfailure", "Postfix policyd-spf, Exim SPF ACL, Gmail 5.7.23/5.7.27, Outlook.com SPF"),
     Rule(r"\bdkim\b.{0,40}(?:fail|invalid|required|signature)|(?:no|invalid) dkim|domainkeys? .{0,20}fail",
          "authfailure", "OpenDKIM milter, Gmail 5.7.20/5.7.26, Microsoft 365 DKIM rejects"),
@@ -39,13 +67,13 @@ RULES: tuple[Rule, ...] = (
          "authfailure", "Microsoft 365 5.7.509/5.7.515, Yahoo/AOL, Mimecast authentication checks"),
 
     # --- reverse DNS of the sending IP
-    Rule(r"\bptr\b|reverse (?:dns|lookup|ip|hostname)|rdns|no (?:dns|rdns) (?:entry|record)|cannot (?:find|resolve) your (?:hostname|reverse)|client host .{0,80} (?:not|has no) .{0,20}(?:resolve|reverse|ptr)|(?:ip|hostname) .{0,40}(?:does not|doesn't|did not) (?:resolve|match)|(?:resolve|lookup) .{0,30}(?:hostname|ip address) .{0,20}fail|hostname (?:of|for) your ip|lookup of your ip|unresolvable (?:relay )?host ?name|not (?:have|has) a (?:valid )?(?:hostname|fqdn)|helo .{0,40}(?:not|does not) .{0,20}resolve|dynamic (?:ip|address|pool)|dialup|dial-up|residential|generic (?:hostname|rdns|reverse)|\bdul\b|broadband|dynamic/residential|please use the smtp server of your isp|use your isp(?:'s)? (?:mail|smtp) server|not accept mail from dynamic",
+    Rule(r"\bptr\b|reverse (?:dns|lookup|ip|hostname)|rdns|no (?:dns|rdns) (?:entry|record)|cannot (?:find|resolve) your (?:hostname|reverse)|client host .{0,80} (?:not|has no) .{0,20}(?:resolve|reverse|ptr)|(?:ip|hostname) .{0,40}(?:does not|doesn't|did not) (?:resolve|match)|(?:resolve|lookup) .{0,30}(?:hostname|ip address) .{0,20}fail|hostname (?:of|for) your ip|lookup of your ip|unresolvable (?:relay )?host ?name|not (?:have|has) a (?:valid )?(?:hostname|fqdn)|helo .{0,40}(?:not|does not) .{0,20}resolve|dynamic (?:ip|address|pool)|dialup|dial-up|residential|generic (?:hostname|rdns|reverse)|\bdul\b|broadband|dynamic/residential|use your isp(?:'s)? (?:mail|smtp) server|not accept mail from dynamic",
          "requireptr", "Exim 'Client host has no PTR', Postfix reject_unknown_client_hostname, Comcast/Spamhaus PBL dialup blocks, Japanese ISPs 'use the smtp server of your ISP'"),
 
     # --- reputation, rate, connections
     Rule(r"poor reputation|bad reputation|low reputation|reputation (?:of|is) .{0,30}(?:poor|low|bad)|sender reputation|ip reputation|senderscore|domain reputation",
          "badreputation", "Gmail 4.7.0/5.7.1 'low reputation', Microsoft 'sender reputation'"),
-    Rule(r"rate limit|ratelimit|too many (?:messages|emails|mails|recipients? per|sessions|attempts)|sending rate|(?:message|receiving|sending) (?:rate|frequency)|throttl|temporarily deferred due to|unusual rate|rate of (?:unsolicited|mail)|exceeded the (?:rate|maximum number of messages)|too fast|please slow down|try again (?:later )?\(?rate|received too many",
+    Rule(r"rate limit|ratelimit|too many (?:messages|emails|mails|recipients? per|sessions|attempts)|sending rate|(?:message|receiving|sending) (?:rate|frequency)|throttl|unusual rate|rate of (?:unsolicited|mail)|exceeded the (?:rate|maximum number of messages)|too fast|please slow down|try again (?:later )?\(?rate|received too many",
          "speeding", "Gmail 4.7.28/4.7.0 'unusual rate', Yahoo TS01/TSS04, Outlook.com 'rate limit', Postfix anvil"),
     Rule(r"too many (?:connections|concurrent|simultaneous)|connection limit|maximum (?:number of )?connections|concurrent connections|connection rate limit|too many open connections",
          "toomanyconn", "Postfix smtpd_client_connection_count_limit, Exim smtp_accept_max_per_host"),
@@ -79,7 +107,7 @@ RULES: tuple[Rule, ...] = (
     # --- sender address problems and refusal in general
     Rule(r"sender (?:address )?(?:rejected|refused|denied|invalid|unknown|verify failed|verification failed|domain (?:must exist|not found|does not exist|unknown|invalid))|(?:invalid|unknown|bad|unverifiable|unresolvable) sender|sender (?:is |was )?(?:not (?:allowed|accepted|authorized)|blacklisted|on (?:the|our) (?:block|black)list)|domain of sender address|from address (?:rejected|invalid|not)|mail from .{0,40} (?:rejected|refused|denied)|envelope sender|return path|reverse-path|address rejected.{0,20}sender|sender address does not exist|must be a valid sender|your (?:e-?mail )?address has been blacklisted|access denied.{0,30}sender|not accepting mail from|null sender|mailer-daemon .{0,10}not",
          "rejected", "Postfix reject_unknown_sender_domain / reject_sender_login_mismatch, Sendmail 'Domain of sender address ... does not exist', Exim sender verify ACL"),
-    Rule(r"blocked|block ?list|black ?list|\bbl\b|\brbl\b|dnsbl|listed (?:at|in|on|by)|(?:was|has been|is|are) listed|blacklisted|barracuda reputation|spamcop|sorbs|spamhaus|cbl\.abuseat|uceprotect|invaluement|(?:your|the sending|connecting|client) (?:ip|host|server|network|mta) .{0,40}(?:blocked|banned|denied|rejected|listed|not allowed|refused)|access denied|connection (?:refused|rejected|denied)|(?:ip|host) (?:address )?(?:blocked|banned|rejected|denied)|not allowed to (?:connect|send)|banned|refused to talk|you are not allowed|service refused|your (?:ip|server|host) .{0,40}(?:has been|is) .{0,20}(?:blocked|rejected|listed)|rejected because of|denied by policy|client host rejected|administrative prohibition|poor reputation|\bbanned\b|ip .{0,30}not allowed",
+    Rule(r"blocked|block ?list|black ?list|\bbl\b|\brbl\b|dnsbl|listed (?:at|in|on|by)|(?:was|has been|is|are) listed|blacklisted|barracuda reputation|spamcop|sorbs|spamhaus|cbl\.abuseat|uceprotect|invaluement|(?:your|the sending|connecting|client) (?:ip|host|server|network|mta) .{0,40}(?:blocked|banned|denied|rejected|listed|not allowed|refused)|(?:ip|host) (?:address )?(?:blocked|banned|rejected|denied)|not allowed to (?:connect|send)|banned|refused to talk|you are not allowed|service refused|your (?:ip|server|host) .{0,40}(?:has been|is) .{0,20}(?:blocked|rejected|listed)|rejected because of|denied by policy|client host rejected|administrative prohibition|poor reputation|\bbanned\b|ip .{0,30}not allowed",
          "blocked", "Postfix reject_rbl_client 'blocked using <DNSBL>', Exim 'rejected because <IP> is in a black list', Microsoft S3150 'blocked using Spamhaus', Barracuda/Spamhaus/SpamCop/UCEPROTECT texts"),
     Rule(r"(?:message|email|mail) (?:was |has been )?(?:filtered|rejected by (?:the )?(?:recipient|user|filter|rules?))|filter(?:ed|ing) (?:by|rule)|(?:recipient|user) (?:has )?(?:rejected|refused|blocked|denied)|(?:rejected|refused|blocked|denied) by (?:recipient|user|addressee)|mail filter|not accept(?:ing)? (?:mail|messages|e-?mail) from (?:you|this sender|your address)|does not accept mail from|refuse(?:d|s) to accept|permission denied|you are not (?:authori[sz]ed|allowed|permitted) to (?:send|post)|only accepts? (?:mail|messages) from|has restricted|members? only|not a member|restricted (?:group|access|to members)|recipient rejected by the owner|user refuses to accept|this (?:e-?mail address|recipient) (?:does not|doesn't) receive|disallowed by recipient|受信拒否|拒否",
          "filtered", "Postfix access(5) on recipient, au/KDDI and docomo sender filters, Google Groups 'members only', Exchange transport rules"),
@@ -89,7 +117,7 @@ RULES: tuple[Rule, ...] = (
     # --- transport and server state
     Rule(r"(?:tls|ssl|starttls|encryption|secure connection|certificate)(?: is| was)? (?:required|failed|failure|not (?:available|supported|offered)|error|problem|handshake)|must (?:issue|use) (?:a )?starttls|requires? (?:tls|encryption|authentication)|authentication required|authentication is required|not authenticated|\bsmtp auth(?:entication)?\b.{0,20}(?:required|fail)|must authenticate|relay requires auth|530 5\.7\.0|user not authenticated|invalid credentials|login (?:failed|incorrect|denied)|password (?:incorrect|invalid)",
          "securityerror", "Postfix smtpd_tls_security_level=encrypt '530 Must issue a STARTTLS', 535 authentication failures, Exchange 530 5.7.57"),
-    Rule(r"retry time ?out|retry timeout exceeded|timeout exceeded|delivery time expired|(?:message )?expired|could not be delivered (?:within|for|in) .{0,20}(?:days|hours)|(?:has|have) been (?:delayed|queued) (?:for|over|more than)|(?:giving|gave) up|too long|queue(?:d)? too long|maximum time|max(?:imum)? (?:queue|retry)|time limit|in queue|undelivered for|unable to deliver .{0,30} (?:days|hours)|was not delivered .{0,60} (?:days|hours)|not (?:been )?delivered for .{0,10} (?:days|hours)|delivery attempts? (?:will|have) (?:continue|stopped|failed)|hop count exceeded|had not (?:been )?delivered|time ?out|timed out",
+    Rule(r"retry time ?out|retry timeout exceeded|timeout exceeded|delivery time expired|(?:message )?expired|could not be delivered (?:within|for|in) .{0,20}(?:days|hours)|(?:has|have) been (?:delayed|queued) (?:for|over|more than)|(?:giving|gave) up|too long|queue(?:d)? too long|maximum time|max(?:imum)? (?:queue|retry)|time limit|in queue|undelivered for|unable to deliver .{0,30} (?:days|hours)|was not delivered .{0,60} (?:days|hours)|not (?:been )?delivered for .{0,10} (?:days|hours)|delivery attempts? (?:will|have) (?:continue|stopped|failed)|had not (?:been )?delivered|time ?out|timed out",
          "expired", "Exim 'retry timeout exceeded', Sendmail 'Cannot send message for 5 days', Postfix 'message expired', qmail 'I'm not going to try again; this message has been in the queue too long'"),
     Rule(r"(?:network|connection|socket) (?:error|failure|problem|unreachable|reset|closed|timed out|lost|dropped)|could not connect|unable to connect|connect(?:ion)? (?:to .{0,60} )?(?:failed|refused)|lost connection|no answer|host (?:is )?(?:down|unreachable)|name server|resolver|dns (?:lookup )?(?:temporarily|failure|timeout|server failure)|temporary (?:lookup|dns) failure|routing loop|mail loop|loops back to myself|loop detected|too many hops|bad connection|network is unreachable|conversation with .{0,60} timed out|broken pipe|tls (?:handshake )?(?:failure|failed) .{0,10}(?:connection|handshake)",
          "networkerror", "Postfix 'lost connection with', 'mail for ... loops back to myself', Sendmail 'Deferred: Connection refused by', Exim 'Connection timed out'"),
@@ -99,7 +127,7 @@ RULES: tuple[Rule, ...] = (
          "notaccept", "RFC 7505 null MX 'Domain does not accept mail', Gmail 'Domain ... does not receive email', Postfix 'nullmx'"),
     Rule(r"syntax error|command unrecognized|unrecognized command|command not (?:recognized|implemented)|bad sequence of commands|line too long|invalid (?:command|argument|syntax)|parameter|unknown command|command (?:rejected|out of sequence)|malformed (?:address|command)|address (?:syntax|format)|missing (?:argument|parameter)|\bsyntax\b",
          "syntaxerror", "Postfix/Sendmail 500/501/503 replies to a bad SMTP dialogue"),
-    Rule(r"(?:internal|local|system|server|configuration|config|temporary|unexpected|processing|remote) (?:server |system )?(?:error|failure|problem)|system (?:not available|unavailable|malfunction)|server (?:configuration|busy|unavailable|too busy)|service (?:not available|unavailable|temporarily unavailable)|try (?:again )?later|temporar(?:y|ily) (?:failure|problem|unavailable|rejected|deferred)|(?:mail|local) (?:delivery )?(?:system|configuration) (?:error|problem)|too many (?:errors|bad)|misconfigur|hop count|loop|resources? (?:temporarily )?unavailable|unable to process|please try again",
+    Rule(r"(?:internal|local|system|server|configuration|config|temporary|unexpected|processing|remote) (?:server |system )?(?:error|failure|problem)|system (?:not available|unavailable|malfunction)|server (?:configuration|busy|unavailable|too busy)|service (?:not available|unavailable|temporarily unavailable|currently unavailable)|transaction failed|try (?:again )?later|temporar(?:y|ily) (?:failure|problem|unavailable|rejected|deferred)|(?:mail|local) (?:delivery )?(?:system|configuration) (?:error|problem)|too many (?:errors|bad)|misconfigur|hop count|loop|resources? (?:temporarily )?unavailable|unable to process|please try again",
          "systemerror", "Sendmail 'Local configuration error', Exim 'local delivery failed', Postfix 'mail system configuration error', 451 4.3.0 from many MTAs"),
     Rule(r"(?:pipe|program|command|delivery agent|procmail|maildrop|local delivery) (?:failed|error|returned|exited|terminated)|mailer (?:error|failed)|(?:exit|returned) (?:code|status)|command died|cannot execute|X-Unix;|service unavailable: (?:command|pipe)|permission denied.{0,20}(?:pipe|program)|unable to (?:write|open|create)",
          "mailererror", "Sendmail 'X-Unix; ...' prog mailer, Exim pipe transport 'Child process ... returned', qmail 'Unable to forward'"),

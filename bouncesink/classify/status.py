@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
 
 REASON_BY_STATUS: dict[str, str] = {
     # X.1.X addressing
@@ -110,7 +110,7 @@ REASON_BY_STATUS: dict[str, str] = {
 # recognisable, wins over them.
 WEAK = frozenset({
     "x.0.0", "x.1.0", "x.1.1", "x.1.3", "x.1.4", "x.1.2", "x.2.0", "x.2.1", "x.3.0", "x.3.2",
-    "x.3.5", "x.4.0", "x.4.1", "x.4.2", "x.4.3", "x.4.4", "x.4.5", "x.4.7", "x.5.0", "x.5.1", "x.4.7", "x.2.3",
+    "x.3.5", "x.4.0", "x.4.2", "x.4.4", "x.4.5", "x.4.7", "x.5.0", "x.5.1",
     "x.5.2", "x.5.3", "x.5.4", "x.6.0", "x.7.0", "x.7.1", "x.7.7", "x.7.8", "x.7.13", "x.7.27",
 })
 

@@ -187,7 +187,7 @@ def diagnostic_near(lines: list[str], i: int, start: int, end: int, key: str = "
     return after
 
 
-_STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+_STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
 
 
 _COMMAND_RE = re.compile(

@@ -44,7 +44,7 @@ RULES: tuple[Rule, ...] = (
     Rule(r"mismatches client ip|ip name lookup failed", "requireptr",
          "Outlook.com 'domain mismatches client ip', Sendmail 'IP name lookup failed'"),
     Rule(r"hop count exceeded|routing loop|mail loop|loops back to myself|loop detected|"
-         r"host not found, try again|name service error|dns query failed|temporary (?:lookup|dns) failure",
+         r"host not found, try again|dns query failed|temporary (?:lookup|dns) failure",
          "networkerror", "Domino 'Maximum hop count exceeded', Postfix 'Name service error ... try again', Office 365 5.4.312 'DNS query failed'"),
     Rule(r"no mx (?:record )?found|no mx record|indicated no smtp service|couldn't find a mail exchanger|"
          r"(?:doesn't|does not) receive e-?mail|null mx|does not accept mail",

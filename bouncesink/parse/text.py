@@ -193,6 +193,7 @@ _STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
 _COMMAND_RE = re.compile(
     r"(?:in reply to|after|did not like our|error in reply to|while talking to [^:]{0,80}:\s*>>>)\s*"
     r"(?:the\s+|end of\s+|final\s+)?(data|rcpt(?: to)?|mail(?: from)?|helo|ehlo|connect|message)\b", re.I)
+_SENT_RE = re.compile(r"(?:>>>|SMTP:)\s*(DATA|RCPT|MAIL|HELO|EHLO)\b", re.I)
 _COMMANDS = {"data": "DATA", "message": "DATA", "rcpt": "RCPT", "rcpt to": "RCPT", "mail": "MAIL",
              "mail from": "MAIL", "helo": "HELO", "ehlo": "HELO", "connect": "CONN"}
 
@@ -210,9 +211,14 @@ def fill_codes(r: Result) -> None:
         if not r.status or last[0] == r.status[0] or r.status.endswith(".0.0"):
             r.status = last
     if not r.command:
-        cm = _COMMAND_RE.search(r.diagnostic[:1000])
-        if cm:
-            r.command = _COMMANDS.get(cm.group(1).lower(), "")
+        sent = _SENT_RE.findall(r.diagnostic[:1000])
+        if sent:
+            # Sendmail-style transcript: the last command we sent is the one refused
+            r.command = _COMMANDS.get(sent[-1].lower(), "")
+        else:
+            cm = _COMMAND_RE.search(r.diagnostic[:1000])
+            if cm:
+                r.command = _COMMANDS.get(cm.group(1).lower(), "")
     if not r.reply_code:
         rm = REPLY_RE.search(r.diagnostic[:600])
         if rm:

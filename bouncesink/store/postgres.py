@@ -1,0 +1,307 @@
+"""The PostgreSQL store: one database shared by every sink of a return-path domain.
+
+All store logic is `SQLStore`'s; this module adds what only matters with several writers
+and a server that can go away:
+
+- Decisions about one address are serialised across sinks by a transaction-level advisory
+  lock on the address (`_lock_address`), taken before its history is read, so concurrent
+  soft bounces for one address are counted once each (no lost updates).
+- A suppression's `seq` is assigned at COMMIT, under a transaction-level advisory lock held
+  until the commit is visible, from the `events` id sequence. Seqs therefore grow in
+  commit order and `export --cursor` (rows with seq > last) never skips a row that
+  committed late with a lower number. Until commit the row carries a provisional -1.
+- Two sinks may both classify one pending message (one recovering at start-up what the
+  other just stored): the message row is locked and skipped when already classified.
+- A connection that broke is replaced at the start of the next transaction; a statement
+  that fails because the connection broke is retried once on a new connection when it was
+  the first of its transaction (nothing of it can have committed). A break later in a
+  transaction, or in COMMIT, raises: the server answers 451 4.3.0, never 250.
+- Deadlocks between two sinks' record batches (addresses locked in different orders) are
+  retried: the transaction rolled back as a whole.
+- Migrations: a `schema_version` table, applied under a session advisory lock so two sinks
+  starting together do not race.
+
+The driver is psycopg 3, used synchronously: the store API is synchronous by design (the
+server calls it from one writer thread, doing group commit), and psycopg's async API would
+need a second copy of every query path. `durability` maps to synchronous_commit: full waits
+for the WAL flush on the server (a 250 survives a server crash); normal and off do not wait
+(a server crash may lose the last fraction of a second; a crash of the sink loses nothing).
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import errors as pgerrors
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from bouncesink.store.base import PENDING, SQLStore, StoreError
+from bouncesink.store.schema import MIGRATIONS, render
+
+# How the portable DDL of schema.py is spelled in PostgreSQL.
+DIALECT = {"pk": "BIGSERIAL PRIMARY KEY", "blob": "BYTEA", "bigint": "BIGINT"}
+
+_SYNC = {"full": "on", "normal": "off", "off": "off"}
+
+# Advisory locks are database-wide: the first key names our use ("bsk" + n), the second
+# the object (an address hash, or the schema for locks that are per store).
+LOCK_ADDRESS = 0x62736B01
+LOCK_SEQ = 0x62736B02
+LOCK_MIGRATE = 0x62736B03
+
+# Extra PostgreSQL-only DDL, idempotent, applied after the portable migrations.
+_EXTRA_DDL = (
+    # The provisional seqs a commit replaces; the index stays empty outside transactions.
+    "CREATE INDEX IF NOT EXISTS suppressions_provisional ON suppressions (seq) WHERE seq < 0",
+)
+
+RETRIES = 5
+
+
+def redact(url: str) -> str:
+    """A connection URL fit for a log line or an error message (no password)."""
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "postgresql://?"
+    host, port, db = params.get("host", ""), params.get("port", ""), params.get("dbname", "")
+    user = params.get("user", "")
+    return f"postgresql://{user + '@' if user else ''}{host}{':' + port if port else ''}/{db}"
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class PostgresStore(SQLStore):
+    placeholder = "%s"
+
+    def __init__(self, url: str, durability: str = "full", create: bool = True,
+                 connect_timeout: int = 5) -> None:
+        super().__init__()
+        self.url = url
+        self.name = redact(url)
+        self.create = create
+        self.sync = _SYNC[durability]
+        self.connect_timeout = connect_timeout
+        self._in_tx = False          # a statement ran since the last commit / rollback
+        self._seq_pending = False    # this transaction suppressed: assign seqs at commit
+        self.reconnects = 0
+        self._connect()
+        try:
+            self.migrate()
+        except psycopg.Error as exc:
+            self.close()
+            raise StoreError(f"{self.name}: cannot migrate store: {one_line(exc)}") from None
+        except StoreError:
+            self.close()
+            raise
+
+    # -- connection -------------------------------------------------------------------------
+    def _connect(self) -> None:
+        params = conninfo_to_dict(self.url)
+        params.setdefault("connect_timeout", str(self.connect_timeout))
+        params.setdefault("application_name", "bouncesink")
+        try:
+            conn = psycopg.connect(make_conninfo(**params), autocommit=False)
+            conn.execute(f"SET synchronous_commit = {self.sync}")
+            conn.commit()
+        except psycopg.Error as exc:
+            raise StoreError(f"{self.name}: cannot connect: {one_line(exc)}") from None
+        self._conn = conn
+        self._in_tx = self._seq_pending = False
+
+    def _usable(self) -> bool:
+        return self._conn is not None and not self._conn.closed and not self._conn.broken
+
+    def _reconnect(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:
+                pass
+            self._conn = None
+        self._connect()
+        self.reconnects += 1
+
+    # -- back-end hooks -----------------------------------------------------------------------
+    def _sql(self, sql: str) -> str:
+        # psycopg reads % in every query it is given parameters for: LIKE 'x%' must be %%.
+        return sql.replace("%", "%%").replace("?", "%s")
+
+    def _run(self, fn):
+        """Run a statement; transparently on a new connection when nothing is lost by it."""
+        first = not self._in_tx
+        if not self._usable():
+            if not first:
+                raise psycopg.OperationalError("connection lost inside a transaction")
+            self._reconnect()
+        self._in_tx = True
+        try:
+            return fn()
+        except psycopg.OperationalError:
+            if self._usable():
+                raise
+            self._in_tx = False  # the server dropped the transaction with the connection
+            if not first:
+                raise
+            # The first statement of a transaction on a connection that turned out dead
+            # (the server restarted, the backend was terminated): nothing of this
+            # transaction exists yet, so run it again on a new connection.
+            self._reconnect()
+            self._in_tx = True
+            return fn()
+
+    def _execute(self, sql, params=()):
+        sql, params = self._sql(sql), tuple(params)
+
+        def go():
+            cur = self._conn.cursor()
+            cur.execute(sql, params)
+            return cur
+        return self._run(go)
+
+    def _executemany(self, sql, rows) -> None:
+        sql = self._sql(sql)
+        self._run(lambda: self._conn.cursor().executemany(sql, rows))
+
+    def _insert_id(self, sql, params) -> int:
+        return self._execute(sql + " RETURNING id", params).fetchone()[0]
+
+    def _lock_address(self, address: str) -> None:
+        self._execute(f"SELECT pg_advisory_xact_lock({LOCK_ADDRESS}, hashtext(?))", (address,))
+
+    def _next_seq(self) -> int:
+        self._seq_pending = True
+        return -1
+
+    def _commit(self) -> None:
+        try:
+            if self._seq_pending:
+                if not self._usable():
+                    raise psycopg.OperationalError("connection lost inside a transaction")
+                # Held until the commit is visible: the next suppressing commit takes its
+                # seqs after ours are readable, so seqs are in commit order.
+                self._conn.execute(
+                    f"SELECT pg_advisory_xact_lock({LOCK_SEQ}, hashtext(current_schema()))")
+                self._conn.execute(
+                    "UPDATE suppressions SET seq = nextval(pg_get_serial_sequence('events', 'id'))"
+                    " WHERE seq < 0")
+            if self._conn is not None:
+                self._conn.commit()
+        finally:
+            self._in_tx = self._seq_pending = False
+
+    def _rollback(self) -> None:
+        self._in_tx = self._seq_pending = False
+        try:
+            if self._conn is not None:
+                self._conn.rollback()
+        except Exception:  # the connection may be gone; the next call reconnects
+            pass
+
+    def close(self) -> None:
+        with self._lock:
+            self._in_tx = self._seq_pending = False
+            if self._conn is not None:
+                try:
+                    self._conn.close()
+                finally:
+                    self._conn = None
+
+    # -- several writers ----------------------------------------------------------------------
+    def _retrying(self, fn, *args, **kwargs):
+        for attempt in range(RETRIES):
+            try:
+                return fn(*args, **kwargs)
+            except (pgerrors.DeadlockDetected, pgerrors.SerializationFailure):
+                # The whole transaction was rolled back; nothing of it exists.
+                if attempt == RETRIES - 1:
+                    raise
+
+    def record(self, *args, **kwargs):
+        return self._retrying(super().record, *args, **kwargs)
+
+    def _record_one(self, ref, *args, **kwargs):
+        # Another sink may be classifying the same stored message (it recovers pending
+        # messages at start-up); whoever locks the row second finds it classified.
+        row = self._execute("SELECT state FROM messages WHERE id = ? FOR UPDATE",
+                            (ref,)).fetchone()
+        if row is None or row[0] != PENDING:
+            return []
+        return super()._record_one(ref, *args, **kwargs)
+
+    # -- schema -------------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        with self._lock:
+            row = self._execute(
+                "SELECT version FROM schema_version" if self._has_version_table() else
+                "SELECT 0").fetchone()
+            self._commit()
+        return row[0] if row else 0
+
+    def _has_version_table(self) -> bool:
+        return self._execute(
+            "SELECT to_regclass('schema_version') IS NOT NULL").fetchone()[0]
+
+    def migrate(self) -> int:
+        """Bring the schema to the newest version; returns it. Safe with sinks starting together."""
+        with self._lock:
+            conn = self._conn
+            schema = conn.execute("SELECT current_schema()").fetchone()[0]
+            if schema is None:
+                raise StoreError(f"{self.name}: no schema to use: the search_path names none"
+                                 " that exists (CREATE SCHEMA it first)")
+            conn.execute("SELECT pg_advisory_lock(%s, hashtext(current_schema()))",
+                         (LOCK_MIGRATE,))
+            conn.commit()
+            try:
+                exists = conn.execute(
+                    "SELECT to_regclass('schema_version') IS NOT NULL").fetchone()[0]
+                if not exists:
+                    if not self.create:
+                        raise StoreError(f"{self.name}: no bouncesink store in schema {schema}")
+                    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+                    conn.execute("INSERT INTO schema_version VALUES (0)")
+                    conn.commit()
+                version = conn.execute("SELECT version FROM schema_version").fetchone()[0]
+                if version > len(MIGRATIONS):
+                    raise StoreError(f"{self.name}: schema version {version} is newer than"
+                                     f" this bouncesink knows ({len(MIGRATIONS)})")
+                for n in range(version, len(MIGRATIONS)):
+                    conn.execute(render(MIGRATIONS[n], DIALECT))
+                    conn.execute("UPDATE schema_version SET version = %s", (n + 1,))
+                    conn.commit()
+                for ddl in _EXTRA_DDL:
+                    conn.execute(ddl)
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s, hashtext(current_schema()))",
+                             (LOCK_MIGRATE,))
+                conn.commit()
+            return len(MIGRATIONS)
+
+    def reset_sequences(self) -> None:
+        """After rows were copied in with their ids (`bouncesink migrate`): move every id
+        sequence past the copied ids, and the events one past every seq as well."""
+        with self._lock:
+            try:
+                tables = self._execute(
+                    "SELECT table_name FROM information_schema.columns"
+                    " WHERE table_schema = current_schema() AND column_name = 'id'"
+                    " AND column_default LIKE 'nextval%'").fetchall()
+                for (table,) in tables:
+                    top = self._execute(f'SELECT MAX(id) FROM "{table}"').fetchone()[0] or 0
+                    if table == "events":
+                        for sql in ("SELECT MAX(seq) FROM suppressions",
+                                    "SELECT MAX(seq) FROM cursors"):
+                            top = max(top, self._execute(sql).fetchone()[0] or 0)
+                    if top:
+                        self._execute("SELECT setval(pg_get_serial_sequence(?, 'id'), ?)",
+                                      (table, top))
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise

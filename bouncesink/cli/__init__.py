@@ -19,6 +19,7 @@ from bouncesink.store import StoreError
 # Modules that add sub-commands, in the order they appear in --help.
 COMMAND_MODULES = [
     "bouncesink.cli.core",
+    "bouncesink.cli.suppression",
     "bouncesink.cli.admin",
 ]
 

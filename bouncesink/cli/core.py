@@ -1,9 +1,8 @@
-"""serve, parse, export, stats: the commands of the working sink."""
+"""serve, parse, stats: the commands of the working sink (export is in cli/suppression.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import os
 import sys
@@ -25,17 +24,14 @@ def register(sub) -> None:
     p.add_argument("--domain", action="append", metavar="D",
                    help="a return-path domain to accept mail for (repeatable)")
     p.add_argument("--log-format", choices=("auto", "json", "console"))
+    p.add_argument("--verp-secret", action="append", metavar="S",
+                   help="VERP signing secret (repeatable: the first signs, all verify);"
+                        " replaces verp.secrets")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("parse", help="parse raw messages (files or directories); JSON lines out")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.set_defaults(func=cmd_parse)
-
-    p = sub.add_parser("export", help="export suppressed addresses")
-    add_store_options(p)
-    p.add_argument("--format", default="csv", choices=("csv", "jsonl"))
-    p.add_argument("--since", metavar="ISO-TIME", help="only suppressions since this time")
-    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("stats", help="counts by type, reason and domain")
     add_store_options(p)
@@ -55,6 +51,8 @@ def serve_config(args):
         cfg = cfg.replace("server", domains=tuple(d.lower().rstrip(".") for d in args.domain))
     if args.log_format:
         cfg = cfg.replace("log", format=args.log_format)
+    if getattr(args, "verp_secret", None):
+        cfg = cfg.replace("verp", secrets=tuple(args.verp_secret))
     if not cfg.server.domains:
         raise CLIError("no return-path domain: set server.domains in the config or pass --domain", 2)
     return cfg
@@ -111,27 +109,6 @@ def parse_time(value: str | None, flag: str = "--since") -> datetime | None:
     except ValueError:
         raise CLIError(f"{flag}: not an ISO 8601 time: {value!r}", 2) from None
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
-
-
-EXPORT_KEYS = ("email", "reason", "type", "status", "first_seen", "last_seen", "count")
-
-
-def cmd_export(args) -> int:
-    since = parse_time(args.since)
-    _, store = open_store_for(args)
-    out = sys.stdout
-    try:
-        if args.format == "csv":
-            w = csv.writer(out, lineterminator="\n")
-            w.writerow(EXPORT_KEYS)
-            for row in store.suppressions(since=since):
-                w.writerow([row[k] for k in EXPORT_KEYS])
-        else:
-            for row in store.suppressions(since=since):
-                out.write(json.dumps({k: row[k] for k in EXPORT_KEYS}) + "\n")
-    finally:
-        store.close()
-    return 0
 
 
 def cmd_stats(args) -> int:

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from bouncesink.config import PolicyConfig
-from bouncesink.model import SOFT, Envelope, Parsed, Result, utcnow
-from bouncesink.policy import COUNT, RESET, SUPPRESS, Decision, decide
+from bouncesink.model import SENDER_SIDE_REASONS, SOFT, Envelope, Parsed, Result, utcnow
+from bouncesink.policy import (ALERT, COUNT, RESET, SOFT_ESCALATED, SUPPRESS, Decision, decide,
+                               needs_dns, sender_alert)
 
 PENDING, CLASSIFIED, UNRECOGNISED = "pending", "classified", "unrecognised"
 
@@ -163,25 +164,28 @@ class SQLStore:
                       state=state)
 
     def record(self, items: list[tuple[int, Envelope, Parsed, str | None]],
-               policy: PolicyConfig, now: datetime | None = None) -> list[tuple[Result, Decision]]:
+               policy: PolicyConfig, now: datetime | None = None,
+               dns_verdicts: dict[str, str] | None = None) -> list[tuple[Result, Decision]]:
         """Store the parse results of stored messages and apply the policy, in ONE transaction.
 
-        Each item is (message ref, envelope, parsed, campaign). Returns every result with
-        the decision it led to.
+        Each item is (message ref, envelope, parsed, campaign). `dns_verdicts` maps recipient
+        domains to dead / alive / unknown, looked up by the caller for results that
+        `policy.needs_dns`. Returns every result with the decision it led to.
         """
         now = now or utcnow()
         out: list[tuple[Result, Decision]] = []
         with self._lock:
             try:
                 for ref, env, parsed, campaign in items:
-                    out += self._record_one(ref, env, parsed, campaign, policy, now)
+                    out += self._record_one(ref, env, parsed, campaign, policy, now,
+                                            dns_verdicts or {})
                 self._commit()
             except BaseException:
                 self._rollback()
                 raise
         return out
 
-    def _record_one(self, ref, env, parsed: Parsed, campaign, policy, now):
+    def _record_one(self, ref, env, parsed: Parsed, campaign, policy, now, dns_verdicts):
         state = CLASSIFIED if parsed.results else UNRECOGNISED
         self._execute(
             "UPDATE messages SET state = ?, kind = ?, detector = ?, errors = ?, message_id = ?,"
@@ -191,11 +195,22 @@ class SQLStore:
         out = []
         for r in parsed.results:
             rid = self._insert_result(ref, env, r, campaign, iso(env.received_at))
-            out.append((r, self._apply_policy(r, rid, policy, env.received_at, now)))
+            out.append((r, self._apply_policy(r, rid, policy, env.received_at, now,
+                                              dns_verdicts)))
         return out
 
     def _insert_result(self, ref, env, r: Result, campaign, at: str) -> int:
         recipient = normalise(r.recipient) if r.recipient else None
+        if recipient:
+            self._execute(
+                "INSERT INTO addresses (address, domain, first_seen, last_seen, results)"
+                " VALUES (?, ?, ?, ?, 1) ON CONFLICT (address) DO UPDATE SET"
+                " results = addresses.results + 1,"
+                " first_seen = CASE WHEN excluded.first_seen < addresses.first_seen"
+                "   THEN excluded.first_seen ELSE addresses.first_seen END,"
+                " last_seen = CASE WHEN excluded.last_seen > addresses.last_seen"
+                "   THEN excluded.last_seen ELSE addresses.last_seen END",
+                (recipient, domain_of(recipient), at, at))
         return self._insert_id(
             f"INSERT INTO results ({', '.join(RESULT_COLUMNS)}) VALUES"
             f" ({', '.join('?' * len(RESULT_COLUMNS))})",
@@ -205,24 +220,51 @@ class SQLStore:
              campaign, r.detector))
 
     def _apply_policy(self, r: Result, result_id: int, policy: PolicyConfig,
-                      received_at: datetime, now: datetime) -> Decision:
+                      received_at: datetime, now: datetime, dns_verdicts=None) -> Decision:
         if not r.recipient:
             return Decision("ignore", r.reason, "no recipient")
         address = normalise(r.recipient)
         self._lock_address(address)
         since = self._last_reset(address)
-        window = iso(now - timedelta(days=policy.soft_window_days))
+        window = iso(received_at - timedelta(days=policy.soft_window_days))
         rows = self._execute(
             "SELECT at FROM events WHERE address = ? AND action = ? AND at > ? AND at >= ?",
             (address, COUNT, since, window)).fetchall()
-        decision = decide(r, [from_iso(a) for (a,) in rows], received_at, policy)
-        if decision.action in (COUNT, SUPPRESS, RESET) or decision.action == "alert":
+        verdict = (dns_verdicts or {}).get(domain_of(address)) if needs_dns(r, policy) else None
+        decision = decide(r, [from_iso(a) for (a,) in rows], received_at, policy, verdict)
+        if decision.action in (COUNT, SUPPRESS, RESET, ALERT):
             self._add_event(address, decision.action, decision.reason, r.type, decision.rule,
                             result_id, "policy", received_at)
         if decision.action == SUPPRESS:
-            self._suppress(address, decision.reason, r.type if decision.reason != "soft-escalated"
+            self._suppress(address, decision.reason, r.type if decision.reason != SOFT_ESCALATED
                            else SOFT, r.status, received_at)
+        if decision.action == ALERT and r.reason in SENDER_SIDE_REASONS:
+            alert = self._sender_alert(domain_of(address), policy, received_at)
+            if alert:
+                decision = Decision(decision.action, decision.reason, decision.rule, alert)
         return decision
+
+    def _sender_alert(self, domain: str, policy: PolicyConfig, at: datetime) -> dict | None:
+        """A sender_blocked alert when this domain's sender-side failures reach the threshold
+        within the alert window; at most one per window per domain (kept in `alerts`)."""
+        start = iso(at - timedelta(minutes=policy.alert_window_minutes))
+        marks = ", ".join("?" * len(SENDER_SIDE_REASONS))
+        rows = self._execute(
+            f"SELECT reason, diagnostic FROM results WHERE domain = ? AND received_at >= ?"
+            f" AND received_at <= ? AND reason IN ({marks}) ORDER BY received_at, id LIMIT ?",
+            (domain, start, iso(at), *sorted(SENDER_SIDE_REASONS),
+             max(policy.alert_threshold, 1) * 10)).fetchall()
+        if len(rows) < policy.alert_threshold:
+            return None
+        done = self._execute("SELECT 1 FROM alerts WHERE domain = ? AND at >= ? LIMIT 1",
+                             (domain, start)).fetchone()
+        alert = sender_alert(domain, [(a, b or "") for a, b in rows], bool(done), policy)
+        if alert:
+            self._execute("INSERT INTO alerts (at, domain, count, reasons, sample)"
+                          " VALUES (?, ?, ?, ?, ?)",
+                          (iso(at), domain, alert["count"], json.dumps(alert["reasons"]),
+                           alert["sample"]))
+        return alert
 
     def _last_reset(self, address: str) -> str:
         """Time of the last event that restarts the soft count (a delivery, an unsuppress)."""
@@ -303,23 +345,93 @@ class SQLStore:
         last = after_seq
         while True:
             with self._lock:
+                # first/last seen and count live on `addresses`, kept at record time:
+                # one primary-key probe per row instead of three aggregates.
                 rows = self._execute(
                     "SELECT s.address, s.reason, s.type, s.status, s.seq,"
-                    " (SELECT MIN(received_at) FROM results r WHERE r.recipient = s.address),"
-                    " (SELECT MAX(received_at) FROM results r WHERE r.recipient = s.address),"
-                    " (SELECT COUNT(*) FROM results r WHERE r.recipient = s.address),"
-                    " s.suppressed_at"
-                    " FROM suppressions s WHERE s.suppressed = 1 AND s.seq > ?"
+                    " a.first_seen, a.last_seen, a.results, s.suppressed_at"
+                    " FROM suppressions s LEFT JOIN addresses a ON a.address = s.address"
+                    " WHERE s.suppressed = 1 AND s.seq > ?"
                     " AND s.suppressed_at >= ? ORDER BY s.seq LIMIT ?",
                     (last, since_s, batch)).fetchall()
                 self._commit()
             for (addr, reason, type_, status, seq, first, lastseen, count, sat) in rows:
                 yield {"email": addr, "reason": reason, "type": type_, "status": status or "",
                        "first_seen": first or sat, "last_seen": lastseen or sat,
-                       "count": count, "seq": seq}
+                       "count": count or 0, "seq": seq}
             if len(rows) < batch:
                 return
             last = rows[-1][4]
+
+    def count_suppressions(self, since: datetime | None = None, after_seq: int = 0) -> int:
+        """How many rows suppressions() would yield (for a progress bar)."""
+        with self._lock:
+            n = self._execute(
+                "SELECT COUNT(*) FROM suppressions WHERE suppressed = 1 AND seq > ?"
+                " AND suppressed_at >= ?", (after_seq, iso(since) if since else "")).fetchone()[0]
+            self._commit()
+        return n
+
+    # -- cursors and campaigns ----------------------------------------------------------------
+    def cursor(self, name: str) -> int:
+        """The seq where the last export under this cursor name ended (0: never ran)."""
+        with self._lock:
+            row = self._execute("SELECT seq FROM cursors WHERE name = ?", (name,)).fetchone()
+            self._commit()
+        return row[0] if row else 0
+
+    def set_cursor(self, name: str, seq: int) -> None:
+        with self._lock:
+            try:
+                self._execute(
+                    "INSERT INTO cursors (name, seq, updated_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (name) DO UPDATE SET seq = excluded.seq,"
+                    " updated_at = excluded.updated_at", (name, seq, iso(utcnow())))
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+
+    def set_campaign_sent(self, campaign: str, sent: int) -> None:
+        with self._lock:
+            try:
+                self._execute(
+                    "INSERT INTO campaigns (campaign, sent, updated_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (campaign) DO UPDATE SET sent = excluded.sent,"
+                    " updated_at = excluded.updated_at", (campaign, sent, iso(utcnow())))
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+
+    def report(self, campaign: str | None = None, since: datetime | None = None) -> dict:
+        """Per campaign and per receiving domain: results and distinct recipients by type.
+
+        {"campaigns": {name: {"sent": N|None, "types": {type: [results, recipients]}}},
+         "domains": {domain: {type: [results, recipients]}}}
+        """
+        where, params = "received_at >= ?", [iso(since) if since else ""]
+        if campaign is not None:
+            where += " AND campaign = ?"
+            params.append(campaign)
+        out: dict = {"campaigns": {}, "domains": {}}
+        with self._lock:
+            for col, key in (("campaign", "campaigns"), ("domain", "domains")):
+                rows = self._execute(
+                    f"SELECT {col}, type, COUNT(*), COUNT(DISTINCT recipient) FROM results"
+                    f" WHERE {where} GROUP BY {col}, type ORDER BY {col}, type",
+                    params).fetchall()
+                for name, type_, n, distinct in rows:
+                    part = out[key].setdefault(name or "", {} if col == "domain" else
+                                               {"sent": None, "types": {}})
+                    (part if col == "domain" else part["types"])[type_ or ""] = [n, distinct]
+            sent = self._execute("SELECT campaign, sent FROM campaigns" +
+                                 (" WHERE campaign = ?" if campaign is not None else ""),
+                                 [campaign] if campaign is not None else []).fetchall()
+            self._commit()
+        for name, n in sent:
+            out["campaigns"].setdefault(name, {"sent": None, "types": {}})["sent"] = n
+        return out
 
     def history(self, address: str) -> dict:
         """An address's results and decisions, oldest first, for `why`."""
@@ -373,3 +485,134 @@ class SQLStore:
                 "SELECT COUNT(*) FROM messages WHERE state = ?", (PENDING,)).fetchone()[0]
             self._commit()
         return out
+
+    # == operations: doctor, reparse, prune (owned by the operations engineer) ================
+    # Re-parsing never rewrites a result: a changed classification is a `reclassified` event
+    # on the old result (reason/type are the new ones, rule says what changed), and the
+    # latest such event is the result's current classification. Pruning drops raw bodies
+    # only; results, events and the message rows stay.
+
+    def probe_write(self) -> None:
+        """Insert a row and roll it back; raises if the store cannot be written."""
+        with self._lock:
+            try:
+                self._execute("INSERT INTO cursors (name, seq, updated_at) VALUES (?, ?, ?)",
+                              ("doctor-probe", 0, iso(utcnow())))
+            finally:
+                self._rollback()
+
+    def reparse_batch(self, since: datetime | None = None, after_ref: int = 0,
+                      limit: int = 200) -> list[Stored]:
+        """Classified or unrecognised messages that still have their raw body, by ref."""
+        with self._lock:
+            rows = self._execute(
+                "SELECT id, received_at, peer, helo, mail_from, rcpt_to, raw, state FROM messages"
+                " WHERE id > ? AND received_at >= ? AND raw IS NOT NULL AND state IN (?, ?)"
+                " ORDER BY id LIMIT ?",
+                (after_ref, iso(since) if since else "", CLASSIFIED, UNRECOGNISED, limit)
+            ).fetchall()
+            self._commit()
+        return [self._stored(r[:7], r[7]) for r in rows]
+
+    def count_without_raw(self, since: datetime | None = None) -> int:
+        with self._lock:
+            n = self._execute("SELECT COUNT(*) FROM messages WHERE raw IS NULL AND received_at >= ?",
+                              (iso(since) if since else "",)).fetchone()[0]
+            self._commit()
+        return n
+
+    def current_results(self, ref: int) -> list[tuple[int, str, str, str]]:
+        """(result id, recipient, type, reason) of a message, as last (re)classified."""
+        with self._lock:
+            rows = self._execute(
+                "SELECT r.id, r.recipient, r.type, r.reason,"
+                " (SELECT e.type FROM events e WHERE e.result_id = r.id"
+                "   AND e.action = 'reclassified' ORDER BY e.id DESC LIMIT 1),"
+                " (SELECT e.reason FROM events e WHERE e.result_id = r.id"
+                "   AND e.action = 'reclassified' ORDER BY e.id DESC LIMIT 1),"
+                " (SELECT COUNT(*) FROM events e WHERE e.result_id = r.id"
+                "   AND e.action = 'reclassified')"
+                " FROM results r WHERE r.message_ref = ? ORDER BY r.id", (ref,)).fetchall()
+            self._commit()
+        return [(rid, rcpt or "", (t2 or "") if n else (t or ""), (r2 or "") if n else (r or ""))
+                for rid, rcpt, t, r, t2, r2, n in rows]
+
+    def record_reparse(self, stored: Stored, parsed: Parsed, changes: list, campaign,
+                       policy: PolicyConfig, now: datetime | None = None,
+                       dns_verdicts: dict[str, str] | None = None,
+                       dry_run: bool = False) -> list:
+        """Record what re-parsing one stored message changed, in ONE transaction.
+
+        `changes` come from `bouncesink.reparse.diff`. A message nothing recognised before is
+        classified as if it had just arrived; a changed result gets a `reclassified` event and,
+        when its type changed, the policy runs on the new classification; a recipient the
+        parser finds for the first time becomes a new result. Returns (change, decision) pairs;
+        `dry_run` rolls everything back.
+        """
+        now = now or utcnow()
+        env = stored.envelope
+        verdicts = dns_verdicts or {}
+        out = []
+        with self._lock:
+            try:
+                if changes and changes[0].kind == "first":
+                    decisions = self._record_one(stored.ref, env, parsed, campaign, policy, now,
+                                                 verdicts)
+                    out = [(c, d) for c, (_, d) in zip(changes, decisions)]
+                else:
+                    for c in changes:
+                        decision = None
+                        if c.kind == "new":
+                            rid = self._insert_result(stored.ref, env, c.result, campaign,
+                                                      iso(env.received_at))
+                            decision = self._apply_policy(c.result, rid, policy, env.received_at,
+                                                          now, verdicts)
+                        else:
+                            r = c.result
+                            self._add_event(
+                                normalise(c.recipient) if c.recipient else "", "reclassified",
+                                r.reason if r else "", r.type if r else "", c.describe(),
+                                c.result_id, "reparse", now)
+                            if r is not None and r.type != c.old_type:
+                                decision = self._apply_policy(r, c.result_id, policy,
+                                                              env.received_at, now, verdicts)
+                        out.append((c, decision))
+                if dry_run:
+                    self._rollback()
+                else:
+                    self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+        return out
+
+    def prune_raw(self, before: datetime, keep_unrecognised: bool = True,
+                  batch: int = 1000) -> tuple[int, int]:
+        """Drop the raw bodies of messages received before `before`; (messages, bytes).
+
+        Pending messages keep theirs (they are not classified yet) and, unless told
+        otherwise, so do unrecognised ones: for those the raw body is all there is.
+        """
+        states = (CLASSIFIED,) if keep_unrecognised else (CLASSIFIED, UNRECOGNISED)
+        marks = ", ".join("?" * len(states))
+        count = size = 0
+        while True:
+            with self._lock:
+                try:
+                    rows = self._execute(
+                        f"SELECT id, size FROM messages WHERE received_at < ? AND raw IS NOT NULL"
+                        f" AND state IN ({marks}) ORDER BY id LIMIT ?",
+                        (iso(before), *states, batch)).fetchall()
+                    if rows:
+                        ids = [r[0] for r in rows]
+                        self._execute(
+                            f"UPDATE messages SET raw = NULL WHERE id IN ({', '.join('?' * len(ids))})",
+                            ids)
+                    self._commit()
+                except BaseException:
+                    self._rollback()
+                    raise
+            count += len(rows)
+            size += sum(r[1] or 0 for r in rows)
+            if len(rows) < batch:
+                return count, size

@@ -56,6 +56,31 @@ MIGRATIONS: list[str] = [
     CREATE TABLE cursors (name TEXT PRIMARY KEY, seq {bigint} NOT NULL, updated_at TEXT NOT NULL);
     CREATE TABLE campaigns (campaign TEXT PRIMARY KEY, sent {bigint} NOT NULL, updated_at TEXT NOT NULL);
     """,
+    # 2: per-address first/last seen and result count, kept at record time so exports need
+    # no per-row aggregate; sender_blocked alerts; indexes for alerts, reports and --since.
+    """
+    CREATE TABLE addresses (
+        address TEXT PRIMARY KEY,
+        domain TEXT,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        results {bigint} NOT NULL
+    );
+    INSERT INTO addresses (address, domain, first_seen, last_seen, results)
+        SELECT recipient, MIN(domain), MIN(received_at), MAX(received_at), COUNT(*)
+        FROM results WHERE recipient IS NOT NULL GROUP BY recipient;
+    CREATE TABLE alerts (
+        id {pk},
+        at TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        count {bigint} NOT NULL,
+        reasons TEXT,
+        sample TEXT
+    );
+    CREATE INDEX alerts_domain ON alerts (domain, at);
+    CREATE INDEX results_domain ON results (domain, received_at);
+    CREATE INDEX suppressions_at ON suppressions (suppressed, suppressed_at);
+    """,
 ]
 
 

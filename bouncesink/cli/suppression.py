@@ -1,0 +1,341 @@
+"""verp, campaign, report, suppress, unsuppress, why, export: the suppression commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from bouncesink import export as exportmod
+from bouncesink import verp as verpmod
+from bouncesink.cli import CLIError, add_store_options, load_config, open_store_for
+from bouncesink.model import Result
+
+REPORT_TYPES = ("hard", "soft", "complaint", "autoreply")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("verp", help="encode or decode VERP bounce addresses")
+    vsub = p.add_subparsers(dest="verp_command", metavar="ACTION")
+    vsub.required = True
+    e = vsub.add_parser("encode", help="print the bounce address for a recipient")
+    e.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    e.add_argument("--recipient", required=True, metavar="R", help="the subscriber's address")
+    e.add_argument("--domain", required=True, metavar="D", help="the return-path domain")
+    e.add_argument("--campaign", metavar="C", help="campaign id (A-Z a-z 0-9 . _ -)")
+    e.add_argument("--verp-secret", metavar="S", help="sign with this secret (default:"
+                   " the first of verp.secrets in the config)")
+    e.set_defaults(func=cmd_verp_encode)
+    d = vsub.add_parser("decode", help="decode (and verify) a bounce address")
+    d.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    d.add_argument("address", metavar="ADDRESS")
+    d.add_argument("--verp-secret", action="append", metavar="S",
+                   help="verify with this secret (repeatable; default: verp.secrets)")
+    d.set_defaults(func=cmd_verp_decode)
+
+    p = sub.add_parser("campaign", help="campaign bookkeeping for report rates")
+    csub = p.add_subparsers(dest="campaign_command", metavar="ACTION")
+    csub.required = True
+    s = csub.add_parser("sent", help="record how many messages a campaign sent")
+    add_store_options(s)
+    s.add_argument("campaign", metavar="C")
+    s.add_argument("sent", metavar="N")
+    s.set_defaults(func=cmd_campaign_sent)
+
+    p = sub.add_parser("report", help="bounce counts and rates per campaign and per domain")
+    add_store_options(p)
+    p.add_argument("--campaign", metavar="C", help="only this campaign")
+    p.add_argument("--since", metavar="ISO-TIME", help="only bounces since this time")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("suppress", help="suppress an address by hand")
+    add_store_options(p)
+    p.add_argument("address", metavar="ADDRESS")
+    p.add_argument("--reason", required=True, metavar="TEXT", help="why, for the history")
+    p.set_defaults(func=cmd_suppress)
+
+    p = sub.add_parser("unsuppress", help="lift a suppression (the history stays)")
+    add_store_options(p)
+    p.add_argument("address", metavar="ADDRESS")
+    p.add_argument("--reason", default="", metavar="TEXT", help="why, for the history")
+    p.set_defaults(func=cmd_unsuppress)
+
+    p = sub.add_parser("why", help="an address's history and the rule behind each decision")
+    add_store_options(p)
+    p.add_argument("address", metavar="ADDRESS")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_why)
+
+    p = sub.add_parser("export", help="export suppressed addresses")
+    add_store_options(p)
+    p.add_argument("--format", default="csv", choices=exportmod.FORMATS)
+    p.add_argument("--since", metavar="ISO-TIME", help="only suppressions since this time")
+    p.add_argument("--cursor", metavar="NAME",
+                   help="export only what is new since the last export under this name")
+    p.add_argument("--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
+    p.set_defaults(func=cmd_export)
+
+
+def parse_time(value, flag="--since"):
+    from bouncesink.cli.core import parse_time as _parse_time
+
+    return _parse_time(value, flag)
+
+
+def _address(value: str) -> str:
+    value = value.strip().strip("<>")
+    local, at, domain = value.rpartition("@")
+    if not at or not local or not domain or any(c.isspace() for c in value):
+        raise CLIError(f"not an email address: {value!r}", 2)
+    return value
+
+
+# -- verp --------------------------------------------------------------------------------------
+def cmd_verp_encode(args) -> int:
+    cfg = load_config(args)
+    secret = args.verp_secret or (cfg.verp.secrets[0] if cfg.verp.secrets else None)
+    try:
+        print(verpmod.encode(args.recipient, args.domain, prefix=cfg.verp.prefix,
+                             delimiter=cfg.verp.delimiter, campaign=args.campaign,
+                             secret=secret))
+    except verpmod.VerpError as exc:
+        raise CLIError(str(exc), 2) from None
+    return 0
+
+
+def cmd_verp_decode(args) -> int:
+    cfg = load_config(args)
+    secrets = tuple(args.verp_secret or cfg.verp.secrets)
+    try:
+        v = verpmod.decode(args.address, prefix=cfg.verp.prefix, delimiter=cfg.verp.delimiter)
+    except verpmod.VerpError as exc:
+        raise CLIError(str(exc), 2) from None
+    if v is None:
+        raise CLIError(f"not a VERP address (prefix {cfg.verp.prefix}{cfg.verp.delimiter}):"
+                       f" {args.address!r}", 2)
+    out = {"recipient": v.recipient, "campaign": v.campaign, "signed": v.signed}
+    if v.signed:
+        out["day"] = v.day
+    if secrets:
+        try:
+            verpmod.verify(v, secrets, expiry_days=cfg.verp.expiry_days)
+            out["valid"] = True
+        except verpmod.VerpError as exc:
+            out["valid"] = False
+            out["error"] = exc.kind
+    print(json.dumps(out))
+    return 0 if out.get("valid", True) else 1
+
+
+# -- campaigns and report ------------------------------------------------------------------------
+def cmd_campaign_sent(args) -> int:
+    try:
+        n = int(args.sent)
+        if n < 0:
+            raise ValueError
+    except ValueError:
+        raise CLIError(f"sent count must be a whole number >= 0, got {args.sent!r}", 2) from None
+    try:
+        verpmod.check_campaign(args.campaign)
+    except verpmod.VerpError:
+        if not args.campaign.strip() or len(args.campaign) > 200:
+            raise CLIError(f"bad campaign id {args.campaign!r}", 2) from None
+    _, store = open_store_for(args)
+    try:
+        store.set_campaign_sent(args.campaign, n)
+    finally:
+        store.close()
+    return 0
+
+
+def rates(report: dict) -> dict:
+    """The report with rates: distinct recipients of each type per message sent."""
+    out = {"campaigns": {}, "domains": {}}
+    for name, part in report["campaigns"].items():
+        sent = part["sent"]
+        row = {"sent": sent}
+        for t in REPORT_TYPES:
+            n, distinct = part["types"].get(t, [0, 0])
+            row[t] = n
+            row[f"{t}_rate"] = round(distinct / sent, 6) if sent else None
+        out["campaigns"][name] = row
+    for name, types in report["domains"].items():
+        row = {t: types.get(t, [0, 0])[0] for t in REPORT_TYPES}
+        row["total"] = sum(v[0] for v in types.values())
+        out["domains"][name] = row
+    return out
+
+
+def cmd_report(args) -> int:
+    since = parse_time(args.since)
+    _, store = open_store_for(args)
+    try:
+        rep = rates(store.report(campaign=args.campaign, since=since))
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(rep, indent=2))
+        return 0
+    head = f"{'campaign':<32} {'sent':>9}" + "".join(f" {t:>18}" for t in REPORT_TYPES)
+    print(head)
+    for name, row in sorted(rep["campaigns"].items()):
+        cells = []
+        for t in REPORT_TYPES:
+            rate = row[f"{t}_rate"]
+            cells.append(f"{row[t]} ({rate:.2%})" if rate is not None else str(row[t]))
+        sent = row["sent"] if row["sent"] is not None else "-"
+        print(f"{(name or '(none)')[:32]:<32} {sent:>9}" + "".join(f" {c:>18}" for c in cells))
+    print(f"\n{'receiving domain':<32} {'total':>9}" + "".join(f" {t:>18}" for t in REPORT_TYPES))
+    domains = sorted(rep["domains"].items(), key=lambda kv: (-kv[1]["total"], kv[0]))
+    for name, row in domains[:50]:
+        print(f"{(name or '(none)')[:32]:<32} {row['total']:>9}"
+              + "".join(f" {row[t]:>18}" for t in REPORT_TYPES))
+    return 0
+
+
+# -- people ---------------------------------------------------------------------------------
+def cmd_suppress(args) -> int:
+    address = _address(args.address)
+    if not args.reason.strip():
+        raise CLIError("--reason must not be empty", 2)
+    _, store = open_store_for(args)
+    try:
+        store.suppress_manual(address, args.reason.strip()[:500])
+    finally:
+        store.close()
+    print(f"suppressed {address.lower()}")
+    return 0
+
+
+def cmd_unsuppress(args) -> int:
+    address = _address(args.address)
+    _, store = open_store_for(args)
+    try:
+        done = store.unsuppress(address, args.reason.strip()[:500])
+    finally:
+        store.close()
+    if not done:
+        raise CLIError(f"{address.lower()} is not suppressed", 1)
+    print(f"unsuppressed {address.lower()}")
+    return 0
+
+
+def cmd_why(args) -> int:
+    from bouncesink.policy import action_for
+
+    address = _address(args.address)
+    cfg, store = open_store_for(args)
+    try:
+        h = store.history(address)
+    finally:
+        store.close()
+    by_result = {e["result_id"]: e for e in h["events"] if e["result_id"] is not None}
+    for res in h["results"]:
+        ev = by_result.get(res["id"])
+        if ev is None:
+            action, key = action_for(Result(recipient=address, type=res["type"] or "",
+                                            reason=res["reason"] or ""), cfg.policy)
+            res["decision"] = {"action": action, "rule": f"{key}: {action} (no event recorded)"}
+        else:
+            res["decision"] = {"action": ev["action"], "rule": ev["rule"]}
+    if args.json:
+        print(json.dumps(h, indent=2))
+        return 0
+    if not h["results"] and not h["events"]:
+        print(f"{h['address']}: no bounces and no decisions recorded")
+        return 0
+    s = h["suppression"]
+    state = (f"SUPPRESSED since {s['since']} ({s['type']}/{s['reason']})" if h["suppressed"]
+             else "not suppressed")
+    print(f"{h['address']}: {state}")
+    print("\nbounces:")
+    for res in h["results"]:
+        print(f"  {res['received_at']}  {res['type'] or '-'}/{res['reason'] or '-'}"
+              f"  {res['status'] or ''}  campaign={res['campaign'] or '-'}"
+              f"  -> {res['decision']['action']}: {res['decision']['rule']}")
+        if res["diagnostic"]:
+            print(f"      {res['diagnostic'][:160]}")
+    print("\ndecisions:")
+    for ev in h["events"]:
+        print(f"  {ev['at']}  {ev['action']:<10} {ev['reason'] or '-':<16} by {ev['actor']}:"
+              f" {ev['rule'] or ''}")
+    return 0
+
+
+# -- export -----------------------------------------------------------------------------------
+class Progress:
+    """A one-line progress bar on stderr; only on a terminal."""
+
+    def __init__(self, total: int, stream=None, enabled: bool = True) -> None:
+        self.total, self.stream = total, stream or sys.stderr
+        self.enabled = enabled and total > 0 and self.stream.isatty()
+        self.last = -1
+
+    def update(self, n: int) -> None:
+        if not self.enabled:
+            return
+        pct = min(100, n * 100 // self.total)
+        if pct != self.last:
+            self.last = pct
+            bar = "#" * (pct // 4)
+            self.stream.write(f"\rexport [{bar:<25}] {pct:3d}% {n}/{self.total}")
+            self.stream.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def cmd_export(args) -> int:
+    since = parse_time(args.since)
+    if args.cursor is not None and not args.cursor.strip():
+        raise CLIError("--cursor needs a name", 2)
+    _, store = open_store_for(args)
+    tmp = None
+    try:
+        after = store.cursor(args.cursor) if args.cursor else 0
+        progress = Progress(store.count_suppressions(since, after),
+                            enabled=not args.no_progress)
+        if args.output:
+            target = Path(args.output)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            try:
+                out = open(tmp, "w", encoding="utf-8", newline="")
+            except OSError as exc:
+                raise CLIError(f"{args.output}: {exc.strerror or exc}") from None
+        else:
+            out = sys.stdout
+        stats: dict = {}
+        try:
+            for chunk in exportmod.render(args.format, store.suppressions(since, after), stats):
+                out.write(chunk)
+                progress.update(stats["rows"])
+            out.flush()
+            if out is not sys.stdout:
+                os.fsync(out.fileno())
+        finally:
+            if out is not sys.stdout:
+                out.close()
+        progress.done()
+        if tmp is not None:
+            os.replace(tmp, args.output)
+            tmp = None
+        # Only after the rows are out: a failed export is exported again next time.
+        if args.cursor and stats.get("rows"):
+            store.set_cursor(args.cursor, stats["last_seq"])
+        if stats.get("skipped"):
+            print(f"bouncesink: skipped {stats['skipped']} address(es) the {args.format}"
+                  f" format cannot hold", file=sys.stderr)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise CLIError(f"export failed: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        store.close()
+    return 0

@@ -1,0 +1,167 @@
+"""classify(): every text rule, the status table, hard/soft boundaries."""
+
+from __future__ import annotations
+
+import pytest
+
+from bouncesink import model
+from bouncesink.classify import classify
+from bouncesink.classify import rules, status
+
+# One real-world style text per rule, in table order: each must be decided by that rule.
+EXAMPLES = [
+    "550 5.6.0 <a@example.org>: Recipient address rejected: Media error",
+    "550 5.7.0 <a@example.org>: Recipient address rejected: No relaying",
+    "550 5.0.0 <a@example.org>: Recipient address rejected: On hold",
+    "551 5.7.1 <a@example.org>: Recipient address rejected: Delivery not authorized",
+    "552-5.7.0 This message was blocked because its content presents a potential security issue",
+    "550 Ip frequency limited [Blocked IP 192.0.2.22]",
+    "550 domain [example.com] mismatches client ip 192.0.2.225.",
+    "Error transferring to mx.example.org; Maximum hop count exceeded. Message probably in a routing loop.",
+    "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)",
+    "550 Host unknown (Authoritative answer from name server)",
+    "The number of messages in recipient's mailbox exceeded the local limit.",
+    "550 5.7.0 <s@example.jp>... Please use the smtp server of your ISP.",
+    "Invalid final delivery userid",
+    "550 5.7.26 Unauthenticated email from example.com is not accepted due to domain's DMARC policy",
+    "550 5.7.23 The message was rejected because of Sender Policy Framework violation",
+    "550 5.7.20 message does not have a valid DKIM signature",
+    "550 5.7.509 Access denied, sending domain does not pass authentication",
+    "550 5.7.1 Client host rejected: cannot find your reverse hostname, [192.0.2.1]",
+    "550 5.7.1 Our system has detected that this message is likely suspicious due to the very low reputation of the sending IP",
+    "421 4.7.28 Our system has detected an unusual rate of unsolicited mail; rate limit exceeded",
+    "421 4.7.0 Connection limit reached for your IP",
+    "554 5.7.1 The message was rejected because it contains a virus",
+    "550 5.7.1 Message rejected as spam by Content Filtering",
+    "552 5.3.4 Message size exceeds fixed maximum message size",
+    "554 5.6.0 Message header exceeds the limit",
+    "553 5.1.8 <s@example.com>... Domain of sender address s@example.com does not exist",
+    "552 5.2.2 <a@example.org>: Mailbox is full",
+    "550 5.2.1 The email account that you tried to reach is disabled",
+    "550 5.1.6 Recipient has moved; please update your address book",
+    "554 5.7.1 <a@example.org>: Relay access denied",
+    "550 5.1.1 The email account that you tried to reach does not exist",
+    "553 5.1.2 unrouteable mail domain example.org",
+    "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
+    "550 Message was filtered by the recipient's mail filter",
+    "550 5.7.1 Message rejected due to content policy violation",
+    "530 5.7.0 Must issue a STARTTLS command first, TLS required",
+    "retry timeout exceeded",
+    "Deferred: Connection refused by mx.example.org: could not connect",
+    "452 4.3.1 Insufficient system storage: disk is full",
+    "554 5.3.2 This host will not accept mail",
+    "501 5.5.2 Syntax error in parameters or arguments",
+    "451 4.3.0 Internal server error, please retry",
+    "X-Unix; procmail exited with code 75",
+    "550 Mail refused",
+]
+
+
+def test_every_rule_has_an_example():
+    assert len(EXAMPLES) == len(rules.RULES)
+
+
+@pytest.mark.parametrize("index", range(len(rules.RULES)),
+                         ids=[f"{i}-{r.reason}" for i, r in enumerate(rules.RULES)])
+def test_rule_decides_its_example(index):
+    rule = rules.RULES[index]
+    assert rule.reason in model.REASONS and rule.where
+    assert rules.match(EXAMPLES[index]) is rule
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("550 5.1.1 <a@example.org>: user unknown", "userunknown"),
+    ("550 Benutzer existiert nicht", "userunknown"),
+    ("550 Adresse inconnue", "userunknown"),
+    ("550 Такого пользователя нет: почтовый ящик не существует", "userunknown"),
+    ("452 4.2.2 Quota exceeded (mailbox for user is full)", "mailboxfull"),
+    ("421 4.7.0 Try again later, closing connection. rate limited", "speeding"),
+], ids=["en", "de", "fr", "ru", "quota", "rate"])
+def test_text_samples(text, reason):
+    result = classify(model.Result(recipient="a@example.org", diagnostic=text))
+    assert result.reason == reason
+
+
+@pytest.mark.parametrize("code, reason", [
+    ("5.1.1", "userunknown"), ("5.1.2", "hostunknown"), ("5.1.6", "hasmoved"),
+    ("5.1.10", "notaccept"), ("5.2.2", "mailboxfull"), ("4.2.2", "mailboxfull"),
+    ("5.2.3", "exceedlimit"), ("5.3.4", "mesgtoobig"), ("4.4.7", "expired"),
+    ("5.7.23", "authfailure"), ("5.7.25", "requireptr"), ("5.7.26", "authfailure"),
+    ("5.7.9", "policyviolation"), ("2.0.0", "delivered"), ("5.9.9", ""),
+])
+def test_status_table(code, reason):
+    assert status.reason_for(code) == reason
+
+
+def test_status_normalise_ignores_longer_dotted_numbers():
+    assert status.normalise("see 4.16.55.1 then 4.7.0") == "4.7.0"
+    assert status.normalise("Status: 5.1.1 (bad mailbox)") == "5.1.1"
+
+
+def test_specific_status_wins_over_text():
+    r = classify(model.Result(recipient="a@example.org", status="5.2.2",
+                              diagnostic="550 user unknown"))
+    assert (r.reason, r.rule) == ("mailboxfull", "status 5.2.2")
+
+
+def test_text_wins_over_vague_status():
+    r = classify(model.Result(recipient="a@example.org", status="5.7.1",
+                              diagnostic="550 5.7.1 Service unavailable; client host blocked using bl.spamcop.net"))
+    assert r.reason == "blocked" and r.type == "soft"
+
+
+def test_pseudo_status_when_none_given():
+    r = classify(model.Result(recipient="a@example.org", diagnostic="Sorry, no mailbox here by that name."))
+    assert (r.status, r.reason, r.type) == ("5.0.911", "userunknown", "hard")
+
+
+@pytest.mark.parametrize("reason", sorted(model.HARD_REASONS))
+def test_hard_reasons_are_hard(reason):
+    r = classify(model.Result(recipient="a@example.org", reason=reason, status="5.0.0"))
+    assert r.type == "hard"
+
+
+@pytest.mark.parametrize("reason", sorted(model.SENDER_SIDE_REASONS))
+def test_sender_side_reasons_never_hard(reason):
+    r = classify(model.Result(recipient="a@example.org", reason=reason, status="5.1.1"))
+    assert r.type == "soft"
+
+
+def test_notaccept_hard_only_when_permanent():
+    perm = classify(model.Result(recipient="a@example.org", status="5.1.10"))
+    temp = classify(model.Result(recipient="a@example.org", status="4.3.2"))
+    assert (perm.reason, perm.type) == ("notaccept", "hard")
+    assert (temp.reason, temp.type) == ("notaccept", "soft")
+
+
+def test_user_unknown_after_data_is_a_filter():
+    r = classify(model.Result(recipient="a@example.org", diagnostic="550 : User unknown",
+                              command="DATA"))
+    assert (r.reason, r.type) == ("filtered", "soft")
+
+
+def test_temporary_dns_failure_is_not_hostunknown():
+    r = classify(model.Result(recipient="a@example.org", status="4.0.0",
+                              diagnostic="DNS Error: Domain name not found: example.org"))
+    assert (r.reason, r.type) == ("networkerror", "soft")
+
+
+@pytest.mark.parametrize("action, kind", [("delayed", "delay"), ("delivered", "delivered"),
+                                          ("relayed", "delivered"), ("expanded", "delivered")])
+def test_actions(action, kind):
+    r = classify(model.Result(recipient="a@example.org", action=action, status="4.4.1"
+                              if action == "delayed" else "2.0.0"))
+    assert r.type == kind
+    if action == "delayed":
+        assert r.reason == "networkerror"
+
+
+def test_complaint_and_autoreply():
+    c = classify(model.Result(recipient="a@example.org", reason="feedback"))
+    v = classify(model.Result(recipient="a@example.org", reason="vacation"))
+    assert (c.reason, c.type, v.reason, v.type) == ("feedback", "complaint", "vacation", "autoreply")
+
+
+def test_nothing_recognised_is_undefined_and_soft():
+    r = classify(model.Result(recipient="a@example.org", diagnostic="something odd happened"))
+    assert (r.reason, r.type) == ("undefined", "soft")

@@ -1,0 +1,94 @@
+"""parse(): one table over the fixture messages in tests/data (ids from file names)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bouncesink import model
+from bouncesink.parse import parse
+from bouncesink.parse import mta
+
+DATA = Path(__file__).parent / "data"
+
+# file -> (kind, [(recipient, status, reason, type)])
+TABLE = {
+    "dsn-postfix-multi.eml": ("dsn", [
+        ("alice@example.org", "5.1.1", "userunknown", "hard"),
+        ("bob@example.org", "5.2.2", "mailboxfull", "soft")]),
+    "dsn-delayed.eml": ("dsn", [("carol@example.org", "4.4.1", "networkerror", "delay")]),
+    "dsn-delivered.eml": ("dsn", [("dave@example.org", "2.0.0", "delivered", "delivered")]),
+    "arf-abuse.eml": ("arf", [("erin@example.net", "", "feedback", "complaint")]),
+    "autoreply-vacation.eml": ("autoreply", [("frank@example.org", "", "vacation", "autoreply")]),
+    "not-a-bounce.eml": ("unrecognised", []),
+    "exim-text.eml": ("dsn", [("ivan@example.org", "5.7.1", "blocked", "soft")]),
+    "qmail-text.eml": ("dsn", [("judy@example.org", "5.1.1", "userunknown", "hard")]),
+    "postfix-text.eml": ("dsn", [("kim@example.org", "5.0.912", "hostunknown", "hard")]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_parse_table(name):
+    kind, expected = TABLE[name]
+    parsed = parse((DATA / name).read_bytes())
+    assert parsed.kind == kind
+    got = [(r.recipient, r.status, r.reason, r.type) for r in parsed.results]
+    assert got == expected
+    assert parsed.errors == []
+    for r in parsed.results:
+        assert r.reason in model.REASONS and r.type in model.TYPES and r.rule
+
+
+def test_dsn_fields_and_original_headers():
+    parsed = parse((DATA / "dsn-postfix-multi.eml").read_bytes())
+    first = parsed.results[0]
+    assert first.reply_code == "550"
+    assert first.remote_mta == "mx.example.org"
+    assert first.reporting_mta == "mx1.example.net"
+    assert first.original_recipient == "alice@example.org"
+    assert first.last_attempt.startswith("Mon, 3 Mar 2025")
+    assert "User unknown in virtual mailbox table" in first.diagnostic
+    assert first.message_id == "<newsletter-2025-03@example.com>"
+    assert parsed.original["list-id"] == "News <news.example.com>"
+    assert parsed.original["x-campaign"] == "spring-2025"
+
+
+def test_verp_recipient_replaces_single_recipient():
+    parsed = parse((DATA / "dsn-verp.eml").read_bytes(), verp_recipient="subscriber@example.org")
+    assert [r.recipient for r in parsed.results] == ["subscriber@example.org"]
+    assert parsed.results[0].original_recipient == "forwarded-target@example.net"
+    assert parsed.results[0].type == "hard"
+
+
+def test_verp_recipient_prefers_matching_one_of_several():
+    parsed = parse((DATA / "dsn-postfix-multi.eml").read_bytes(), verp_recipient="bob@example.org")
+    assert [r.recipient for r in parsed.results] == ["alice@example.org", "bob@example.org"]
+
+
+def test_broken_detector_falls_back_and_is_recorded(monkeypatch):
+    exim = next(d for d in mta.DETECTORS if d.NAME == "mta.exim")
+
+    def broken(ctx):
+        raise ValueError("detector bug")
+
+    monkeypatch.setattr(exim, "detect", broken)
+    parsed = parse((DATA / "exim-text.eml").read_bytes())
+    assert any("mta.exim" in e and "detector bug" in e for e in parsed.errors)
+    assert [r.recipient for r in parsed.results] == ["ivan@example.org"]
+    assert parsed.results[0].reason == "blocked"
+
+
+@pytest.mark.parametrize("raw", [
+    b"", b"\x00\xff" * 100, b"From: x\n\n" + b"A" * 3_000_000,
+    b"Content-Type: multipart/report; boundary=x\n\n" + b"--x\nContent-Type: multipart/mixed; boundary=x\n\n" * 500,
+    b"Subject: " + b"x" * 200_000 + b"\n\nbody",
+], ids=["empty", "binary", "huge-body", "deep-mime", "long-header"])
+def test_hostile_input_never_raises(raw):
+    parsed = parse(raw)
+    assert parsed.kind in (model.KIND_DSN, model.KIND_UNRECOGNISED, model.KIND_ARF, model.KIND_AUTOREPLY)
+
+
+def test_unrecognised_has_no_results():
+    parsed = parse(b"From: a@example.org\nSubject: hi\n\nhello bob@example.net\n")
+    assert parsed.kind == "unrecognised" and parsed.results == []

@@ -36,6 +36,8 @@ def register(sub) -> None:
     add_store_options(p)
     p.add_argument("--since", metavar="ISO-TIME", help="only messages received since this time")
     p.add_argument("--dry-run", action="store_true", help="report changes, record nothing")
+    p.add_argument("--no-dns", action="store_true",
+                   help="do not look hostunknown results up in DNS (they then count as soft)")
     p.set_defaults(func=cmd_reparse)
 
     p = sub.add_parser("prune", help="drop old raw message bodies (results and events stay)")
@@ -110,8 +112,13 @@ def cmd_reparse(args) -> int:
 
     since = parse_time(args.since)
     cfg, store = open_store_for(args)
+    checker = None
+    if cfg.policy.confirm_hostunknown_dns and not args.no_dns:
+        from bouncesink.dns import DomainChecker
+
+        checker = DomainChecker()
     try:
-        summary = reparse.reparse(store, cfg, since=since, dry_run=args.dry_run,
+        summary = reparse.reparse(store, cfg, since=since, dry_run=args.dry_run, checker=checker,
                                   report=lambda line: print(line, flush=True))
     finally:
         store.close()

@@ -18,6 +18,7 @@ MAX_TEXT = 256 * 1024        # characters of decoded text handed to detectors
 MAX_HEADER_LINE = 4096       # a header line longer than this is cut before parsing
 
 ADDR_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,128}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+")
+_QUOTED_ADDR_RE = re.compile(r'"[^"\s\\]{1,64}"@[A-Za-z0-9][A-Za-z0-9.-]{1,250}[A-Za-z0-9]')
 _LONG_LINE = re.compile(rb"[^\n]{%d,}" % MAX_HEADER_LINE)
 
 
@@ -143,6 +144,9 @@ def clean_address(value: str) -> str:
         kind, _, rest = value.partition(";")
         if "@" not in kind or kind.strip().lower() in ("rfc822", "x-unix"):
             value = rest
+    q = _QUOTED_ADDR_RE.search(value)
+    if q:
+        return q.group(0)  # RFC 5321 quoted local part: "neko..nyaan"@example.org
     m = ADDR_RE.search(value)
     if not m:
         return ""

@@ -16,6 +16,7 @@ from importlib import import_module
 
 # Order matters where sniffs overlap: specific products before the generic MTAs they run on.
 _ORDER = (
+    "amazonses",      # JSON notifications: before anything that scans text for addresses
     "googlegroups",   # before gmail: same sender, different meaning
     "gmail",
     "lotusnotes",

@@ -165,3 +165,9 @@ def test_complaint_and_autoreply():
 def test_nothing_recognised_is_undefined_and_soft():
     r = classify(model.Result(recipient="a@example.org", diagnostic="something odd happened"))
     assert (r.reason, r.type) == ("undefined", "soft")
+
+
+def test_user_unknown_with_mailbox_status_x20_is_a_filter():
+    r = classify(model.Result(recipient="a@example.org", status="5.2.0",
+                              diagnostic="550 Unknown user a@example.org"))
+    assert (r.reason, r.type) == ("filtered", "soft")

@@ -79,11 +79,12 @@ def _decide(result: model.Result) -> tuple[str, str]:
     text = result.diagnostic[:_MAX_TEXT]
     rule = _rules.match(text)
     if rule is not None:
-        if rule.reason == "userunknown" and result.command == "DATA" and (
-                not status or status[2] != "1"):
-            # "user unknown" answered after DATA, without an addressing status (x.1.x), is a
-            # filter speaking: au/KDDI, docomo and appliance sender filters answer so after
-            # DATA for addresses that exist (they were accepted at RCPT)
+        if rule.reason == "userunknown" and (
+                (result.command == "DATA" and (not status or status[2] != "1"))
+                or _status.generic(status) == "x.2.0"):
+            # "user unknown" answered after DATA without an addressing status (x.1.x), or
+            # with the mailbox-status code x.2.0, is a filter speaking: au/KDDI, docomo and
+            # appliance sender filters answer so for addresses that exist
             return "filtered", "text: user unknown after DATA"
         if rule.reason == "hostunknown" and status.startswith("4"):
             # a temporary DNS failure (Gmail "DNS Error ... 4.0.0") is not a dead domain

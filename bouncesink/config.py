@@ -61,6 +61,8 @@ class PolicyConfig:
     soft_window_days: float = 30.0          # ... counted within this window
     soft_min_span_days: float = 2.0         # ... spread over at least this long (one outage kills nobody)
     confirm_hostunknown_dns: bool = True    # hostunknown suppresses only if DNS says NXDOMAIN / null MX
+    dns_resolvers: tuple[str, ...] = ()     # HOST or HOST:PORT of resolvers for that; empty: the system's
+    dns_timeout: float = 2.0                # seconds per DNS confirmation (runs in the writer thread)
     # type or reason -> action (suppress, count, ignore, alert); reasons win over types.
     actions: dict = field(default_factory=dict)
     alert_threshold: int = 20               # sender-side failures from one domain ...
@@ -327,6 +329,8 @@ RELOADABLE: dict[str, frozenset[str] | None] = {
     "verp": None,
     "log": frozenset({"level"}),
 }
+# Exceptions inside a section reloaded whole: objects built once at start-up.
+RESTART_ONLY = frozenset({"policy.dns_resolvers", "policy.dns_timeout"})
 
 
 def changed_keys(old: Config, new: Config) -> list[str]:
@@ -351,7 +355,7 @@ def merge_reload(old: Config, new: Config) -> tuple[Config, list[str], list[str]
     for name in changed_keys(old, new):
         section, key = name.split(".", 1)
         allowed = RELOADABLE.get(section, frozenset())
-        if allowed is None or key in allowed:
+        if name not in RESTART_ONLY and (allowed is None or key in allowed):
             merged = merged.replace(section, **{key: getattr(getattr(new, section), key)})
             applied.append(name)
         else:

@@ -121,3 +121,40 @@ class DomainChecker:
 
     def verdict(self, domain: str) -> str:
         return self.check(domain)[0]
+
+
+class HostunknownDNS:
+    """The DNS verdicts the policy needs for a batch of parsed messages (server side).
+
+    Built from PolicyConfig; the resolver is made on first use, so a sink that never sees a
+    hostunknown never reads resolv.conf.
+    """
+
+    def __init__(self, policy, checker: DomainChecker | None = None) -> None:
+        self.policy = policy
+        self.checker = checker
+
+    def _checker(self) -> DomainChecker:
+        if self.checker is None:
+            servers, port = [], 53
+            for s in self.policy.dns_resolvers:
+                host, _, p = s.rpartition(":") if s.count(":") == 1 else (s, "", "")
+                servers.append(host or s)
+                port = int(p) if p else port
+            self.checker = DomainChecker(make_resolver(servers or None, port=port,
+                                                       timeout=self.policy.dns_timeout))
+        return self.checker
+
+    def verdicts(self, parsed_list) -> dict[str, str]:
+        """{domain: dead | alive | unknown} for every result the policy wants DNS for."""
+        from bouncesink.policy import needs_dns
+
+        domains = {r.recipient.rpartition("@")[2].lower()
+                   for parsed in parsed_list for r in parsed.results if needs_dns(r, self.policy)}
+        if not domains:
+            return {}
+        try:
+            checker = self._checker()
+        except Exception:  # no resolver configuration: nothing is confirmed dead
+            return {d: UNKNOWN for d in domains}
+        return {d: checker.verdict(d) for d in domains}

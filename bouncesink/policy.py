@@ -61,13 +61,20 @@ def needs_dns(result: Result, cfg: PolicyConfig) -> bool:
 
 
 def decide(result: Result, soft_history: list[datetime], now: datetime,
-           cfg: PolicyConfig, dns_verdict: str | None = None) -> Decision:
+           cfg: PolicyConfig, dns_verdict: str | None = None,
+           verp_recipient: str | None = None) -> Decision:
     """Decide what one result does to its address.
 
     `soft_history` holds the times of the address's earlier counted soft bounces since its
     last reset (a delivery or an unsuppress); older ones than the window are ignored here.
     `dns_verdict` (dead, alive, unknown) is about the recipient's domain, for hostunknown.
+    `verp_recipient` is the recipient the (verified) VERP bounce address names: a result
+    about any other address in the same message acts on nothing, since only the VERP
+    address is evidence we sent to it.
     """
+    if verp_recipient and (result.recipient or "").lower() != verp_recipient.lower():
+        return Decision(IGNORE, result.reason,
+                        f"recipient is not the VERP recipient {verp_recipient}: ignore")
     if result.type == DELIVERED and DELIVERED not in cfg.actions:
         return Decision(RESET, result.reason or DELIVERED,
                         "type delivered: the address works, soft count restarts")

@@ -169,3 +169,25 @@ def first_valid(rcpt_tos, *, prefix: str, delimiter: str, secrets, expiry_days: 
         if v is not None:
             return v
     return None
+
+
+def refusal(address: str, cfg) -> str | None:
+    """The SMTP reply refusing a RCPT to `address` under VerpConfig `cfg`, or None to accept.
+
+    With secrets, a VERP address that is malformed, unsigned, altered or expired is refused
+    with 550 5.7.1, so a forged bounce is never stored, let alone counted.
+    """
+    try:
+        decode_verified(address, prefix=cfg.prefix, delimiter=cfg.delimiter,
+                        secrets=cfg.secrets, expiry_days=cfg.expiry_days)
+    except VerpError as exc:
+        # Without secrets a malformed VERP address is still a bounce we can read the body of.
+        return f"550 5.7.1 Bounce address refused: {exc.kind}" if cfg.secrets else None
+    return None
+
+
+def for_envelope(rcpt_tos, cfg, at: datetime | None = None) -> Verp | None:
+    """The VERP recipient of a stored message, decoded again from its envelope (so it
+    survives a restart); checked at the time the message was received."""
+    return first_valid(rcpt_tos, prefix=cfg.prefix, delimiter=cfg.delimiter,
+                       secrets=cfg.secrets, expiry_days=cfg.expiry_days, now=at)

@@ -119,3 +119,11 @@ def test_sender_alert_fires_at_threshold_once():
     assert a["reasons"] == {"blocked": 2, "spamdetected": 1}
     assert a["sample"] == "550 5.7.1 listed at bl.example.net"
     assert sender_alert("example.net", fails, True, cfg) is None
+
+
+def test_result_about_another_address_than_the_verp_one_acts_on_nothing():
+    d = decide(r("hard", "userunknown", "victim@example.net"), [], NOW, CFG,
+               verp_recipient="alice@example.com")
+    assert d.action == IGNORE and "VERP" in d.rule
+    assert decide(r("hard", "userunknown", "Alice@example.com"), [], NOW, CFG,
+                  verp_recipient="alice@example.com").action == SUPPRESS

@@ -165,12 +165,14 @@ class SQLStore:
 
     def record(self, items: list[tuple[int, Envelope, Parsed, str | None]],
                policy: PolicyConfig, now: datetime | None = None,
-               dns_verdicts: dict[str, str] | None = None) -> list[tuple[Result, Decision]]:
+               dns_verdicts: dict[str, str] | None = None,
+               verp_recipients: dict[int, str] | None = None) -> list[tuple[Result, Decision]]:
         """Store the parse results of stored messages and apply the policy, in ONE transaction.
 
         Each item is (message ref, envelope, parsed, campaign). `dns_verdicts` maps recipient
         domains to dead / alive / unknown, looked up by the caller for results that
-        `policy.needs_dns`. Returns every result with the decision it led to.
+        `policy.needs_dns`; `verp_recipients` maps message refs to the recipient their VERP
+        address names. Returns every result with the decision it led to.
         """
         now = now or utcnow()
         out: list[tuple[Result, Decision]] = []
@@ -178,14 +180,16 @@ class SQLStore:
             try:
                 for ref, env, parsed, campaign in items:
                     out += self._record_one(ref, env, parsed, campaign, policy, now,
-                                            dns_verdicts or {})
+                                            dns_verdicts or {},
+                                            (verp_recipients or {}).get(ref))
                 self._commit()
             except BaseException:
                 self._rollback()
                 raise
         return out
 
-    def _record_one(self, ref, env, parsed: Parsed, campaign, policy, now, dns_verdicts):
+    def _record_one(self, ref, env, parsed: Parsed, campaign, policy, now, dns_verdicts,
+                    verp_recipient=None):
         state = CLASSIFIED if parsed.results else UNRECOGNISED
         self._execute(
             "UPDATE messages SET state = ?, kind = ?, detector = ?, errors = ?, message_id = ?,"
@@ -196,7 +200,7 @@ class SQLStore:
         for r in parsed.results:
             rid = self._insert_result(ref, env, r, campaign, iso(env.received_at))
             out.append((r, self._apply_policy(r, rid, policy, env.received_at, now,
-                                              dns_verdicts)))
+                                              dns_verdicts, verp_recipient)))
         return out
 
     def _insert_result(self, ref, env, r: Result, campaign, at: str) -> int:
@@ -220,7 +224,8 @@ class SQLStore:
              campaign, r.detector))
 
     def _apply_policy(self, r: Result, result_id: int, policy: PolicyConfig,
-                      received_at: datetime, now: datetime, dns_verdicts=None) -> Decision:
+                      received_at: datetime, now: datetime, dns_verdicts=None,
+                      verp_recipient: str | None = None) -> Decision:
         if not r.recipient:
             return Decision("ignore", r.reason, "no recipient")
         address = normalise(r.recipient)
@@ -231,7 +236,8 @@ class SQLStore:
             "SELECT at FROM events WHERE address = ? AND action = ? AND at > ? AND at >= ?",
             (address, COUNT, since, window)).fetchall()
         verdict = (dns_verdicts or {}).get(domain_of(address)) if needs_dns(r, policy) else None
-        decision = decide(r, [from_iso(a) for (a,) in rows], received_at, policy, verdict)
+        decision = decide(r, [from_iso(a) for (a,) in rows], received_at, policy, verdict,
+                          verp_recipient)
         if decision.action in (COUNT, SUPPRESS, RESET, ALERT):
             self._add_event(address, decision.action, decision.reason, r.type, decision.rule,
                             result_id, "policy", received_at)

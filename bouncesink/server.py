@@ -1,34 +1,73 @@
-"""The SMTP side: the aiosmtpd handler, group commit, and the serve loop.
+"""The SMTP side: the aiosmtpd handler, group commit, limits, and the serve loop.
 
 The protocol engine (aiosmtpd) knows nothing of bounces. `BounceHandler` answers RCPT
-(our domains only: the sink never relays) and DATA, whose reply is 250 only after the raw
-message is committed to the store. `Ingest` batches concurrent messages into one commit
-(group commit) in a writer thread, then classifies the stored copies after the ack; at
-start-up it classifies whatever a dead process left stored but unclassified.
-`Server` owns start-up, the main loop and graceful shutdown, like uvicorn's.
+(our domains only: the sink never relays, see `is_ours`) and DATA, whose reply is 250 only
+after the raw message is committed to the store. `Ingest` batches concurrent messages into
+one commit (group commit) in a writer thread, then classifies the committed bytes after the
+ack in a second thread; at start-up (and periodically) it classifies whatever was left stored
+but unclassified. `SinkSMTP` adds the limits a server on port 25 needs (connections in total
+and per IP, line length, command and DATA timeouts, errors per session) and STARTTLS.
+`Server` owns start-up, the main loop and graceful shutdown, like uvicorn's; `serve_workers`
+runs N of them as processes sharing one port (SO_REUSEPORT).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
+import re
 import signal
 import socket
+import ssl
 import time
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 from aiosmtpd.smtp import SMTP
 
-from bouncesink import logs
+from bouncesink import logs, verp
+from bouncesink.dns import HostunknownDNS
 from bouncesink.config import Config, parse_hostport
 from bouncesink.model import Envelope, Parsed, utcnow
 from bouncesink.store import SQLStore, open_store
 
 REPLY_TEMPFAIL = "451 4.3.0 Temporary failure storing the message, try again later"
+REPLY_RELAY = "550 5.7.1 Relaying denied: not a domain of this server"
+REPLY_TOO_MANY_RCPT = "452 4.5.3 Too many recipients"
+REPLY_TOO_MANY_CONN = "421 4.7.0 Too many connections, try again later"
+REPLY_TOO_MANY_CONN_IP = "421 4.7.0 Too many connections from your address, try again later"
+REPLY_TIMEOUT = "421 4.4.2 Timeout, closing connection"
+REPLY_TOO_MANY_ERRORS = "421 4.7.0 Too many errors, closing connection"
+REPLY_SHUTDOWN = "421 4.3.2 Service shutting down, try again later"
+
+# -- relay safety (RFC 5321 3.6, 4.1.2) ---------------------------------------------------------
+# A local part we accept: a dot-atom (RFC 5321 4.1.2) without the characters that old MTAs
+# route on: '%' (the percent hack), '!' (UUCP bang paths), '@' and ':' (source routes).
+_ATEXT = r"[A-Za-z0-9#$&'*+/=?^_`{|}~-]"
+_LOCAL = re.compile(rf"{_ATEXT}+(\.{_ATEXT}+)*")
+_DOMAIN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")
+
+
+def is_ours(address: str, domains: frozenset[str]) -> bool:
+    """True only for `local@domain` with a plain local part and one of our domains exactly.
+
+    Everything an MTA might route onwards is refused: foreign domains, subdomains and
+    look-alike suffixes (exact match only), IP literals, source routes (@a:b@c), percent
+    hacks and bang paths in the local part, quoted local parts, trailing dots.
+    """
+    if not address or len(address) > 320 or address.count("@") != 1:
+        return False
+    local, _, domain = address.partition("@")
+    if not _LOCAL.fullmatch(local) or len(local) > 64:
+        return False
+    if not _DOMAIN.fullmatch(domain):
+        return False
+    return domain.lower() in domains
 
 
 def domain_of_rcpt(address: str) -> str:
-    return address.rpartition("@")[2].lower().rstrip(".") if "@" in address else ""
+    return address.rpartition("@")[2].lower() if "@" in address else ""
 
 
 def campaign_of(parsed: Parsed, header_names: tuple[str, ...]) -> str | None:
@@ -40,34 +79,200 @@ def campaign_of(parsed: Parsed, header_names: tuple[str, ...]) -> str | None:
     return None
 
 
+_MESSAGE_ID = re.compile(rb"(?im)^message-id:[ \t]*(.{0,998}?)[ \t]*\r?$")
+
+
+def message_id_of(raw: bytes) -> str:
+    """The bounce's own Message-ID, from its header block only (bounded, no MIME parse)."""
+    head = raw[:65536]
+    end = head.find(b"\r\n\r\n")
+    if end < 0:
+        end = head.find(b"\n\n")
+    m = _MESSAGE_ID.search(head if end < 0 else head[:end])
+    return m.group(1).decode("ascii", "replace") if m else ""
+
+
+# -- connections ----------------------------------------------------------------------------
+class ConnectionGate:
+    """Counts open sessions, in total and per client IP; refuses beyond the limits."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.total = 0
+        self.per_ip: dict[str, int] = defaultdict(int)
+        self.sessions: set[SinkSMTP] = set()
+
+    def enter(self, proto: SinkSMTP, ip: str) -> str | None:
+        """None if admitted, else the 421 reply to send."""
+        cfg = self.config.server
+        if self.total >= cfg.max_connections:
+            return REPLY_TOO_MANY_CONN
+        if self.per_ip[ip] >= cfg.max_connections_per_ip:
+            return REPLY_TOO_MANY_CONN_IP
+        self.total += 1
+        self.per_ip[ip] += 1
+        self.sessions.add(proto)
+        return None
+
+    def leave(self, proto: SinkSMTP, ip: str) -> None:
+        self.total -= 1
+        self.per_ip[ip] -= 1
+        if self.per_ip[ip] <= 0:
+            del self.per_ip[ip]
+        self.sessions.discard(proto)
+
+
 class SinkSMTP(SMTP):
-    """aiosmtpd's SMTP with RFC 3463 enhanced codes on the replies it writes itself."""
+    """aiosmtpd's SMTP with our limits and RFC 3463 enhanced codes on its own replies."""
 
     _REWRITE = {
         "552 Error: Too much mail data": "552 5.3.4 Message too big for this system",
         "552 Error: message size exceeds fixed maximum message size":
             "552 5.3.4 Message size exceeds fixed maximum message size",
+        # In DATA, a line longer than the reader's limit (which we set to the size limit).
+        "500 Line too long (see RFC5321 4.5.3.1.6)": "552 5.3.4 Message too big for this system",
+        "500 Command line too long": "500 5.5.2 Line too long",
     }
 
-    async def push(self, status):
+    def __init__(self, handler, gate: ConnectionGate, config: Config, **kwargs) -> None:
+        cfg = config.server
+        # The reader's limit bounds what one command line may buffer (RFC 5321 4.5.3.1.4).
+        self.line_length_limit = cfg.max_line_length + 2
+        super().__init__(handler, **kwargs)
+        self.command_size_limit = cfg.max_line_length
+        self.command_size_limits = defaultdict(lambda: cfg.max_line_length)
+        self.gate = gate
+        self.config = config
+        self.log = logs.get()
+        self.errors = 0
+        self.in_data = False
+        self._admitted: str | None = None
+        self._refusal: str | None = None
+        self._closing = False
+
+    @property
+    def peer_ip(self) -> str:
+        peer = self.session.peer if self.session else None
+        return peer[0] if isinstance(peer, tuple) else str(peer or "")
+
+    def connection_made(self, transport) -> None:
+        first = self._original_transport is None and self.transport is None
+        super().connection_made(transport)
+        if first:  # not the second call that STARTTLS makes
+            ip = self.peer_ip
+            self._refusal = self.gate.enter(self, ip)
+            if self._refusal is None:
+                self._admitted = ip
+            else:
+                self.log.warning("connection_refused", peer=ip, reply=self._refusal,
+                                 limit="max_connections" if "from your" not in self._refusal
+                                 else "max_connections_per_ip")
+
+    def connection_lost(self, error) -> None:
+        if self._admitted is not None:
+            self.gate.leave(self, self._admitted)
+            self._admitted = None
+        super().connection_lost(error)
+
+    async def _handle_client(self) -> None:
+        if self._refusal is not None:
+            self._writer.write(self._refusal.encode() + b"\r\n")
+            self._closing = True
+            self.transport.close()
+            return
+        await super()._handle_client()
+
+    def _timeout_cb(self) -> None:
+        limit = "data_timeout" if self.in_data else "command_timeout"
+        self.log.warning("session_timed_out", peer=self.peer_ip, limit=limit)
+        if self.transport is not None and not self._closing:
+            self._closing = True
+            self.transport.write(REPLY_TIMEOUT.encode() + b"\r\n")
+        super()._timeout_cb()
+
+    async def smtp_DATA(self, arg) -> None:
+        # The whole transfer (and the commit) must end within data_timeout; a DATA line may
+        # be as long as the message may be big (real bounces quote overlong lines).
+        self.in_data = True
+        self._reset_timeout(self.config.server.data_timeout)
+        reader, command_limit = self._reader, self.line_length_limit
+        self.line_length_limit = max(command_limit, (self.data_size_limit or 0) + 2)
+        reader._limit = self.line_length_limit
+        try:
+            await super().smtp_DATA(arg)
+        finally:
+            self.line_length_limit = reader._limit = command_limit
+            self.in_data = False
+            if self.transport is not None:
+                self._reset_timeout()
+
+    async def push(self, status) -> None:
         if isinstance(status, str):
             status = self._REWRITE.get(status, status)
+            if status[:1] in ("4", "5") and not status.startswith("421"):
+                self.errors += 1
+                if status.startswith("500 5.5.2"):
+                    self.log.warning("limit_exceeded", peer=self.peer_ip,
+                                     limit="max_line_length")
+                elif status.startswith("552"):
+                    self.log.warning("limit_exceeded", peer=self.peer_ip,
+                                     limit="max_message_size")
+                if self.errors > self.config.server.max_errors:
+                    self.log.warning("limit_exceeded", peer=self.peer_ip, limit="max_errors",
+                                     errors=self.errors)
+                    await super().push(status)
+                    await super().push(REPLY_TOO_MANY_ERRORS)
+                    self._closing = True
+                    if self.transport is not None:
+                        self.transport.close()
+                    return
+        if self._closing and self.transport is None:
+            return
         await super().push(status)
 
+    def close_idle(self) -> bool:
+        """At shutdown: say 421 and close unless a message is being received or stored."""
+        if self.in_data or self.transport is None:
+            return False
+        self._closing = True
+        self.transport.write(REPLY_SHUTDOWN.encode() + b"\r\n")
+        self.transport.close()
+        return True
 
+
+# -- group commit, then classification -------------------------------------------------------
 @dataclass
 class _Job:
     envelope: Envelope
     raw: bytes
     future: asyncio.Future
+    t0: float = 0.0
+    message_id: str = ""
+
+
+@dataclass
+class _Committed:
+    ref: int
+    envelope: Envelope
+    raw: bytes
+    message_id: str = ""
+    ack_ms: float | None = None
+    attempts: int = 0
+    meta: dict = field(default_factory=dict)
 
 
 class Ingest:
-    """Group commit of raw messages, then classification of the stored copies.
+    """Group commit of raw messages, then classification of the committed copies.
 
-    All store calls run in one writer thread, so SQLite sees one writer and every commit
-    holds as many messages as arrived while the previous one was running.
+    Commits run in one writer thread: SQLite sees one writer per process and every commit
+    holds as many messages as arrived while the previous one was running. Classification
+    (parse + record) runs in its own thread after the 250, so parsing never delays an ack.
+    A store fault fails the batch (451 to each sender), the connection is reset, and the
+    next batch tries again: the server recovers by itself when the fault clears.
     """
+
+    SWEEP_INTERVAL = 30.0   # seconds between looks for messages left pending by a fault
+    SWEEP_AGE = 60.0        # ... older than this (younger ones are still in someone's hands)
 
     def __init__(self, config: Config, store: SQLStore, parse) -> None:
         self.config = config
@@ -75,19 +280,26 @@ class Ingest:
         self.parse = parse
         self.log = logs.get()
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
-        self._classify_queue: asyncio.Queue[int | None] = asyncio.Queue()
+        self._classify_queue: asyncio.Queue[_Committed | None] = asyncio.Queue()
         self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="store")
+        self._classifier = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="classify")
+        self.dns = HostunknownDNS(config.policy)  # hostunknown confirmation, cached
         self._tasks: list[asyncio.Task] = []
-        self.stats = {"commits": 0, "messages": 0}
+        self._committing = 0
+        self._classifying = 0
+        self._left_pending = False
+        self.stats = {"commits": 0, "messages": 0, "commit_failures": 0, "classified": 0}
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._commit_loop()),
-                       asyncio.create_task(self._classify_loop())]
+                       asyncio.create_task(self._classify_loop()),
+                       asyncio.create_task(self._sweep_loop())]
 
-    async def submit(self, envelope: Envelope, raw: bytes) -> int:
+    async def submit(self, envelope: Envelope, raw: bytes, message_id: str = "",
+                     t0: float = 0.0) -> int:
         """Store one message; returns its ref once committed. Raises if the commit failed."""
         fut = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Job(envelope, raw, fut))
+        await self._queue.put(_Job(envelope, raw, fut, t0 or time.perf_counter(), message_id))
         return await fut
 
     async def _commit_loop(self) -> None:
@@ -95,101 +307,208 @@ class Ingest:
         cfg = self.config.store
         while True:
             batch = [await self._queue.get()]
-            if cfg.commit_interval:
-                await asyncio.sleep(cfg.commit_interval)
-            while len(batch) < cfg.max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            items = [(j.envelope, j.raw) for j in batch]
+            self._committing = 1
             try:
-                refs = await loop.run_in_executor(self._writer, self.store.add_messages, items)
-            except Exception as exc:
-                self.log.error("store_commit_failed", error=str(exc), messages=len(batch))
-                for j in batch:
-                    if not j.future.done():
-                        j.future.set_exception(exc)
-                continue
-            self.stats["commits"] += 1
-            self.stats["messages"] += len(batch)
-            for j, ref in zip(batch, refs):
+                if cfg.commit_interval:
+                    await asyncio.sleep(cfg.commit_interval)
+                while len(batch) < cfg.max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                await self._commit(loop, batch)
+            finally:
+                self._committing = 0
+
+    async def _commit(self, loop, batch: list[_Job]) -> None:
+        items = [(j.envelope, j.raw) for j in batch]
+        try:
+            refs = await loop.run_in_executor(self._writer, self.store.add_messages, items)
+        except Exception as exc:
+            self.stats["commit_failures"] += 1
+            self.log.error("store_commit_failed", error=str(exc)[:300], messages=len(batch))
+            for j in batch:
                 if not j.future.done():
-                    j.future.set_result(ref)
-                self._classify_queue.put_nowait(ref)
+                    j.future.set_exception(exc)
+            await loop.run_in_executor(self._writer, self._reset_store)
+            return
+        self.stats["commits"] += 1
+        self.stats["messages"] += len(batch)
+        now = time.perf_counter()
+        for j, ref in zip(batch, refs):
+            if not j.future.done():
+                j.future.set_result(ref)
+            self._classify_queue.put_nowait(_Committed(
+                ref, j.envelope, j.raw, j.message_id, round((now - j.t0) * 1000, 2)))
+
+    def _reset_store(self) -> None:
+        """After a failed commit: drop the connection, so the next batch starts afresh."""
+        reset = getattr(self.store, "reconnect", None)
+        if reset is None:
+            return
+        try:
+            reset()
+        except Exception as exc:  # still broken: the next batch fails (451) and tries again
+            self.log.warning("store_reconnect_failed", error=str(exc)[:300])
 
     async def _classify_loop(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            ref = await self._classify_queue.get()
-            if ref is None:
+            item = await self._classify_queue.get()
+            if item is None:
                 return
-            refs = [ref]
-            while not self._classify_queue.empty() and len(refs) < 256:
+            batch = [item]
+            while not self._classify_queue.empty() and len(batch) < 256:
                 nxt = self._classify_queue.get_nowait()
                 if nxt is None:
                     self._classify_queue.put_nowait(None)
                     break
-                refs.append(nxt)
+                batch.append(nxt)
+            self._classifying = len(batch)
             try:
-                await loop.run_in_executor(self._writer, self.classify_refs, refs)
+                await loop.run_in_executor(self._classifier, self.classify, batch)
             except Exception as exc:
-                # Still stored as pending: classified again at the next start-up.
-                self.log.error("classify_failed", error=str(exc), refs=len(refs))
+                # Still stored as pending: retried, one by one, after a pause; what keeps
+                # failing is left pending for the sweep or the next start-up.
+                self.log.error("classify_failed", error=str(exc)[:300], messages=len(batch))
+                retry = [c for c in batch if c.attempts < 3]
+                if len(retry) < len(batch):
+                    self._left_pending = True
+                for c in retry:
+                    c.attempts += 1
+                if retry:
+                    loop.call_later(min(2 ** retry[0].attempts, 30), self._requeue, retry)
+            finally:
+                self._classifying = 0
 
-    def classify_refs(self, refs: list[int]) -> int:
-        """Parse stored messages and record their results (runs in the writer thread)."""
-        items, started = [], {}
-        for ref in refs:
-            stored = self.store.message(ref)
-            if stored is None:
-                continue
+    def _requeue(self, items: list[_Committed]) -> None:
+        for c in items:
+            self._classify_queue.put_nowait(c)
+
+    def classify(self, batch: list[_Committed]) -> int:
+        """Parse committed messages and record their results (runs in the classify thread).
+
+        Each item carries the bytes exactly as committed (the stored copy), so nothing is
+        read back. A batch that fails to record is retried one message at a time.
+        """
+        done = []
+        for c in batch:
             t0 = time.perf_counter()
-            parsed = self._parse(stored.raw, stored.envelope)
-            started[ref] = (stored.envelope, parsed, time.perf_counter() - t0)
-            items.append((ref, stored.envelope, parsed,
-                          campaign_of(parsed, self.config.verp.campaign_headers)))
-        decisions = self.store.record(items, self.config.policy)
-        self._log_results(started, decisions)
-        return len(items)
+            parsed = self._parse(c.raw, c.envelope)
+            done.append((c, parsed, round((time.perf_counter() - t0) * 1000, 2)))
+        items = [(c.ref, c.envelope, parsed, self._campaign(c.envelope, parsed))
+                 for c, parsed, _ in done]
+        decisions = self.store.record(items, self.config.policy, **self._record_options(items))
+        self._log_results(done, decisions)
+        self.stats["classified"] += len(done)
+        return len(done)
+
+    def _campaign(self, envelope: Envelope, parsed: Parsed) -> str | None:
+        """The VERP campaign, else the original message's campaign header."""
+        v = verp.for_envelope(envelope.rcpt_tos, self.config.verp, envelope.received_at)
+        return (v.campaign if v else None) or campaign_of(parsed,
+                                                          self.config.verp.campaign_headers)
+
+    def _record_options(self, items) -> dict:
+        """DNS verdicts for hostunknown results, and each message's VERP recipient (decoded
+        again from the stored envelope, so it survives a restart)."""
+        cfg = self.config.verp
+        verps = {ref: v.recipient for ref, env, _, _ in items
+                 if (v := verp.for_envelope(env.rcpt_tos, cfg, env.received_at))}
+        return {"dns_verdicts": self.dns.verdicts([p for _, _, p, _ in items]),
+                "verp_recipients": verps}
 
     def _parse(self, raw: bytes, envelope: Envelope) -> Parsed:
         try:
-            return self.parse(raw)
+            v = verp.for_envelope(envelope.rcpt_tos, self.config.verp, envelope.received_at)
+            return self.parse(raw, verp_recipient=v.recipient) if v else self.parse(raw)
         except Exception as exc:  # parse() never raises by contract; keep the message anyway
             return Parsed(kind="unrecognised", errors=[f"parse: {exc!r}"])
 
-    def _log_results(self, started, decisions) -> None:
-        it = iter(decisions)
-        for ref, (env, parsed, dt) in started.items():
+    def _log_results(self, done, decisions) -> None:
+        decided = {id(r): d for r, d in decisions}
+        for c, parsed, parse_ms in done:
+            if parsed.results and not any(id(r) in decided for r in parsed.results):
+                self.log.info("message_already_classified", ref=c.ref)
+                continue
+            env = c.envelope
             for err in parsed.errors:
-                self.log.warning("detector_failed", ref=ref, error=err)
-            if not parsed.results:
-                self.log.info("message_unrecognised", ref=ref, peer=env.peer,
-                              mail_from=env.mail_from, rcpt_to=env.rcpt_tos,
-                              message_id=parsed.original.get("message-id", ""))
-            for _ in parsed.results:
-                r, d = next(it)
-                self.log.info("bounce_recorded", ref=ref, peer=env.peer, recipient=r.recipient,
+                self.log.warning("detector_failed", ref=c.ref, error=err)
+            self.log.info("message_received", ref=c.ref, peer=env.peer, helo=env.helo,
+                          mail_from=env.mail_from, rcpt_to=env.rcpt_tos,
+                          message_id=c.message_id, size=len(c.raw), kind=parsed.kind,
+                          results=len(parsed.results), duration_ms=c.ack_ms,
+                          parse_ms=parse_ms, reply="250")
+            for r in parsed.results:
+                d = decided[id(r)]
+                self.log.info("bounce_recorded", ref=c.ref, peer=env.peer, recipient=r.recipient,
                               type=r.type, reason=r.reason, status=r.status, rule=r.rule,
                               action=d.action, decision=d.rule, message_id=r.message_id)
+                if d.alert:
+                    self.log.warning("sender_blocked", **d.alert)
 
-    def recover(self) -> int:
-        """Classify messages stored by a process that died before classifying them."""
+    # -- messages left pending (a crash, a store fault) ---------------------------------------
+    def recover(self, older_than: float | None = None) -> int:
+        """Classify messages stored but never classified (a crash between commit and record).
+
+        Safe with several processes: recording a message that another process classified
+        meanwhile is a no-op (the store only records a message still pending).
+        """
         total = 0
+        seen: set[int] = set()
         while True:
-            pending = self.store.pending(limit=500)
+            pending = [p for p in self.store.pending(limit=500) if p.ref not in seen]
+            if older_than is not None:
+                cutoff = utcnow().timestamp() - older_than
+                pending = [p for p in pending if p.envelope.received_at.timestamp() < cutoff]
             if not pending:
                 return total
-            total += self.classify_refs([p.ref for p in pending])
+            seen.update(p.ref for p in pending)
+            batch = [_Committed(p.ref, p.envelope, p.raw, message_id_of(p.raw)) for p in pending]
+            try:
+                total += self.classify(batch)
+            except Exception as exc:
+                self.log.error("recover_failed", error=str(exc)[:300], messages=len(batch))
+                total += self._classify_one_by_one(batch)
+
+    def _classify_one_by_one(self, batch: list[_Committed]) -> int:
+        n = 0
+        for c in batch:
+            try:
+                n += self.classify([c])
+            except Exception as exc:
+                self.log.error("classify_failed", ref=c.ref, error=str(exc)[:300])
+        return n
+
+    async def _sweep_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.SWEEP_INTERVAL)
+            if not self._left_pending:
+                # Nothing failed here; pending rows belong to a live process or start-up.
+                continue
+            self._left_pending = False
+            try:
+                n = await loop.run_in_executor(self._classifier, self.recover, self.SWEEP_AGE)
+                if n:
+                    self.log.info("pending_recovered", messages=n)
+            except Exception as exc:
+                self.log.warning("sweep_failed", error=str(exc)[:300])
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._committing or not self._queue.empty())
 
     async def drain(self) -> None:
         """Finish committing and classifying what was accepted, then stop."""
-        while not self._queue.empty():
+        while self.busy:
             await asyncio.sleep(0.01)
         self._classify_queue.put_nowait(None)
         await self._tasks[1]
-        self._tasks[0].cancel()
+        for t in (self._tasks[0], self._tasks[2]):
+            t.cancel()
         self._writer.shutdown(wait=True)
+        self._classifier.shutdown(wait=True)
 
 
+# -- the handler -------------------------------------------------------------------------------
 class BounceHandler:
     """aiosmtpd handler: the hook's return value is the SMTP reply."""
 
@@ -197,14 +516,24 @@ class BounceHandler:
         self.config = config
         self.ingest = ingest
         self.log = logs.get()
-        self.domains = frozenset(config.server.domains)
+        self.domains = frozenset(d.lower() for d in config.server.domains)
         self.in_flight = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if domain_of_rcpt(address) not in self.domains:
-            self.log.info("recipient_rejected", peer=session.peer[0], rcpt_to=address)
-            return "550 5.7.1 Relaying denied: not a domain of this server"
+        peer = session.peer[0] if session.peer else ""
+        if not is_ours(address, self.domains):
+            self.log.info("recipient_rejected", peer=peer, rcpt_to=address)
+            return REPLY_RELAY
+        if len(envelope.rcpt_tos) >= self.config.server.max_recipients:
+            self.log.warning("limit_exceeded", peer=peer, limit="max_recipients",
+                             rcpt_to=address)
+            return REPLY_TOO_MANY_RCPT
+        refused = verp.refusal(address, self.config.verp)
+        if refused:
+            self.log.warning("verp_rejected", peer=peer, rcpt_to=address, reply=refused)
+            return refused
         envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
@@ -213,59 +542,81 @@ class BounceHandler:
         env = Envelope(peer=session.peer[0] if session.peer else "",
                        mail_from=envelope.mail_from or "", rcpt_tos=list(envelope.rcpt_tos),
                        helo=session.host_name or "", received_at=utcnow())
+        message_id = message_id_of(raw)
         self.in_flight += 1
         try:
-            ref = await self.ingest.submit(env, raw)
-            reply = f"250 2.0.0 OK queued as {ref}"
+            ref = await self.ingest.submit(env, raw, message_id, t0)
+            # Logged with its results once classified (Ingest._log_results).
+            return f"250 2.0.0 OK queued as {ref}"
         except Exception as exc:
-            ref, reply = None, REPLY_TEMPFAIL
-            self.log.error("message_tempfailed", peer=env.peer, error=str(exc))
+            self.log.error("message_tempfailed", peer=env.peer, mail_from=env.mail_from,
+                           rcpt_to=env.rcpt_tos, message_id=message_id, size=len(raw),
+                           error=str(exc)[:300], reply="451",
+                           duration_ms=round((time.perf_counter() - t0) * 1000, 2))
+            return REPLY_TEMPFAIL
         finally:
             self.in_flight -= 1
-        self.log.info("message_received", ref=ref, peer=env.peer, mail_from=env.mail_from,
-                      rcpt_to=env.rcpt_tos, size=len(raw), reply=reply[:3],
-                      duration_ms=round((time.perf_counter() - t0) * 1000, 2))
-        return reply
 
 
+def tls_context(cert: str, key: str) -> ssl.SSLContext:
+    """A server context for STARTTLS (RFC 3207); clients are not asked for certificates."""
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+# -- the server --------------------------------------------------------------------------------
 class Server:
     """Owns start-up, the serve loop and graceful shutdown."""
 
-    def __init__(self, config: Config, parse=None) -> None:
+    SHUTDOWN_GRACE = 30.0   # seconds sessions in DATA get to finish after SIGTERM
+
+    def __init__(self, config: Config, parse=None, recover: bool = True) -> None:
         if parse is None:
             from bouncesink.parse import parse
         self.config = config
         self.parse = parse
+        self.recover = recover
         self.log = logs.get()
         self.store: SQLStore | None = None
         self.ingest: Ingest | None = None
         self.handler: BounceHandler | None = None
+        self.gate = ConnectionGate(config)
         self._server: asyncio.base_events.Server | None = None
+        self._tls: ssl.SSLContext | None = None
         self.started = None  # set to an asyncio.Event in serve()
         self.sockets: list[socket.socket] = []
 
     def _factory(self):
         cfg = self.config.server
-        return SinkSMTP(self.handler, hostname=cfg.hostname or None,
+        return SinkSMTP(self.handler, self.gate, self.config, hostname=cfg.hostname or None,
                         data_size_limit=cfg.max_message_size, timeout=cfg.command_timeout,
-                        ident="bouncesink ESMTP", decode_data=False)
+                        ident="bouncesink ESMTP", decode_data=False, tls_context=self._tls,
+                        require_starttls=cfg.require_tls)
 
     async def startup(self) -> None:
         cfg = self.config
+        loop = asyncio.get_running_loop()
         self.store = open_store(cfg.store.db, durability=cfg.store.durability)
         self.ingest = Ingest(cfg, self.store, self.parse)
-        loop = asyncio.get_running_loop()
-        recovered = await loop.run_in_executor(self.ingest._writer, self.ingest.recover)
-        if recovered:
-            self.log.info("pending_recovered", messages=recovered)
+        if self.recover:
+            recovered = await loop.run_in_executor(self.ingest._classifier, self.ingest.recover)
+            if recovered:
+                self.log.info("pending_recovered", messages=recovered)
         self.ingest.start()
         self.handler = BounceHandler(cfg, self.ingest)
+        if cfg.server.tls_cert and cfg.server.tls_key:
+            self._tls = tls_context(cfg.server.tls_cert, cfg.server.tls_key)
         host, port = parse_hostport(cfg.server.listen)
-        self._server = await loop.create_server(self._factory, host=host, port=port,
-                                                reuse_address=True)
+        self._server = await loop.create_server(
+            self._factory, host=host, port=port, reuse_address=True,
+            reuse_port=cfg.server.workers > 1, backlog=min(4096, cfg.server.max_connections))
         self.sockets = list(self._server.sockets)
         self.log.info("server_started", listen=[s.getsockname()[:2] for s in self.sockets],
-                      domains=list(cfg.server.domains), store=cfg.store.db)
+                      domains=list(cfg.server.domains), store=_redact(cfg.store.db),
+                      tls=self._tls is not None, pid=os.getpid())
 
     @property
     def port(self) -> int:
@@ -273,12 +624,16 @@ class Server:
 
     async def shutdown(self) -> None:
         """Stop accepting; let messages in flight finish; commit and classify; close."""
-        self.log.info("server_stopping")
+        self.log.info("server_stopping", sessions=self.gate.total)
         if self._server is not None:
             self._server.close()
-        deadline = time.monotonic() + 30
-        while self.handler and self.handler.in_flight and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
+        deadline = time.monotonic() + self.SHUTDOWN_GRACE
+        while time.monotonic() < deadline:
+            for proto in list(self.gate.sessions):
+                proto.close_idle()
+            if not self.gate.sessions and not (self.handler and self.handler.in_flight):
+                break
+            await asyncio.sleep(0.02)
         if self.ingest is not None:
             await self.ingest.drain()
         if self.store is not None:
@@ -292,7 +647,7 @@ class Server:
         for sig in (signal.SIGTERM, signal.SIGINT):
             try:
                 loop.add_signal_handler(sig, stop.set)
-            except (NotImplementedError, RuntimeError):  # not the main thread
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
                 pass
         await self.startup()
         if self.started is not None:
@@ -301,3 +656,102 @@ class Server:
             await stop.wait()
         finally:
             await self.shutdown()
+
+
+def _redact(url: str) -> str:
+    if "://" in url and "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://{rest.rpartition('@')[2]}"
+    return url
+
+
+# -- several processes on one port ------------------------------------------------------------
+def serve_workers(config: Config, parse=None) -> int:
+    """Run `config.server.workers` server processes sharing one port (SO_REUSEPORT).
+
+    The parent classifies what a previous run left pending, then forks the workers (which
+    skip that step), forwards SIGTERM/SIGINT to them, restarts one that dies, and exits 0
+    once all have stopped cleanly. Each worker has its own store connection and group commit.
+    """
+    log = logs.get()
+    n = config.server.workers
+    host, port = parse_hostport(config.server.listen)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # Reserve the port (port 0 becomes one port for all); bound but never listening, so the
+    # kernel hands no connection to it.
+    holder = socket.socket(family, socket.SOCK_STREAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    holder.bind((host, port))
+    port = holder.getsockname()[1]
+    config = config.replace("server", listen=f"[{host}]:{port}" if family == socket.AF_INET6
+                            else f"{host}:{port}")
+
+    async def recover_once():
+        store = open_store(config.store.db, durability=config.store.durability)
+        try:
+            if parse is None:
+                from bouncesink.parse import parse as p
+            else:
+                p = parse
+            n_rec = Ingest(config, store, p).recover()
+            if n_rec:
+                log.info("pending_recovered", messages=n_rec)
+        finally:
+            store.close()
+
+    asyncio.run(recover_once())
+    stopping = False
+    children: dict[int, int] = {}
+
+    def spawn(slot: int, recover: bool = False) -> None:
+        pid = os.fork()
+        if pid == 0:
+            holder.close()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            code = 0
+            try:
+                asyncio.run(Server(config, parse=parse, recover=recover).serve())
+            except BaseException as exc:  # noqa: BLE001 - report, then leave the child
+                log.error("worker_failed", error=str(exc)[:300], pid=os.getpid())
+                code = 1
+            os._exit(code)
+        children[pid] = slot
+
+    def on_signal(signum, frame):
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    for slot in range(n):
+        spawn(slot)
+    log.info("workers_started", workers=n, listen=config.server.listen,
+             pids=sorted(children))
+    failed = False
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        slot = children.pop(pid, None)
+        if slot is None:
+            continue
+        code = os.waitstatus_to_exitcode(status)
+        if not stopping:
+            log.error("worker_died", pid=pid, exit=code)
+            time.sleep(0.2)
+            spawn(slot, recover=True)  # classifies what the dead one left pending
+        elif code != 0:
+            failed = True
+    holder.close()
+    log.info("workers_stopped")
+    return 1 if failed else 0

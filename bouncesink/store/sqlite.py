@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bouncesink.store.base import SQLStore, StoreError
+from bouncesink.store.base import PENDING, SQLStore, StoreError
 
 # Migrations live in store/schema.py (portable DDL shared with PostgreSQL): append there.
 from bouncesink.store.schema import MIGRATIONS, render
@@ -29,21 +29,61 @@ class SQLiteStore(SQLStore):
     def __init__(self, url: str, durability: str = "full", create: bool = True) -> None:
         super().__init__()
         self.path = path_of(url)
+        self.durability = durability
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             elif not self.path.exists():
                 raise StoreError(f"{self.path}: no such store")
-            self._conn = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False,
-                                         isolation_level="DEFERRED")
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute(f"PRAGMA synchronous={_SYNC[durability]}")
-            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._connect()
             self.migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open store: {exc}") from None
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot open store: {exc.strerror or exc}") from None
+
+    def _connect(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False,
+                               isolation_level="DEFERRED")
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={_SYNC[self.durability]}")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+
+    # -- faults: disk full, read-only, locked, file gone -----------------------------------
+    def reconnect(self) -> None:
+        """Drop the connection after a failure; the next call opens a fresh one.
+
+        The server calls this after a failed commit, so a fault that clears (space freed,
+        permissions restored, lock released) needs no restart.
+        """
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.close()
+                except sqlite3.Error:
+                    pass
+                self._conn = None
+            self._connect()
+
+    def _execute(self, sql, params=()):
+        if self._conn is None:
+            self._connect()
+        return super()._execute(sql, params)
+
+    def _record_one(self, ref, *args, **kwargs):
+        # Claim the message first (a write, so the transaction holds the write lock from
+        # its first statement): two processes may both classify one pending message (one
+        # recovering what the other just stored); the second records nothing.
+        cur = self._execute("UPDATE messages SET state = state WHERE id = ? AND state = ?",
+                            (ref, PENDING))
+        if cur.rowcount == 0:
+            return []
+        return super()._record_one(ref, *args, **kwargs)
 
     def _insert_id(self, sql, params) -> int:
         return self._execute(sql, params).lastrowid

@@ -1,0 +1,276 @@
+"""The SMTP server end to end: smtplib against the real server, then the real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from structlog.testing import capture_logs
+
+from bouncesink.server import message_id_of
+from conftest import DOMAIN
+
+RCPT = f"bounces@{DOMAIN}"
+
+
+def send(port, data, rcpts=(RCPT,), mail_from=""):
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as c:
+        return c.sendmail(mail_from, list(rcpts), data)
+
+
+def test_dsn_is_stored_and_classified(sink, dsn_bytes):
+    raw = dsn_bytes("dsn-hard-userunknown.eml")
+    assert send(sink.port, raw) == {}
+    sink.wait_classified(1)
+    store = sink.open_store()
+    try:
+        (stored,) = [store.message(r) for (r,) in store._execute("SELECT id FROM messages")]
+        rows = store._execute("SELECT recipient, status, type, reason FROM results").fetchall()
+    finally:
+        store.close()
+    assert stored.raw == raw  # byte for byte what crossed the wire
+    assert stored.envelope.rcpt_tos == [RCPT]
+    assert stored.state == "classified"
+    assert rows == [("alice@example.com", "5.1.1", "hard", "userunknown")]
+
+
+def test_every_fixture_gets_its_results(sink, dsn_bytes):
+    for name in ("dsn-hard-userunknown.eml", "dsn-soft-mailboxfull.eml",
+                 "dsn-two-recipients.eml"):
+        send(sink.port, dsn_bytes(name))
+    sink.wait_classified(3)
+    assert sink.count("SELECT COUNT(*) FROM results") == 4
+    assert sink.count("SELECT COUNT(*) FROM results WHERE type = 'soft'") == 1
+
+
+def test_reply_is_250_with_the_ref(sink, dsn_bytes):
+    with smtplib.SMTP("127.0.0.1", sink.port) as c:
+        c.ehlo("mx.example.net")
+        c.mail("")
+        c.rcpt(RCPT)
+        code, msg = c.data(dsn_bytes("dsn-soft-mailboxfull.eml"))
+    assert code == 250
+    assert msg.startswith(b"2.0.0 OK queued as ")
+
+
+def test_unparseable_message_is_kept_raw_as_unrecognised(sink):
+    send(sink.port, b"Subject: hello\r\n\r\nnot a bounce at all\r\n")
+    sink.wait_classified(1)
+    assert sink.count("SELECT COUNT(*) FROM messages WHERE state = 'unrecognised'") == 1
+    assert sink.count("SELECT COUNT(*) FROM results") == 0
+
+
+def test_concurrent_messages_share_commits(make_sink, dsn_bytes):
+    sink = make_sink(store={"commit_interval": 0.05})
+    raw = dsn_bytes("dsn-hard-userunknown.eml")
+    threads = [threading.Thread(target=send, args=(sink.port, raw)) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sink.wait_classified(10)
+    stats = sink.server.ingest.stats
+    assert stats["messages"] == 10
+    assert stats["commits"] < 10  # group commit: some commit held several messages
+
+
+BIG = b"Subject: big\r\n\r\n" + (b"y" * 70 + b"\r\n") * 40
+
+
+def test_size_limit_declared_in_mail_from_is_552_5_3_4(make_sink):
+    sink = make_sink(server={"max_message_size": 2000})
+    with pytest.raises(smtplib.SMTPSenderRefused) as err:
+        send(sink.port, BIG)
+    assert (err.value.smtp_code, err.value.smtp_error[:5]) == (552, b"5.3.4")
+
+
+def test_size_limit_exceeded_in_data_is_552_5_3_4(make_sink):
+    sink = make_sink(server={"max_message_size": 2000})
+    with smtplib.SMTP("127.0.0.1", sink.port) as c:
+        c.helo("mx.example.net")  # no ESMTP: no SIZE= declared
+        c.mail("")
+        c.rcpt(RCPT)
+        code, msg = c.data(BIG)
+    assert (code, msg[:5]) == (552, b"5.3.4")
+    assert sink.count("SELECT COUNT(*) FROM messages") == 0
+
+
+def test_long_data_line_within_the_size_limit_is_accepted(sink):
+    # Bounces quote overlong lines of the original; only the size limit bounds DATA.
+    raw = b"Subject: long\r\nX-Long: " + b"a" * 200_000 + b"\r\n\r\nbody\r\n"
+    assert send(sink.port, raw) == {}
+    sink.wait_classified(1)
+
+
+def test_too_many_recipients_is_452(make_sink):
+    sink = make_sink(server={"max_recipients": 2})
+    with smtplib.SMTP("127.0.0.1", sink.port) as c:
+        c.ehlo("mx.example.net")
+        c.mail("")
+        assert c.rcpt(f"a@{DOMAIN}")[0] == 250
+        assert c.rcpt(f"b@{DOMAIN}")[0] == 250
+        code, msg = c.rcpt(f"c@{DOMAIN}")
+    assert (code, msg[:5]) == (452, b"4.5.3")
+
+
+def test_store_failure_is_451_and_the_server_recovers(sink, dsn_bytes):
+    raw = dsn_bytes("dsn-hard-userunknown.eml")
+    store = sink.open_store()
+    # Another writer holding the write lock makes our commit fail once busy_timeout passes:
+    # shorten the wait by holding an exclusive lock and our connection's timeout.
+    sink.server.store._conn.execute("PRAGMA busy_timeout = 200")
+    store._conn.isolation_level = None
+    store._conn.execute("BEGIN EXCLUSIVE")
+    with capture_logs() as logs:
+        with pytest.raises(smtplib.SMTPDataError) as err:
+            send(sink.port, raw)
+    assert err.value.smtp_code == 451
+    assert err.value.smtp_error.startswith(b"4.3.0")
+    assert any(e["event"] == "store_commit_failed" for e in logs)
+    store._conn.execute("ROLLBACK")
+    store.close()
+    assert send(sink.port, raw) == {}  # the fault cleared: served again, no restart
+    sink.wait_classified(1)
+    assert sink.count("SELECT COUNT(*) FROM messages") == 1
+
+
+def incompressible(n: int) -> bytes:
+    import base64
+
+    return base64.encodebytes(os.urandom(n)).replace(b"\n", b"\r\n")
+
+
+def test_disk_full_is_451_then_recovers(sink, dsn_bytes):
+    raw = dsn_bytes("dsn-soft-mailboxfull.eml")
+    send(sink.port, raw)
+    sink.wait_classified(1)
+    conn = sink.server.store._conn
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLITE_FULL on the next growth
+    with capture_logs() as logs:
+        with pytest.raises(smtplib.SMTPDataError) as err:
+            send(sink.port, raw + incompressible(200_000))
+    assert (err.value.smtp_code, err.value.smtp_error[:5]) == (451, b"4.3.0")
+    assert any("full" in e.get("error", "") for e in logs if e["event"] == "store_commit_failed")
+    # The failed commit reset the connection (the limit went with it): served again.
+    assert send(sink.port, raw) == {}
+    sink.wait_classified(2)
+    assert sink.count("SELECT COUNT(*) FROM messages") == 2
+
+
+def test_one_log_line_per_message_and_per_result(sink, dsn_bytes):
+    raw = dsn_bytes("dsn-two-recipients.eml")
+    with capture_logs() as logs:
+        send(sink.port, raw)
+        sink.wait_classified(1)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(
+                e["event"] == "message_received" for e in logs):
+            time.sleep(0.01)
+    (line,) = [e for e in logs if e["event"] == "message_received"]
+    assert line["peer"] == "127.0.0.1"
+    assert line["rcpt_to"] == [RCPT]
+    assert line["message_id"] == "<20261102120000.CCC3@mx.example.net>"
+    assert line["results"] == 2
+    assert line["reply"] == "250"
+    assert line["duration_ms"] >= 0
+    recorded = [e for e in logs if e["event"] == "bounce_recorded"]
+    assert sorted(e["recipient"] for e in recorded) == ["carol@example.com", "dave@example.net"]
+
+
+def test_message_id_of_reads_the_header_block_only():
+    raw = b"Subject: x\r\nMessage-ID: <a@example.net>\r\n\r\nMessage-ID: <b@example.net>\r\n"
+    assert message_id_of(raw) == "<a@example.net>"
+    assert message_id_of(b"Subject: x\r\n\r\nMessage-ID: <b@example.net>\r\n") == ""
+
+
+def test_pending_messages_are_classified_at_startup(make_sink, tmp_path, dsn_bytes):
+    from bouncesink.model import Envelope
+    from bouncesink.store import open_store
+
+    store = open_store(str(tmp_path / "sink.db"))
+    store.add_messages([(Envelope("192.0.2.1", "", [RCPT]), dsn_bytes("dsn-hard-userunknown.eml"))])
+    store.close()
+    sink = make_sink()
+    assert sink.count("SELECT COUNT(*) FROM messages WHERE state = 'pending'") == 0
+    assert sink.count("SELECT COUNT(*) FROM results") == 1
+
+
+# -- a real `bouncesink serve` process ---------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_serve(tmp_path, *extra, port=None):
+    port = port or free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bouncesink", "serve", "--db", str(tmp_path / "sink.db"),
+         "--listen", f"127.0.0.1:{port}", "--domain", DOMAIN, "--log-format", "json", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, port
+        except OSError:
+            if proc.poll() is not None:
+                raise AssertionError(proc.stdout.read().decode())
+            time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("serve did not start")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_serve_with_exit_0_and_in_flight_messages_stored(tmp_path, dsn_bytes, sig):
+    proc, port = start_serve(tmp_path)
+    raw = dsn_bytes("dsn-hard-userunknown.eml")
+    # A session in the middle of DATA when the signal arrives: it must still get its 250.
+    c = smtplib.SMTP("127.0.0.1", port, timeout=30)
+    c.ehlo("mx.example.net")
+    c.mail("")
+    c.rcpt(RCPT)
+    c.putcmd("data")
+    assert c.getreply()[0] == 354
+    c.send(raw[:500])
+    time.sleep(0.2)
+    proc.send_signal(sig)
+    time.sleep(0.3)
+    c.send(raw[500:] + b".\r\n")
+    code, _ = c.getreply()
+    c.close()
+    out, _ = proc.communicate(timeout=60)
+    assert code == 250
+    assert proc.returncode == 0, out.decode()
+    from bouncesink.store import open_store
+
+    store = open_store(str(tmp_path / "sink.db"), create=False)
+    try:
+        assert store._execute("SELECT COUNT(*) FROM messages WHERE state = 'classified'"
+                              ).fetchone()[0] == 1
+    finally:
+        store.close()
+    assert b"server_stopped" in out
+
+
+def test_sigterm_tells_idle_sessions_421_and_stops_listening(tmp_path):
+    proc, port = start_serve(tmp_path)
+    idle = socket.create_connection(("127.0.0.1", port), timeout=30)
+    assert idle.recv(1024).startswith(b"220")
+    proc.send_signal(signal.SIGTERM)
+    rest = b""
+    while chunk := idle.recv(1024):
+        rest += chunk
+    idle.close()
+    assert rest.startswith(b"421 4.3.2")
+    assert proc.wait(60) == 0
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=5)

@@ -66,6 +66,9 @@ def is_ours(address: str, domains: frozenset[str]) -> bool:
     return domain.lower() in domains
 
 
+_SOURCE_ROUTE = re.compile(r"(?i)\s*TO:\s*<?\s*@")
+
+
 def domain_of_rcpt(address: str) -> str:
     return address.rpartition("@")[2].lower() if "@" in address else ""
 
@@ -189,6 +192,15 @@ class SinkSMTP(SMTP):
             self._closing = True
             self.transport.write(REPLY_TIMEOUT.encode() + b"\r\n")
         super()._timeout_cb()
+
+    async def smtp_RCPT(self, arg) -> None:
+        # aiosmtpd drops a source route (<@a,@b:user@c>) and keeps user@c; RFC 5321 C allows
+        # that, but we refuse any route outright so nothing routed is ever accepted.
+        if arg and _SOURCE_ROUTE.match(arg):
+            self.log.info("recipient_rejected", peer=self.peer_ip, rcpt_to=arg[3:].strip())
+            await self.push(REPLY_RELAY)
+            return
+        await super().smtp_RCPT(arg)
 
     async def smtp_DATA(self, arg) -> None:
         # The whole transfer (and the commit) must end within data_timeout; a DATA line may

@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "bouncesink.cli.core",
     "bouncesink.cli.suppression",
     "bouncesink.cli.admin",
+    "bouncesink.cli.migrate",
 ]
 
 

@@ -208,6 +208,21 @@ class PostgresStore(SQLStore):
                 finally:
                     self._conn = None
 
+    def reconnect(self) -> None:
+        """Drop the connection after a failure; the next transaction opens a new one.
+
+        Never raises (the server calls it after a failed commit, when the database may
+        still be away): connecting happens, and fails, at the next statement.
+        """
+        with self._lock:
+            self._rollback()
+            if self._conn is not None:
+                try:
+                    self._conn.close()
+                except Exception:
+                    pass
+                self._conn = None
+
     # -- several writers ----------------------------------------------------------------------
     def _retrying(self, fn, *args, **kwargs):
         for attempt in range(RETRIES):
@@ -283,25 +298,51 @@ class PostgresStore(SQLStore):
                 conn.commit()
             return len(MIGRATIONS)
 
-    def reset_sequences(self) -> None:
-        """After rows were copied in with their ids (`bouncesink migrate`): move every id
-        sequence past the copied ids, and the events one past every seq as well."""
+    # -- bulk load (bouncesink migrate) ---------------------------------------------------------
+    def load(self, tables) -> dict[str, int]:
+        """Copy rows in with their ids, in ONE transaction, into an empty store.
+
+        `tables` yields (table, columns, rows) in an order that respects foreign keys.
+        Returns the rows copied per table. Sequences are moved past the copied ids.
+        """
+        counts: dict[str, int] = {}
         with self._lock:
             try:
-                tables = self._execute(
-                    "SELECT table_name FROM information_schema.columns"
-                    " WHERE table_schema = current_schema() AND column_name = 'id'"
-                    " AND column_default LIKE 'nextval%'").fetchall()
-                for (table,) in tables:
-                    top = self._execute(f'SELECT MAX(id) FROM "{table}"').fetchone()[0] or 0
-                    if table == "events":
-                        for sql in ("SELECT MAX(seq) FROM suppressions",
-                                    "SELECT MAX(seq) FROM cursors"):
-                            top = max(top, self._execute(sql).fetchone()[0] or 0)
-                    if top:
-                        self._execute("SELECT setval(pg_get_serial_sequence(?, 'id'), ?)",
-                                      (table, top))
+                # The first statement may reconnect; from here on a break raises.
+                self._execute("SELECT 1")
+                for table, columns, rows in tables:
+                    if self._execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone():
+                        raise StoreError(f"{self.name}: table {table} is not empty: copy only"
+                                         " into a new store")
+                    counts[table] = self._copy(table, columns, rows)
+                self._reset_sequences()
                 self._commit()
             except BaseException:
                 self._rollback()
                 raise
+        return counts
+
+    def _copy(self, table: str, columns: list[str], rows) -> int:
+        cols = ", ".join(f'"{c}"' for c in columns)
+        n = 0
+        with self._conn.cursor().copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+                n += 1
+        return n
+
+    def _reset_sequences(self) -> None:
+        """Move every id sequence past the ids copied in, and the events one (which also
+        numbers suppression seqs) past every seq as well."""
+        tables = self._execute(
+            "SELECT table_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND column_name = 'id'"
+            " AND column_default LIKE 'nextval%'").fetchall()
+        for (table,) in tables:
+            top = self._execute(f'SELECT MAX(id) FROM "{table}"').fetchone()[0] or 0
+            if table == "events":
+                for sql in ("SELECT MAX(seq) FROM suppressions", "SELECT MAX(seq) FROM cursors"):
+                    top = max(top, self._execute(sql).fetchone()[0] or 0)
+            if top:
+                self._execute("SELECT setval(pg_get_serial_sequence(?, 'id'), ?)",
+                              (f'"{table}"', top))

@@ -1,0 +1,165 @@
+"""Logs: a console line a person can read at a glance; JSON with the same keys."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import re
+import smtplib
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from bouncesink import logs
+from bouncesink.config import Config
+from bouncesink.server import Server
+
+DATA = Path(__file__).parent / "data"
+BOUNCE = dict(ref=3, peer="192.0.2.7", recipient="alice@example.com", type="hard",
+              reason="userunknown", status="5.1.1", rule="status 5.1.1", action="suppress",
+              decision="hard: suppress", message_id="<news-1@example.org>")
+LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ bounce_recorded +192\.0\.2\.7 +"
+                  r"alice@example\.com +hard/userunknown +5\.1\.1 +action=suppress ref=3 ")
+
+
+@pytest.fixture
+def capture():
+    """Reconfigure logging into a buffer; back to the suite's JSON set-up afterwards."""
+    buf = io.StringIO()
+
+    def setup(fmt, level="info"):
+        buf.seek(0)
+        buf.truncate()
+        logs.setup(fmt, level, stream=buf)
+        return buf
+
+    yield setup
+    logs.setup("json", "info")
+
+
+def test_console_line_has_time_peer_recipient_type_reason_status_in_columns(capture):
+    buf = capture("console")
+    logs.get().info("bounce_recorded", **BOUNCE)
+    line = buf.getvalue().rstrip("\n")
+    assert "\n" not in line
+    assert LINE.match(line), line
+    assert 'decision="hard: suppress"' in line and "message_id=<news-1@example.org>" in line
+
+
+def test_console_columns_line_up_across_lines(capture):
+    buf = capture("console")
+    logs.get().info("bounce_recorded", **BOUNCE)
+    logs.get().info("bounce_recorded", **{**BOUNCE, "peer": "2001:db8::25", "recipient": "b@example.net",
+                                          "type": "soft", "reason": "mailboxfull", "status": "4.2.2"})
+    a, b = buf.getvalue().splitlines()
+    assert a.index("hard/") == b.index("soft/")
+    assert a.index("5.1.1") == b.index("4.2.2")
+
+
+def test_json_carries_the_same_keys_as_the_console_line(capture):
+    logs.get().info("bounce_recorded", **BOUNCE)
+    buf = capture("json")
+    logs.get().info("bounce_recorded", **BOUNCE)
+    record = json.loads(buf.getvalue())
+    assert set(record) == set(BOUNCE) | {"event", "level", "timestamp"}
+    assert record["event"] == "bounce_recorded" and record["level"] == "info"
+    assert record["timestamp"].endswith("Z")
+    console = capture("console")
+    logs.get().info("bounce_recorded", **BOUNCE)
+    line = console.getvalue()
+    for key, value in BOUNCE.items():
+        assert str(value) in line, key
+
+
+def test_values_with_spaces_are_quoted_and_lists_joined(capture):
+    buf = capture("console")
+    logs.get().info("message_received", peer="192.0.2.7", rcpt_to=["a@x.example", "b@x.example"],
+                    mail_from="", reply="250", error="two words")
+    line = buf.getvalue().strip()
+    assert 'rcpt_to=a@x.example,b@x.example' in line
+    assert 'mail_from=""' in line and 'error="two words"' in line
+    assert line.split()[1:3] == ["message_received", "192.0.2.7"]
+
+
+def test_levels_other_than_info_are_shown_and_tracebacks_follow(capture):
+    buf = capture("console")
+    try:
+        1 / 0
+    except ZeroDivisionError:
+        logs.get().error("classify_failed", refs=2, exc_info=True)
+    first, *rest = buf.getvalue().splitlines()
+    assert first.split()[1:] == ["ERROR", "classify_failed", "refs=2"]
+    assert rest[-1] == "ZeroDivisionError: division by zero"
+
+
+def test_json_keeps_a_traceback_in_one_line(capture):
+    buf = capture("json")
+    try:
+        1 / 0
+    except ZeroDivisionError:
+        logs.get().error("classify_failed", exc_info=True)
+    (line,) = buf.getvalue().splitlines()
+    assert "ZeroDivisionError" in json.loads(line)["exception"]
+
+
+def test_other_libraries_warnings_use_the_same_format(capture):
+    buf = capture("json")
+    logging.getLogger("mail.log").info("chatter that stays out")
+    logging.getLogger("mail.log").warning("SMTP session exception")
+    (line,) = buf.getvalue().splitlines()
+    record = json.loads(line)
+    assert record["event"] == "SMTP session exception" and record["logger"] == "mail.log"
+    assert record["level"] == "warning"
+
+
+def test_setup_again_changes_the_level(capture):
+    buf = capture("json", "warning")
+    logs.get().info("hidden")
+    assert buf.getvalue() == ""
+    buf = capture("json", "debug")
+    logs.get().debug("shown")
+    assert json.loads(buf.getvalue())["event"] == "shown"
+
+
+def test_setup_twice_does_not_double_library_lines(capture):
+    capture("json")
+    buf = capture("json")
+    logging.getLogger("mail.log").warning("once")
+    assert len(buf.getvalue().splitlines()) == 1
+
+
+def test_auto_is_json_when_not_a_terminal():
+    assert logs.resolve_format("auto", io.StringIO()) == "json"
+    assert logs.resolve_format("console", io.StringIO()) == "console"
+
+
+def test_serve_console_shows_a_received_bounce(tmp_path, capture):
+    """The real server, a real DSN over SMTP: the line a sysadmin sees when tailing."""
+    buf = capture("console")
+    cfg = Config().replace("server", listen="127.0.0.1:0", domains=("bounces.example.org",))
+    cfg = cfg.replace("store", db=str(tmp_path / "s.db"), durability="off")
+    cfg = cfg.replace("policy", confirm_hostunknown_dns=False)
+    server = Server(cfg)
+    server.started = threading.Event()
+    loop, stop = asyncio.new_event_loop(), asyncio.Event()
+    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(stop),))
+    thread.start()
+    try:
+        assert server.started.wait(10)
+        with smtplib.SMTP("127.0.0.1", server.port) as client:
+            client.sendmail("", ["bounces@bounces.example.org"],
+                            (DATA / "dsn-hard-userunknown.eml").read_bytes())
+        deadline = time.monotonic() + 10
+        while "bounce_recorded" not in buf.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(30)
+        loop.close()
+    (line,) = [x for x in buf.getvalue().splitlines() if " bounce_recorded " in x]
+    assert re.match(r"^\S+Z bounce_recorded +127\.0\.0\.1 +alice@example\.com +hard/userunknown"
+                    r" +5\.1\.1 +action=suppress ", line), line

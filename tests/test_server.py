@@ -274,3 +274,26 @@ def test_sigterm_tells_idle_sessions_421_and_stops_listening(tmp_path):
     assert proc.wait(60) == 0
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=5)
+
+
+def test_serve_workers_share_one_port_and_stop_cleanly(tmp_path, dsn_bytes):
+    proc, port = start_serve(tmp_path, "--workers", "2")
+    raw = dsn_bytes("dsn-hard-userunknown.eml")
+    for _ in range(20):
+        assert send(port, raw) == {}
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out.decode()
+    from bouncesink.store import open_store
+
+    store = open_store(str(tmp_path / "sink.db"), create=False)
+    try:
+        states = dict(store._execute("SELECT state, COUNT(*) FROM messages GROUP BY state"
+                                     ).fetchall())
+        results = store._execute("SELECT COUNT(*) FROM results").fetchone()[0]
+    finally:
+        store.close()
+    assert states == {"classified": 20}
+    assert results == 20  # each message classified once, by one process
+    started = [line for line in out.splitlines() if b'"server_started"' in line]
+    assert len(started) == 2

@@ -27,6 +27,8 @@ def register(sub) -> None:
     p.add_argument("--verp-secret", action="append", metavar="S",
                    help="VERP signing secret (repeatable: the first signs, all verify);"
                         " replaces verp.secrets")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="processes sharing the port (SO_REUSEPORT); one per core")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("parse", help="parse raw messages (files or directories); JSON lines out")
@@ -51,6 +53,10 @@ def serve_config(args):
         cfg = cfg.replace("server", domains=tuple(d.lower().rstrip(".") for d in args.domain))
     if args.log_format:
         cfg = cfg.replace("log", format=args.log_format)
+    if getattr(args, "workers", None) is not None:
+        if args.workers < 1:
+            raise CLIError("--workers: must be at least 1", 2)
+        cfg = cfg.replace("server", workers=args.workers)
     if getattr(args, "verp_secret", None):
         cfg = cfg.replace("verp", secrets=tuple(args.verp_secret))
     if not cfg.server.domains:
@@ -59,11 +65,13 @@ def serve_config(args):
 
 
 def cmd_serve(args) -> int:
-    from bouncesink.server import Server
+    from bouncesink.server import Server, serve_workers
 
     cfg = serve_config(args)
     logs.setup(cfg.log.format, cfg.log.level)
     try:
+        if cfg.server.workers > 1:
+            return serve_workers(cfg)
         asyncio.run(Server(cfg).serve())
     except OSError as exc:
         raise CLIError(f"cannot listen on {cfg.server.listen}: {exc.strerror or exc}") from None

@@ -297,3 +297,113 @@ def test_serve_workers_share_one_port_and_stop_cleanly(tmp_path, dsn_bytes):
     assert results == 20  # each message classified once, by one process
     started = [line for line in out.splitlines() if b'"server_started"' in line]
     assert len(started) == 2
+
+
+# -- limits: each answered with its SMTP reply and a log line ------------------------------
+def banner(port) -> tuple[socket.socket, bytes]:
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    return s, s.recv(1024)
+
+
+def read_all(s: socket.socket) -> bytes:
+    out = b""
+    while chunk := s.recv(65536):
+        out += chunk
+    return out
+
+
+def limit_events(logs, name):
+    return [e for e in logs if e.get("limit") == name]
+
+
+def test_connections_beyond_max_connections_get_421(make_sink):
+    sink = make_sink(server={"max_connections": 2, "max_connections_per_ip": 50})
+    with capture_logs() as logs:
+        a, ba = banner(sink.port)
+        b, bb = banner(sink.port)
+        c, bc = banner(sink.port)
+        assert ba.startswith(b"220") and bb.startswith(b"220")
+        assert bc.startswith(b"421 4.7.0")
+        assert read_all(c) == b""  # and closed
+        a.close()
+        time.sleep(0.1)
+        d, bd = banner(sink.port)  # a slot came free
+        assert bd.startswith(b"220")
+    for s in (b, c, d):
+        s.close()
+    assert limit_events(logs, "max_connections")
+
+
+def test_connections_beyond_the_per_ip_limit_get_421(make_sink):
+    sink = make_sink(server={"max_connections_per_ip": 1})
+    with capture_logs() as logs:
+        a, ba = banner(sink.port)
+        b, bb = banner(sink.port)
+    assert ba.startswith(b"220")
+    assert bb.startswith(b"421 4.7.0")
+    a.close()
+    b.close()
+    assert limit_events(logs, "max_connections_per_ip")
+
+
+def test_command_timeout_says_421_and_closes(make_sink):
+    sink = make_sink(server={"command_timeout": 0.3})
+    with capture_logs() as logs:
+        s, b = banner(sink.port)
+        assert b.startswith(b"220")
+        assert read_all(s).startswith(b"421 4.4.2")
+    s.close()
+    assert limit_events(logs, "command_timeout")
+
+
+def test_data_timeout_bounds_the_whole_transfer(make_sink):
+    sink = make_sink(server={"data_timeout": 0.5, "command_timeout": 60})
+    with capture_logs() as logs:
+        s, _ = banner(sink.port)
+        s.sendall(f"HELO mx.example.net\r\nMAIL FROM:<>\r\nRCPT TO:<{RCPT}>\r\nDATA\r\n".encode())
+        time.sleep(0.2)
+        # A slow drip that keeps sending (each line resets nothing).
+        got = b""
+        for _ in range(20):
+            try:
+                s.sendall(b"Subject: drip\r\n")
+            except OSError:
+                break
+            time.sleep(0.1)
+        s.settimeout(5)
+        try:
+            got = read_all(s)
+        except OSError:
+            pass
+    s.close()
+    assert limit_events(logs, "data_timeout")
+    assert b"250 2.0.0" not in got
+    assert sink.count("SELECT COUNT(*) FROM messages") == 0
+
+
+def test_command_line_too_long_is_500_5_5_2(make_sink):
+    sink = make_sink(server={"max_line_length": 600})
+    with capture_logs() as logs:
+        s, _ = banner(sink.port)
+        s.sendall(b"EHLO " + b"a" * 700 + b"\r\n")
+        reply = s.recv(1024)
+        s.sendall(b"NOOP\r\n")
+        after = s.recv(1024)
+    s.close()
+    assert reply.startswith(b"500 5.5.2")
+    assert after.startswith(b"250")  # the session goes on
+    assert limit_events(logs, "max_line_length")
+
+
+def test_too_many_errors_disconnects_with_421(make_sink):
+    sink = make_sink(server={"max_errors": 3})
+    with capture_logs() as logs:
+        s, _ = banner(sink.port)
+        s.sendall(b"HELO mx.example.net\r\nMAIL FROM:<>\r\n")
+        for _ in range(4):
+            s.sendall(b"RCPT TO:<user@example.com>\r\n")
+        got = read_all(s)
+    s.close()
+    assert got.count(b"550 5.7.1") == 4
+    assert got.rstrip().endswith(b"421 4.7.0 Too many errors, closing connection")
+    assert limit_events(logs, "max_errors")

@@ -13,7 +13,7 @@ def open_store(url: str, durability: str = "full", create: bool = True) -> SQLSt
         except ImportError as exc:
             raise StoreError(f"PostgreSQL store needs the postgres extra"
                              f" (pip install 'bouncesink[postgres]'): {exc}") from None
-        return PostgresStore(url, durability=durability)
+        return PostgresStore(url, durability=durability, create=create)
     from bouncesink.store.sqlite import SQLiteStore
 
     return SQLiteStore(url, durability=durability, create=create)

@@ -56,6 +56,9 @@ _EXTRA_DDL = (
 
 RETRIES = 5
 
+KEEPALIVES = {"keepalives": "1", "keepalives_idle": "30", "keepalives_interval": "10",
+              "keepalives_count": "3", "tcp_user_timeout": "60000"}
+
 
 def redact(url: str) -> str:
     """A connection URL fit for a log line or an error message (no password)."""
@@ -101,9 +104,15 @@ class PostgresStore(SQLStore):
         params = conninfo_to_dict(self.url)
         params.setdefault("connect_timeout", str(self.connect_timeout))
         params.setdefault("application_name", "bouncesink")
+        # A database host that vanishes without closing the connection (power, network):
+        # noticed in about a minute rather than at the kernel's default two hours.
+        for key, value in KEEPALIVES.items():
+            params.setdefault(key, value)
         try:
             conn = psycopg.connect(make_conninfo(**params), autocommit=False)
             conn.execute(f"SET synchronous_commit = {self.sync}")
+            # ... and the locks of a sink that vanished mid-transaction are freed.
+            conn.execute("SET idle_in_transaction_session_timeout = '60s'")
             conn.commit()
         except psycopg.Error as exc:
             raise StoreError(f"{self.name}: cannot connect: {one_line(exc)}") from None

@@ -75,11 +75,13 @@ def reparse(store, cfg: Config, *, since: datetime | None = None, parse=None, ch
             batch: int = 200) -> Summary:
     """Re-parse every stored raw message received since `since`; record the changes.
 
-    `checker` is a `bouncesink.dns.DomainChecker` for hostunknown confirmation (the server's
+    Messages are parsed and attributed as the server does (VERP recipient and campaign).
+    `checker` is a `bouncesink.dns.HostunknownDNS` for hostunknown confirmation (the server's
     rule); without one, a result that needs DNS is decided as if DNS could not tell.
     """
     if parse is None:
         from bouncesink.parse import parse
+    from bouncesink import verp
     from bouncesink.server import campaign_of
 
     summary = Summary(skipped=store.count_without_raw(since))
@@ -92,8 +94,10 @@ def reparse(store, cfg: Config, *, since: datetime | None = None, parse=None, ch
         for stored in stored_batch:
             after = stored.ref
             summary.messages += 1
+            env = stored.envelope
+            v = verp.for_envelope(env.rcpt_tos, cfg.verp, env.received_at)
             try:
-                parsed = parse(stored.raw)
+                parsed = parse(stored.raw, verp_recipient=v.recipient) if v else parse(stored.raw)
             except Exception as exc:  # parse() never raises by contract; keep going
                 if report:
                     report(f"message {stored.ref}: parser failed: {exc!r}")
@@ -102,14 +106,14 @@ def reparse(store, cfg: Config, *, since: datetime | None = None, parse=None, ch
             if not changes:
                 continue
             verdicts = {}
-            if checker is not None:
-                for c in changes:
-                    if c.result is not None and needs_dns(c.result, cfg.policy):
-                        domain = normalise(c.result.recipient).rpartition("@")[2]
-                        verdicts[domain] = checker.verdict(domain)
-            done = store.record_reparse(stored, parsed, changes,
-                                        campaign_of(parsed, cfg.verp.campaign_headers),
-                                        cfg.policy, now=now, dns_verdicts=verdicts,
+            if checker is not None and any(c.result is not None and needs_dns(c.result, cfg.policy)
+                                           for c in changes):
+                verdicts = checker.verdicts([parsed])
+            campaign = (v.campaign if v else None) or campaign_of(parsed,
+                                                                 cfg.verp.campaign_headers)
+            done = store.record_reparse(stored, parsed, changes, campaign, cfg.policy, now=now,
+                                        dns_verdicts=verdicts,
+                                        verp_recipient=v.recipient if v else None,
                                         dry_run=dry_run)
             summary.newly_recognised += changes[0].kind == "first"
             for change, decision in done:

@@ -21,7 +21,7 @@ SOFT = (DATA / "dsn-soft-mailboxfull.eml").read_bytes()     # bob@example.com so
 TWO = (DATA / "dsn-two-recipients.eml").read_bytes()        # carol@, dave@ hard/userunknown
 
 
-def old_rules(raw: bytes) -> Parsed:
+def old_rules(raw: bytes, **kw) -> Parsed:
     """A parser with a stale rule: it took every 5.1.1 for a full mailbox (soft)."""
     parsed = parse(raw)
     parsed.results = [dataclasses.replace(r, type="soft", reason="mailboxfull",
@@ -30,7 +30,7 @@ def old_rules(raw: bytes) -> Parsed:
     return parsed
 
 
-def knew_nothing(raw: bytes) -> Parsed:
+def knew_nothing(raw: bytes, **kw) -> Parsed:
     return Parsed(kind="unrecognised")
 
 

@@ -114,9 +114,9 @@ def cmd_reparse(args) -> int:
     cfg, store = open_store_for(args)
     checker = None
     if cfg.policy.confirm_hostunknown_dns and not args.no_dns:
-        from bouncesink.dns import DomainChecker
+        from bouncesink.dns import HostunknownDNS
 
-        checker = DomainChecker()
+        checker = HostunknownDNS(cfg.policy)
     try:
         summary = reparse.reparse(store, cfg, since=since, dry_run=args.dry_run, checker=checker,
                                   report=lambda line: print(line, flush=True))

@@ -546,7 +546,7 @@ class SQLStore:
     def record_reparse(self, stored: Stored, parsed: Parsed, changes: list, campaign,
                        policy: PolicyConfig, now: datetime | None = None,
                        dns_verdicts: dict[str, str] | None = None,
-                       dry_run: bool = False) -> list:
+                       verp_recipient: str | None = None, dry_run: bool = False) -> list:
         """Record what re-parsing one stored message changed, in ONE transaction.
 
         `changes` come from `bouncesink.reparse.diff`. A message nothing recognised before is
@@ -562,8 +562,10 @@ class SQLStore:
         with self._lock:
             try:
                 if changes and changes[0].kind == "first":
-                    decisions = self._record_one(stored.ref, env, parsed, campaign, policy, now,
-                                                 verdicts)
+                    # The base method: back-ends override _record_one to claim PENDING
+                    # messages only, and this one is already classified (unrecognised).
+                    decisions = SQLStore._record_one(self, stored.ref, env, parsed, campaign,
+                                                     policy, now, verdicts, verp_recipient)
                     out = [(c, d) for c, (_, d) in zip(changes, decisions)]
                 else:
                     for c in changes:
@@ -572,7 +574,7 @@ class SQLStore:
                             rid = self._insert_result(stored.ref, env, c.result, campaign,
                                                       iso(env.received_at))
                             decision = self._apply_policy(c.result, rid, policy, env.received_at,
-                                                          now, verdicts)
+                                                          now, verdicts, verp_recipient)
                         else:
                             r = c.result
                             self._add_event(
@@ -581,7 +583,8 @@ class SQLStore:
                                 c.result_id, "reparse", now)
                             if r is not None and r.type != c.old_type:
                                 decision = self._apply_policy(r, c.result_id, policy,
-                                                              env.received_at, now, verdicts)
+                                                              env.received_at, now, verdicts,
+                                                              verp_recipient)
                         out.append((c, decision))
                 if dry_run:
                     self._rollback()

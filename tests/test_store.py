@@ -82,6 +82,18 @@ def test_record_classifies_and_clears_pending(store):
     assert store.stats(now=T0)["all_time"]["unrecognised"] == 1
 
 
+def test_a_message_recorded_twice_counts_once(store):
+    # two sinks may both classify one stored message (one recovering it at start-up)
+    e = env()
+    [ref] = store.add_messages([(e, b"soft")])
+    parsed = Parsed(kind="dsn", results=[Result(recipient="full@example.com", status="4.2.2",
+                                                reason="mailboxfull", type="soft")])
+    assert len(store.record([(ref, e, parsed, None)], POLICY, now=T0)) == 1
+    assert store.record([(ref, e, parsed, None)], POLICY, now=T0) == []
+    h = store.history("full@example.com")
+    assert (len(h["results"]), len(h["events"])) == (1, 1)
+
+
 def test_hard_bounce_suppresses_at_once_and_is_exported(store):
     decision = bounce(store, "Gone@Example.COM")
     assert decision.action == "suppress"

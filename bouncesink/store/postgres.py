@@ -242,17 +242,25 @@ class PostgresStore(SQLStore):
                 if attempt == RETRIES - 1:
                     raise
 
-    def record(self, *args, **kwargs):
-        return self._retrying(super().record, *args, **kwargs)
+    def record(self, items, *args, **kwargs):
+        """`SQLStore.record` for the messages no other sink has classified meanwhile.
 
-    def _record_one(self, ref, *args, **kwargs):
-        # Another sink may be classifying the same stored message (it recovers pending
-        # messages at start-up); whoever locks the row second finds it classified.
-        row = self._execute("SELECT state FROM messages WHERE id = ? FOR UPDATE",
-                            (ref,)).fetchone()
-        if row is None or row[0] != PENDING:
-            return []
-        return super()._record_one(ref, *args, **kwargs)
+        Another sink may be classifying the same stored message (it recovers pending
+        messages at start-up): the pending rows are locked first, in id order, and whoever
+        gets them second finds them classified and records nothing for them.
+        """
+        def attempt():
+            with self._lock:
+                try:
+                    claimed = {ref for (ref,) in self._execute(
+                        "SELECT id FROM messages WHERE id = ANY(?) AND state = ?"
+                        " ORDER BY id FOR UPDATE", (sorted({i[0] for i in items}), PENDING))}
+                except BaseException:
+                    self._rollback()
+                    raise
+                return SQLStore.record(self, [i for i in items if i[0] in claimed],
+                                       *args, **kwargs)
+        return self._retrying(attempt)
 
     # -- schema -------------------------------------------------------------------------------
     def schema_version(self) -> int:

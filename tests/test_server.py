@@ -210,12 +210,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def output(proc) -> bytes:
+    return proc.log_path.read_bytes()
+
+
 def start_serve(tmp_path, *extra, port=None):
+    """A real `bouncesink serve` on 127.0.0.1; its output goes to a file (`output(proc)`)."""
     port = port or free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bouncesink", "serve", "--db", str(tmp_path / "sink.db"),
-         "--listen", f"127.0.0.1:{port}", "--domain", DOMAIN, "--log-format", "json", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = tmp_path / f"serve-{time.monotonic_ns()}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bouncesink", "serve", "--db", str(tmp_path / "sink.db"),
+             "--listen", f"127.0.0.1:{port}", "--domain", DOMAIN, "--log-format", "json",
+             *extra], stdout=out, stderr=subprocess.STDOUT)
+    proc.log_path = log
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -223,7 +231,7 @@ def start_serve(tmp_path, *extra, port=None):
             return proc, port
         except OSError:
             if proc.poll() is not None:
-                raise AssertionError(proc.stdout.read().decode())
+                raise AssertionError(output(proc).decode())
             time.sleep(0.05)
     proc.kill()
     raise AssertionError("serve did not start")
@@ -247,7 +255,8 @@ def test_signal_stops_serve_with_exit_0_and_in_flight_messages_stored(tmp_path, 
     c.send(raw[500:] + b".\r\n")
     code, _ = c.getreply()
     c.close()
-    out, _ = proc.communicate(timeout=60)
+    proc.wait(60)
+    out = output(proc)
     assert code == 250
     assert proc.returncode == 0, out.decode()
     from bouncesink.store import open_store
@@ -282,7 +291,8 @@ def test_serve_workers_share_one_port_and_stop_cleanly(tmp_path, dsn_bytes):
     for _ in range(20):
         assert send(port, raw) == {}
     proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=60)
+    proc.wait(60)
+    out = output(proc)
     assert proc.returncode == 0, out.decode()
     from bouncesink.store import open_store
 

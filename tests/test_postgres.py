@@ -381,3 +381,35 @@ def test_a_connection_lost_in_commit_gets_451_and_the_sink_recovers(schema):
 def test_no_database_is_one_clear_error():
     with pytest.raises(StoreError, match="cannot connect"):
         open_store("postgresql://postgres@127.0.0.1:1/test", durability="off")
+
+
+def test_recording_survives_a_connection_lost_mid_transaction(schema):
+    from bouncesink.store.postgres import LOCK_ADDRESS
+
+    store = open_store(schema.url("classifier"), durability="off")
+    gate = admin_connection()
+    try:
+        e = Envelope(peer="192.0.2.1", mail_from="", rcpt_tos=[RCPT], received_at=T0)
+        [ref] = store.add_messages([(e, b"hard")])
+        parsed = Parsed(kind="dsn", results=[Result(recipient="gone@example.com",
+                                                    status="5.1.1", reason="userunknown",
+                                                    type="hard")])
+        # hold the address: record() stalls after its first statements, inside the transaction
+        gate.execute("SELECT pg_advisory_lock(%s, hashtext(%s))",
+                     (LOCK_ADDRESS, "gone@example.com"))
+        out: list = []
+        t = threading.Thread(target=lambda: out.append(store.record(
+            [(ref, e, parsed, None)], PolicyConfig(confirm_hostunknown_dns=False), now=T0)))
+        t.start()
+        wait_for(lambda: schema.waiting("classifier"), "record() to wait for the address")
+        assert schema.terminate("classifier") == 1
+        gate.execute("SELECT pg_advisory_unlock_all()")
+        t.join(60)
+        [[(result, decision)]] = out
+        assert decision.action == "suppress"
+        h = store.history("gone@example.com")
+        assert (len(h["results"]), len(h["events"]), h["suppressed"]) == (1, 1, True)
+        assert store.message(ref).state == "classified"
+    finally:
+        gate.close()
+        store.close()

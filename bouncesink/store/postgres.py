@@ -234,6 +234,7 @@ class PostgresStore(SQLStore):
 
     # -- several writers ----------------------------------------------------------------------
     def _retrying(self, fn, *args, **kwargs):
+        """Run an idempotent transaction again after a deadlock or a lost connection."""
         for attempt in range(RETRIES):
             try:
                 return fn(*args, **kwargs)
@@ -241,13 +242,20 @@ class PostgresStore(SQLStore):
                 # The whole transaction was rolled back; nothing of it exists.
                 if attempt == RETRIES - 1:
                     raise
+            except psycopg.OperationalError:
+                # The connection broke, maybe in COMMIT, so the transaction may or may not
+                # have committed: only idempotent ones come here. The next attempt's first
+                # statement connects afresh (or raises StoreError if the server is away).
+                if self._usable() or attempt == RETRIES - 1:
+                    raise
 
     def record(self, items, *args, **kwargs):
         """`SQLStore.record` for the messages no other sink has classified meanwhile.
 
         Another sink may be classifying the same stored message (it recovers pending
         messages at start-up): the pending rows are locked first, in id order, and whoever
-        gets them second finds them classified and records nothing for them.
+        gets them second finds them classified and records nothing for them. That also
+        makes a retry after a lost connection safe, even when COMMIT itself was lost.
         """
         def attempt():
             with self._lock:

@@ -213,3 +213,37 @@ def test_a_store_newer_than_this_code_is_refused(url):
     s.close()
     with pytest.raises(StoreError, match="newer"):
         open_store(url, durability="off")
+
+
+def test_cursors_and_counts_follow_the_seq(store):
+    assert store.cursor("esp") == 0
+    bounce(store, "a@example.com")
+    [row] = list(store.suppressions())
+    store.set_cursor("esp", row["seq"])
+    bounce(store, "b@example.com")
+    assert store.cursor("esp") == row["seq"]
+    assert store.count_suppressions(after_seq=store.cursor("esp")) == 1
+    assert exported(store, after_seq=store.cursor("esp")) == ["b@example.com"]
+
+
+def test_report_counts_results_and_recipients_per_campaign_and_domain(store):
+    bounce(store, "a@example.com", campaign="spring")
+    soft(store, "a@example.com", T0 + timedelta(hours=1))
+    bounce(store, "b@example.net", campaign="spring")
+    store.set_campaign_sent("spring", 100)
+    rep = store.report()
+    assert rep["campaigns"]["spring"] == {"sent": 100, "types": {"hard": [2, 2]}}
+    assert rep["domains"]["example.com"] == {"hard": [1, 1], "soft": [1, 1]}
+
+
+def test_prune_drops_old_raw_bodies_only(store):
+    bounce(store, "a@example.com", at=T0)
+    bounce(store, "b@example.com", at=T0 + timedelta(days=10))
+    [pending] = store.add_messages([(env(T0), b"not classified yet")])
+    count, size = store.prune_raw(T0 + timedelta(days=1))
+    assert count == 1 and size > 0
+    assert store.message(1).raw == b"" and store.message(2).raw != b""
+    assert store.message(pending).raw == b"not classified yet"
+    assert exported(store) == ["a@example.com", "b@example.com"]
+    store.probe_write()  # a write, rolled back
+    assert store.cursor("doctor-probe") == 0

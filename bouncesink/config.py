@@ -246,6 +246,9 @@ def _check_together(cfg: Config, text: str, source: str) -> list[str]:
         s_host, s_port = parse_hostport(s.listen)
         if m_port == s_port and m_port != 0 and (m_host == s_host or "0.0.0.0" in (m_host, s_host)):
             problems.append(f"{where('metrics', 'listen')}: same address as server.listen")
+    if cfg.metrics.listen and s.workers > 1:
+        problems.append(f"{where('metrics', 'listen')}: needs server.workers = 1 (each worker"
+                        f" would bind it)")
     p = cfg.policy
     if p.soft_min_span_days > p.soft_window_days:
         problems.append(f"{where('policy', 'soft_min_span_days')}: longer than soft_window_days"

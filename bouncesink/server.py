@@ -28,7 +28,8 @@ from aiosmtpd.smtp import SMTP
 
 from bouncesink import logs, verp
 from bouncesink.dns import HostunknownDNS
-from bouncesink.config import Config, parse_hostport
+from bouncesink.config import Config, merge_reload, parse_hostport
+from bouncesink.metrics import Metrics, create as create_metrics
 from bouncesink.model import Envelope, Parsed, utcnow
 from bouncesink.store import SQLStore, open_store
 
@@ -179,6 +180,7 @@ class SinkSMTP(SMTP):
 
     async def _handle_client(self) -> None:
         if self._refusal is not None:
+            self.event_handler.metrics.reply_sent(self._refusal)
             self._writer.write(self._refusal.encode() + b"\r\n")
             self._closing = True
             self.transport.close()
@@ -221,6 +223,7 @@ class SinkSMTP(SMTP):
     async def push(self, status) -> None:
         if isinstance(status, str):
             status = self._REWRITE.get(status, status)
+            self.event_handler.metrics.reply_sent(status)
             if status[:1] in ("4", "5") and not status.startswith("421"):
                 self.errors += 1
                 if status.startswith("500 5.5.2"):
@@ -284,6 +287,7 @@ class Ingest:
     """
 
     SWEEP_INTERVAL = 30.0   # seconds between looks for messages left pending by a fault
+    metrics: Metrics = Metrics()  # the Server sets its own
     SWEEP_AGE = 60.0        # ... older than this (younger ones are still in someone's hands)
 
     def __init__(self, config: Config, store: SQLStore, parse) -> None:
@@ -331,8 +335,10 @@ class Ingest:
 
     async def _commit(self, loop, batch: list[_Job]) -> None:
         items = [(j.envelope, j.raw) for j in batch]
+        t0 = time.perf_counter()
         try:
             refs = await loop.run_in_executor(self._writer, self.store.add_messages, items)
+            self.metrics.commit_observed(time.perf_counter() - t0, len(batch))
         except Exception as exc:
             self.stats["commit_failures"] += 1
             self.log.error("store_commit_failed", error=str(exc)[:300], messages=len(batch))
@@ -450,6 +456,7 @@ class Ingest:
                           parse_ms=parse_ms, reply="250")
             for r in parsed.results:
                 d = decided[id(r)]
+                self.metrics.result_recorded(r.type, r.reason)
                 self.log.info("bounce_recorded", ref=c.ref, peer=env.peer, recipient=r.recipient,
                               type=r.type, reason=r.reason, status=r.status, rule=r.rule,
                               action=d.action, decision=d.rule, message_id=r.message_id)
@@ -524,6 +531,8 @@ class Ingest:
 class BounceHandler:
     """aiosmtpd handler: the hook's return value is the SMTP reply."""
 
+    metrics: Metrics = Metrics()  # the Server sets its own
+
     def __init__(self, config: Config, ingest: Ingest) -> None:
         self.config = config
         self.ingest = ingest
@@ -558,6 +567,7 @@ class BounceHandler:
         self.in_flight += 1
         try:
             ref = await self.ingest.submit(env, raw, message_id, t0)
+            self.metrics.message_received()
             # Logged with its results once classified (Ingest._log_results).
             return f"250 2.0.0 OK queued as {ref}"
         except Exception as exc:
@@ -585,10 +595,14 @@ class Server:
 
     SHUTDOWN_GRACE = 30.0   # seconds sessions in DATA get to finish after SIGTERM
 
-    def __init__(self, config: Config, parse=None, recover: bool = True) -> None:
+    def __init__(self, config: Config, parse=None, recover: bool = True,
+                 reload_config=None) -> None:
         if parse is None:
             from bouncesink.parse import parse
         self.config = config
+        # SIGHUP calls this to build the config again (file + flags); None: no reload.
+        self.reload_config = reload_config
+        self.metrics = create_metrics(config.metrics)
         self.parse = parse
         self.recover = recover
         self.log = logs.get()
@@ -613,12 +627,14 @@ class Server:
         loop = asyncio.get_running_loop()
         self.store = open_store(cfg.store.db, durability=cfg.store.durability)
         self.ingest = Ingest(cfg, self.store, self.parse)
+        self.ingest.metrics = self.metrics
         if self.recover:
             recovered = await loop.run_in_executor(self.ingest._classifier, self.ingest.recover)
             if recovered:
                 self.log.info("pending_recovered", messages=recovered)
         self.ingest.start()
         self.handler = BounceHandler(cfg, self.ingest)
+        self.handler.metrics = self.metrics
         if cfg.server.tls_cert and cfg.server.tls_key:
             self._tls = tls_context(cfg.server.tls_cert, cfg.server.tls_key)
         host, port = parse_hostport(cfg.server.listen)
@@ -626,6 +642,8 @@ class Server:
             self._factory, host=host, port=port, reuse_address=True,
             reuse_port=cfg.server.workers > 1, backlog=min(4096, cfg.server.max_connections))
         self.sockets = list(self._server.sockets)
+        self.metrics.watch_connections(lambda: self.gate.total)
+        self.metrics.start()
         self.log.info("server_started", listen=[s.getsockname()[:2] for s in self.sockets],
                       domains=list(cfg.server.domains), store=_redact(cfg.store.db),
                       tls=self._tls is not None, pid=os.getpid())
@@ -650,6 +668,7 @@ class Server:
             await self.ingest.drain()
         if self.store is not None:
             self.store.close()
+        self.metrics.stop()
         self.log.info("server_stopped")
 
     async def serve(self, stop: asyncio.Event | None = None) -> None:
@@ -661,6 +680,10 @@ class Server:
                 loop.add_signal_handler(sig, stop.set)
             except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
                 pass
+        try:
+            loop.add_signal_handler(signal.SIGHUP, self.reload)
+        except (NotImplementedError, RuntimeError, ValueError, AttributeError):
+            pass
         await self.startup()
         if self.started is not None:
             self.started.set()
@@ -668,6 +691,38 @@ class Server:
             await stop.wait()
         finally:
             await self.shutdown()
+
+
+    def reload(self) -> None:
+        """SIGHUP: take domains, limits, policy, VERP and the log level from the config
+        again. A config that does not load is logged and the running one kept."""
+        if self.reload_config is None:
+            self.log.warning("config_reload_skipped", reason="started without a config to reload")
+            return
+        try:
+            new = self.reload_config()
+        except Exception as exc:  # ConfigError, CLIError: keep serving with what we have
+            problems = getattr(exc, "problems", None) or [str(exc)]
+            self.log.error("config_reload_failed", problems=problems, kept="running config")
+            return
+        merged, applied, restart = merge_reload(self.config, new)
+        self.apply_config(merged)
+        if "log.level" in applied:
+            logs.setup(merged.log.format, merged.log.level)
+        self.log.info("config_reloaded", changed=applied, needs_restart=restart,
+                      domains=list(merged.server.domains))
+
+    def apply_config(self, config: Config) -> None:
+        """Switch to `config`: new sessions get its limits; RCPT, policy and VERP use it
+        at once. Sessions already open keep the limits they started with."""
+        self.config = config
+        self.gate.config = config
+        if self.ingest is not None:
+            self.ingest.config = config
+            self.ingest.dns.policy = config.policy
+        if self.handler is not None:
+            self.handler.config = config
+            self.handler.domains = frozenset(d.lower() for d in config.server.domains)
 
 
 def _redact(url: str) -> str:
@@ -678,7 +733,7 @@ def _redact(url: str) -> str:
 
 
 # -- several processes on one port ------------------------------------------------------------
-def serve_workers(config: Config, parse=None) -> int:
+def serve_workers(config: Config, parse=None, reload_config=None) -> int:
     """Run `config.server.workers` server processes sharing one port (SO_REUSEPORT).
 
     The parent classifies what a previous run left pending, then forks the workers (which
@@ -722,9 +777,11 @@ def serve_workers(config: Config, parse=None) -> int:
             holder.close()
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the worker's own handler
             code = 0
             try:
-                asyncio.run(Server(config, parse=parse, recover=recover).serve())
+                asyncio.run(Server(config, parse=parse, recover=recover,
+                                   reload_config=reload_config).serve())
             except BaseException as exc:  # noqa: BLE001 - report, then leave the child
                 log.error("worker_failed", error=str(exc)[:300], pid=os.getpid())
                 code = 1
@@ -740,8 +797,16 @@ def serve_workers(config: Config, parse=None) -> int:
             except ProcessLookupError:
                 pass
 
+    def on_hangup(signum, frame):
+        for pid in list(children):  # each worker reloads its own config
+            try:
+                os.kill(pid, signal.SIGHUP)
+            except ProcessLookupError:
+                pass
+
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, on_hangup)
     for slot in range(n):
         spawn(slot)
     log.info("workers_started", workers=n, listen=config.server.listen,

@@ -87,6 +87,8 @@ def test_every_problem_is_reported_with_key_and_line(tmp_path):
     ('[server]\nrequire_tls = true\n', "c.toml:2: server.require_tls: needs tls_cert and tls_key"),
     ('[server]\nlisten = "127.0.0.1:2525"\n[metrics]\nlisten = "127.0.0.1:2525"\n',
      "c.toml:4: metrics.listen: same address as server.listen"),
+    ('[server]\nworkers = 4\n[metrics]\nlisten = "127.0.0.1:9125"\n',
+     "c.toml:4: metrics.listen: needs server.workers = 1"),
     ('[policy]\nsoft_window_days = 1\nsoft_min_span_days = 2\n',
      "c.toml:3: policy.soft_min_span_days: longer than soft_window_days"),
     ('server.listen = ":x"\n', "c.toml:1: server.listen: expected HOST:PORT"),

@@ -70,9 +70,10 @@ def cmd_serve(args) -> int:
     cfg = serve_config(args)
     logs.setup(cfg.log.format, cfg.log.level)
     try:
+        reload_config = (lambda: serve_config(args)) if args.config else None
         if cfg.server.workers > 1:
-            return serve_workers(cfg)
-        asyncio.run(Server(cfg).serve())
+            return serve_workers(cfg, reload_config=reload_config)
+        asyncio.run(Server(cfg, reload_config=reload_config).serve())
     except OSError as exc:
         raise CLIError(f"cannot listen on {cfg.server.listen}: {exc.strerror or exc}") from None
     return 0

@@ -169,3 +169,103 @@ def test_merge_reload_takes_runtime_settings_and_keeps_bound_ones():
 def test_merge_reload_of_the_same_config_changes_nothing():
     cfg = Config()
     assert config.merge_reload(cfg, cfg) == (cfg, [], [])
+
+
+# -- SIGHUP on a real `bouncesink serve` --------------------------------------------------------
+class Serve:
+    """`bouncesink serve --config FILE` as a child process, its JSON log lines read as dicts."""
+
+    def __init__(self, config_file: Path):
+        import queue
+        import threading
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bouncesink", "serve", "--config", str(config_file),
+             "--log-format", "json"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        started = self.wait_for("server_started")
+        self.port = started["listen"][0][1]
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+
+    def wait_for(self, event: str, timeout: float = 20.0) -> dict:
+        import json
+        import queue
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                raise AssertionError(f"not a JSON log line: {line!r}") from None
+            if record.get("event") == event:
+                return record
+        raise AssertionError(f"no {event} within {timeout}s")
+
+    def rcpt(self, address: str) -> int:
+        import smtplib
+
+        with smtplib.SMTP("127.0.0.1", self.port, timeout=10) as c:
+            c.ehlo("client.example.net")
+            c.mail("")
+            return c.rcpt(address)[0]
+
+    def stop(self) -> int:
+        import signal
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(30)
+
+
+SERVE_CONFIG = """
+[server]
+listen = "127.0.0.1:0"
+domains = [{domains}]
+max_recipients = {max_recipients}
+[store]
+db = "{db}"
+durability = "off"
+[policy]
+confirm_hostunknown_dns = false
+"""
+
+
+def test_sighup_reloads_domains_and_limits_and_keeps_the_old_config_on_errors(tmp_path):
+    import signal
+
+    conf = tmp_path / "bouncesink.toml"
+    db = tmp_path / "sink.db"
+    conf.write_text(SERVE_CONFIG.format(domains='"a.example.org"', max_recipients=100, db=db))
+    serve = Serve(conf)
+    try:
+        assert serve.rcpt("postmaster@a.example.org") == 250
+        assert serve.rcpt("postmaster@b.example.org") == 550
+
+        conf.write_text(SERVE_CONFIG.format(domains='"a.example.org", "b.example.org"',
+                                            max_recipients=5, db=tmp_path / "other.db"))
+        serve.proc.send_signal(signal.SIGHUP)
+        reloaded = serve.wait_for("config_reloaded")
+        assert sorted(reloaded["changed"]) == ["server.domains", "server.max_recipients"]
+        assert reloaded["needs_restart"] == ["store.db"]
+        assert serve.rcpt("postmaster@b.example.org") == 250
+
+        conf.write_text('[server]\ndomains = "b.example.org"\nmax_recipients = "lots"\n')
+        serve.proc.send_signal(signal.SIGHUP)
+        failed = serve.wait_for("config_reload_failed")
+        assert failed["level"] == "error"
+        assert failed["problems"] == [f"{conf}:3: server.max_recipients: expected an integer,"
+                                      f" got 'lots'"]
+        assert serve.rcpt("postmaster@a.example.org") == 250
+        assert serve.rcpt("postmaster@b.example.org") == 250
+    finally:
+        assert serve.stop() == 0
+    assert not (tmp_path / "other.db").exists()

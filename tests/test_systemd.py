@@ -77,7 +77,9 @@ def test_serves_the_installed_config_checks_it_first_and_reloads_with_sighup(uni
     start = one(unit, "ExecStart")
     assert re.search(r"bouncesink serve --config /etc/bouncesink/bouncesink\.toml", start)
     assert "check-config --config /etc/bouncesink/bouncesink.toml" in one(unit, "ExecStartPre")
-    assert one(unit, "ExecReload") == "/bin/kill -HUP $MAINPID"
+    assert unit["Service"]["ExecReload"] == [
+        "/usr/local/bin/bouncesink check-config --config /etc/bouncesink/bouncesink.toml",
+        "/bin/kill -HUP $MAINPID"]
     # The server drains for up to 30 s; systemd must not SIGKILL it before that.
     assert int(one(unit, "TimeoutStopSec").rstrip("s")) > 30
 

@@ -30,69 +30,96 @@ CHUNK = 2000
 
 _POSTFIX_KEY = re.compile(r"[^\s#][^\s]*")
 _CTRL = re.compile(r"[\x00-\x1f\x7f]+")
+_SES_BAD = re.compile(r'[\s,"\x00-\x1f\x7f]')
 
 
-def _csv_chunks(header, rows, to_fields, stats) -> Iterator[str]:
+def _chunks(rows, to_item, stats, header: str = "", csv_rows: bool = False) -> Iterator[str]:
+    """Text chunks of CHUNK rows; `to_item` gives a line (or CSV fields), None to skip.
+
+    Counting is kept in locals and published to `stats` per chunk: per-row bookkeeping
+    costs more than the formatting at a million rows.
+    """
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    if header:
-        w.writerow(header)
-    n = 0
+    write_row = _csv_writer(buf) if csv_rows else buf.write
+    buf.write(header)
+    n = skipped = 0
+    last = None
     for row in rows:
-        fields = to_fields(row)
-        _count(stats, row, fields is None)
-        if fields is None:
-            continue
-        w.writerow(fields)
         n += 1
+        last = row
+        item = to_item(row)
+        if item is None:
+            skipped += 1
+            continue
+        write_row(item)
         if n % CHUNK == 0:
+            _publish(stats, n, skipped, last)
             yield buf.getvalue()
             buf.seek(0)
             buf.truncate()
+    _publish(stats, n, skipped, last)
     if buf.tell():
         yield buf.getvalue()
 
 
-def _count(stats, row, skipped: bool) -> None:
-    if stats is None:
-        return
-    stats["rows"] = stats.get("rows", 0) + 1
-    if skipped:
-        stats["skipped"] = stats.get("skipped", 0) + 1
-    stats["last_seq"] = row.get("seq", stats.get("last_seq", 0))
+def _csv_writer(buf):
+    """writerow that joins plain fields itself and leaves quoting to csv only when needed."""
+    slow = csv.writer(buf, lineterminator="\n").writerow
+    write = buf.write
+
+    def writerow(fields):
+        line = ",".join(f if type(f) is str else "" if f is None else str(f) for f in fields)
+        if (line.count(",") != len(fields) - 1 or '"' in line or "\n" in line
+                or "\r" in line):
+            slow(fields)
+        else:
+            write(line + "\n")
+    return writerow
 
 
-def _line_chunks(rows, to_line, stats) -> Iterator[str]:
-    out: list[str] = []
-    for row in rows:
-        line = to_line(row)
-        _count(stats, row, line is None)
-        if line is None:
-            continue
-        out.append(line)
-        if len(out) >= CHUNK:
-            yield "".join(out)
-            out.clear()
-    if out:
-        yield "".join(out)
+def _publish(stats, n, skipped, last) -> None:
+    if stats is not None and last is not None:
+        stats["rows"], stats["skipped"] = n, skipped
+        stats["last_seq"] = last.get("seq", 0)
+
+
+# json.dumps per row is the slowest part of a large export; the C string encoder is not.
+_enc = json.encoder.encode_basestring
+
+
+def _jstr(v) -> str:
+    if isinstance(v, str):
+        return _enc(v)
+    return "null" if v is None else str(v) if type(v) is int else json.dumps(v)
 
 
 def _jsonl(row) -> str:
-    return json.dumps({k: row[k] for k in EXPORT_KEYS}, ensure_ascii=False) + "\n"
+    return (f'{{"email": {_jstr(row["email"])}, "reason": {_jstr(row["reason"])},'
+            f' "type": {_jstr(row["type"])}, "status": {_jstr(row["status"])},'
+            f' "first_seen": {_jstr(row["first_seen"])}, "last_seen": {_jstr(row["last_seen"])},'
+            f' "count": {_jstr(row["count"])}}}\n')
 
 
 def _listmonk(row):
     email = row["email"]
-    attrs = {"bouncesink": {"reason": row["reason"], "type": row["type"],
-                            "status": row["status"], "last_seen": row["last_seen"]}}
-    return [email, email.rpartition("@")[0] or email, json.dumps(attrs, separators=(",", ":"))]
+    attrs = (f'{{"bouncesink":{{"reason":{_jstr(row["reason"])},"type":{_jstr(row["type"])},'
+             f'"status":{_jstr(row["status"])},"last_seen":{_jstr(row["last_seen"])}}}}}')
+    # The attributes always need CSV quoting: quote here rather than via the csv module.
+    return f'{_q(email)},{_q(email.rpartition("@")[0] or email)},"{attrs.replace(chr(34), chr(34) * 2)}"\n'
+
+
+def _q(field: str) -> str:
+    """One CSV field, quoted as the csv module would (only when needed)."""
+    if any(c in field for c in ',"\r\n'):
+        return '"' + field.replace('"', '""') + '"'
+    return field
 
 
 def _ses(row):
     email = row["email"]
-    if any(c in email for c in ',"') or _CTRL.search(email) or " " in email:
+    if _SES_BAD.search(email):
         return None  # SES reads plain `address,REASON` lines
-    return [email, "COMPLAINT" if row["type"] == "complaint" else "BOUNCE"]
+    return f"{email},{'COMPLAINT' if row['type'] == 'complaint' else 'BOUNCE'}\n"
 
 
 def _postfix(row):
@@ -103,21 +130,25 @@ def _postfix(row):
     return f"{email} REJECT suppressed by bouncesink: {why}\n"
 
 
+def _fields(row):
+    return [row[k] for k in EXPORT_KEYS]
+
+
 def render(fmt: str, rows: Iterable[dict], stats: dict | None = None) -> Iterator[str]:
     """Text chunks of `rows` in format `fmt`. `stats` (if given) gets rows, skipped, last_seq."""
     if stats is not None:
         stats.setdefault("rows", 0)
         stats.setdefault("skipped", 0)
     if fmt == "csv":
-        return _csv_chunks(EXPORT_KEYS, rows, lambda r: [r[k] for k in EXPORT_KEYS], stats)
+        return _chunks(rows, _fields, stats, ",".join(EXPORT_KEYS) + "\n", csv_rows=True)
     if fmt == "jsonl":
-        return _line_chunks(rows, _jsonl, stats)
+        return _chunks(rows, _jsonl, stats)
     if fmt == "mailchimp":
-        return _csv_chunks(("Email Address",), rows, lambda r: [r["email"]], stats)
+        return _chunks(rows, lambda r: (r["email"],), stats, "Email Address\n", csv_rows=True)
     if fmt == "listmonk":
-        return _csv_chunks(("email", "name", "attributes"), rows, _listmonk, stats)
+        return _chunks(rows, _listmonk, stats, "email,name,attributes\n")
     if fmt == "ses":
-        return _csv_chunks(None, rows, _ses, stats)
+        return _chunks(rows, _ses, stats)
     if fmt == "postfix":
-        return _line_chunks(rows, _postfix, stats)
+        return _chunks(rows, _postfix, stats)
     raise ValueError(f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")

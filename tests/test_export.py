@@ -169,3 +169,17 @@ def test_bad_since_and_unwritable_output_are_one_line(capsys, tmp_path):
 def test_missing_store_is_one_line(capsys, tmp_path):
     code, _, err = run(capsys, "export", "--db", str(tmp_path / "nope.db"))
     assert code == 1 and err.count("\n") == 1
+
+
+def test_csv_quotes_what_needs_quoting():
+    rows = [row('"odd,one"@example.com'), row("plain@example.com", seq=2)]
+    rows[0]["status"] = rows[1]["reason"] = None
+    got = list(csv.reader(io.StringIO(text("csv", rows))))
+    assert got[1][0] == '"odd,one"@example.com' and got[1][3] == ""
+    assert got[2][:2] == ["plain@example.com", ""] and len(got[2]) == len(export.EXPORT_KEYS)
+
+
+def test_listmonk_quotes_odd_addresses():
+    got = list(csv.DictReader(io.StringIO(text("listmonk", [row('"x,y"@example.com')]))))
+    assert (got[0]["email"], got[0]["name"]) == ('"x,y"@example.com', '"x,y"')
+    assert json.loads(got[0]["attributes"])["bouncesink"]["reason"] == "userunknown"

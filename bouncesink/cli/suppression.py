@@ -269,9 +269,12 @@ def cmd_why(args) -> int:
 class Progress:
     """A one-line progress bar on stderr; only on a terminal."""
 
-    def __init__(self, total: int, stream=None, enabled: bool = True) -> None:
-        self.total, self.stream = total, stream or sys.stderr
-        self.enabled = enabled and total > 0 and self.stream.isatty()
+    def __init__(self, total, stream=None, enabled: bool = True) -> None:
+        """`total` is a callable, called only on a terminal (counting costs a scan)."""
+        self.stream = stream or sys.stderr
+        self.enabled = enabled and self.stream.isatty()
+        self.total = total() if self.enabled else 0
+        self.enabled = self.enabled and self.total > 0
         self.last = -1
 
     def update(self, n: int) -> None:
@@ -298,7 +301,7 @@ def cmd_export(args) -> int:
     tmp = None
     try:
         after = store.cursor(args.cursor) if args.cursor else 0
-        progress = Progress(store.count_suppressions(since, after),
+        progress = Progress(lambda: store.count_suppressions(since, after),
                             enabled=not args.no_progress)
         if args.output:
             target = Path(args.output)

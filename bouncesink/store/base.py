@@ -371,10 +371,12 @@ class SQLStore:
 
     def count_suppressions(self, since: datetime | None = None, after_seq: int = 0) -> int:
         """How many rows suppressions() would yield (for a progress bar)."""
+        sql = "SELECT COUNT(*) FROM suppressions WHERE suppressed = 1 AND seq > ?"
+        params: tuple = (after_seq,)
+        if since:  # without it the count reads the (suppressed, seq) index only
+            sql, params = sql + " AND suppressed_at >= ?", (after_seq, iso(since))
         with self._lock:
-            n = self._execute(
-                "SELECT COUNT(*) FROM suppressions WHERE suppressed = 1 AND seq > ?"
-                " AND suppressed_at >= ?", (after_seq, iso(since) if since else "")).fetchone()[0]
+            n = self._execute(sql, params).fetchone()[0]
             self._commit()
         return n
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from email.message import Message
 
 from . import dsn
 from . import message as m
@@ -24,19 +23,19 @@ BOUNCE_SUBJECT_RE = re.compile(
 
 @dataclass(slots=True)
 class Context:
-    msg: Message
+    msg: m.Part
     from_: str
     subject: str
     ctype: str
-    dsn_parts: list[Message]
-    original_part: Message | None
+    dsn_parts: list[m.Part]
+    original_part: m.Part | None
     human: str                       # first text/plain part (outside the original message)
     exclude: set[str] = field(default_factory=set)   # the bounce's own From/To addresses
     from_exclude: set[str] = field(default_factory=set)  # the bounce's From addresses only
     _body: str | None = None
 
     @classmethod
-    def of(cls, msg: Message) -> "Context":
+    def of(cls, msg: m.Part) -> "Context":
         dsn_parts, original, human = dsn.find_parts(msg)
         from_ = m.header(msg, "From")
         from_exclude = {a.lower() for a in m.addresses(from_)}

@@ -144,7 +144,7 @@ def _fill_from_text(ctx: Context, results: list[Result]) -> None:
 def _flufl(ctx: Context) -> list[Result]:
     from flufl.bounce import all_failures
 
-    temporary, permanent = all_failures(ctx.msg)
+    temporary, permanent = all_failures(m.load_email(ctx.msg.raw))
     addrs: list[str] = []
     for raw_addr in list(permanent) + list(temporary):
         try:

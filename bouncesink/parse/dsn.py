@@ -14,7 +14,7 @@ Handles the quirks seen in the wild:
 from __future__ import annotations
 
 import re
-from email.message import Message
+from .message import Part as Message
 
 from ..model import Result
 from . import message as m

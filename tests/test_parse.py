@@ -17,7 +17,7 @@ TABLE = {
     "dsn-postfix-multi.eml": ("dsn", [
         ("alice@example.org", "5.1.1", "userunknown", "hard"),
         ("bob@example.org", "5.2.2", "mailboxfull", "soft")]),
-    "dsn-delayed.eml": ("dsn", [("carol@example.org", "4.4.1", "networkerror", "delay")]),
+    "dsn-delayed.eml": ("dsn", [("carol@example.org", "4.4.1", "expired", "delay")]),
     "dsn-delivered.eml": ("dsn", [("dave@example.org", "2.0.0", "delivered", "delivered")]),
     "arf-abuse.eml": ("arf", [("erin@example.net", "", "feedback", "complaint")]),
     "autoreply-vacation.eml": ("autoreply", [("frank@example.org", "", "vacation", "autoreply")]),

@@ -69,29 +69,108 @@ def classify(result: model.Result) -> model.Result:
     return result
 
 
+# Sisimai's decision order (lib/sisimai/reason.rb ClassOrder): first the reasons whose
+# status code OR text decides (a text of an earlier class beats a status of a later one:
+# "5.2.3 message too large" is mesgtoobig), then, when none did and the status is vague or
+# a retry reason, the text alone in a second order, then the status, then onhold/undefined.
+_ORDER_FIRST = (
+    "mailboxfull", "mesgtoobig", "exceedlimit", "suspend", "hasmoved", "norelaying",
+    "authfailure", "userunknown", "filtered", "requireptr", "notcompliantrfc", "badreputation",
+    "contenterror", "rejected", "hostunknown", "spamdetected", "speeding", "toomanyconn",
+    "blocked",
+)
+_ORDER_TEXT = (
+    "mailboxfull", "authfailure", "badreputation", "speeding", "spamdetected", "virusdetected",
+    "policyviolation", "norelaying", "systemerror", "networkerror", "suspend", "contenterror",
+    "systemfull", "notaccept", "expired", "securityerror", "mailererror",
+)
+_ORDER_LAST = (
+    "userunknown", "filtered", "rejected", "hostunknown", "spamdetected", "speeding",
+    "toomanyconn", "blocked", "hasmoved", "syntaxerror", "onhold",
+)
+# Reasons a detector or a status may give that the words can still refine (Sisimai's
+# Reason.retry): a detector saying "userunknown" is overruled by "mailbox full" in the text.
+_RETRY = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expired", "suspend",
+                    "networkerror", "hostunknown", "userunknown"})
+# A status naming userunknown is not believed when the words name one of these (Sisimai's
+# UserUnknown prematches: "5.1.1 ... Relay access denied" is norelaying).
+_NOT_UNKNOWN = frozenset({"norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept"})
+
+
 def _decide(result: model.Result) -> tuple[str, str]:
-    if result.reason in model.REASONS and result.reason not in ("", "undefined"):
-        return result.reason, result.rule or f"mta: {result.detector}"
+    given = result.reason if result.reason in model.REASONS and result.reason != "undefined" else ""
+    given_rule = result.rule or f"mta: {result.detector}"
+    if given and given not in _RETRY:
+        return given, given_rule
     status = result.status
-    by_status = _status.reason_for(status)
-    if by_status and not _status.is_weak(status):
-        return by_status, f"status {status}"
     text = result.diagnostic[:_MAX_TEXT]
-    rule = _rules.match(text)
-    if rule is not None:
-        if rule.reason == "userunknown" and (
-                (result.command == "DATA" and (not status or status[2] != "1"))
-                or _status.generic(status) == "x.2.0"):
-            # "user unknown" answered after DATA without an addressing status (x.1.x), or
-            # with the mailbox-status code x.2.0, is a filter speaking: au/KDDI, docomo and
-            # appliance sender filters answer so for addresses that exist
-            return "filtered", "text: user unknown after DATA"
-        if rule.reason == "hostunknown" and status.startswith("4"):
-            # a temporary DNS failure (Gmail "DNS Error ... 4.0.0") is not a dead domain
-            return "networkerror", "text: temporary DNS failure"
-        return rule.reason, f"text: {rule.where.split(',')[0]}"
+    host = f"{result.remote_mta} {(result.recipient or '').rpartition('@')[2]}"
+    special = _rules.provider(text, host, status)
+    if special is not None:
+        return special.reason, f"provider: {special.where}"
+    by_status = "" if status.endswith(".0.0") else _status.reason_for(status)
+    early_status = "" if _status.generic(status) in _status.LATE else by_status
+    found = dict(_rules.reasons(text))
+    command = result.command
+    if command == "CONN" and ("rejected" in found or _rules.match(text) is not None) \
+            and not {"userunknown", "hostunknown", "mailboxfull"}.intersection(found):
+        # refused at the greeting, before any address was given: the client is blocked
+        return "blocked", "text: refused at connection"
+
+    def text_rule(reason: str) -> str:
+        return f"text: {found[reason].where.split(',')[0]}"
+
+    for cls in _ORDER_FIRST:
+        if cls == given:
+            return given, given_rule
+        if cls == "userunknown":
+            if by_status == "userunknown":
+                if not _NOT_UNKNOWN.intersection(found):
+                    return cls, (text_rule(cls) if cls in found else f"status {status}")
+            elif command == "RCPT" and cls in found:
+                return cls, text_rule(cls)
+            continue
+        if cls == "filtered":
+            # "user unknown" not answered to RCPT (after DATA, or with no command known) is a
+            # filter speaking: au/KDDI, docomo and appliances answer so for existing addresses
+            if by_status == "suspend":
+                continue
+            said = "userunknown" if "userunknown" in found else ("filtered" if "filtered" in found else "")
+            if said and (by_status == "filtered" or command not in ("RCPT", "MAIL")):
+                return cls, ("text: user unknown not at RCPT" if said == "userunknown" else text_rule(said))
+            if by_status == "filtered" and not found:
+                return cls, f"status {status}"
+            continue
+        if cls == "mesgtoobig" and by_status == "exceedlimit":
+            continue  # "552 5.2.3 Message length exceeds administrative limit" (Sisimai)
+        if cls == "hostunknown" and ("notaccept" in found or "networkerror" in found):
+            continue  # "No MX found" is notaccept, "Host not found, try again" a DNS failure
+        if cls in found:
+            if cls == "hostunknown" and status.startswith("4"):
+                # a temporary DNS failure (Gmail "DNS Error ... 4.0.0") is not a dead domain
+                return "networkerror", "text: temporary DNS failure"
+            return cls, text_rule(cls)
+        if early_status == cls:
+            return cls, f"status {status}"
+
+    if given:
+        return given, given_rule
+    if not by_status or by_status in _RETRY or _status.is_weak(status):
+        for cls in _ORDER_TEXT:
+            if cls in found:
+                return cls, text_rule(cls)
+        if text.lower().startswith("x-unix"):
+            return "mailererror", "text: X-Unix diagnostic"
+    if result.action == "delayed":
+        return "expired", "action delayed"  # still queued, nothing more specific said
     if by_status:
         return by_status, f"status {status}"
+    for cls in _ORDER_LAST:
+        if cls in found:
+            return cls, text_rule(cls)
+    weak = _rules.match(text)
+    if weak is not None:
+        return weak.reason, f"text: {weak.where.split(',')[0]}"
     if result.action == "delayed":
         return "expired", "action delayed"
     code = result.reply_code
@@ -99,7 +178,7 @@ def _decide(result: model.Result) -> tuple[str, str]:
         by_reply = _REPLY.get(code)
         if by_reply:
             return by_reply, f"reply {code}"
-    if status.endswith(".0.0") and status[0] == "5" or code[:1] == "5":
+    if text.strip() or status.endswith(".0.0") and status[0] == "5" or code[:1] == "5":
         return "onhold", f"status {status or code}"
     return "undefined", "nothing recognised"
 

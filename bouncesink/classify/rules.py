@@ -23,6 +23,7 @@ class Rule:
     pattern: str   # regular expression, matched case-insensitively
     reason: str    # one of model.REASONS
     where: str     # which MTA / provider writes such text
+    weak: bool = False  # a catch-all: decides only when no other rule and no status does
 
     def compiled(self) -> re.Pattern[str]:
         return re.compile(self.pattern, re.I)
@@ -74,7 +75,7 @@ RULES: tuple[Rule, ...] = (
     # --- reputation, rate, connections
     Rule(r"poor reputation|bad reputation|low reputation|reputation (?:of|is) .{0,30}(?:poor|low|bad)|sender reputation|ip reputation|senderscore|domain reputation",
          "badreputation", "Gmail 4.7.0/5.7.1 'low reputation', Microsoft 'sender reputation'"),
-    Rule(r"rate limit|ratelimit|too many (?:messages|emails|mails|recipients? per|sessions|attempts)|sending rate|(?:message|receiving|sending) (?:rate|frequency)|throttl|unusual rate|rate of (?:unsolicited|mail)|exceeded the (?:rate|maximum number of messages)|too fast|please slow down|try again (?:later )?\(?rate|received too many",
+    Rule(r"(?<!connection )rate limit|ratelimit|too many (?:messages|emails|mails|recipients? per|sessions|attempts)|sending rate|(?:message|receiving|sending) (?:rate|frequency)|throttl|unusual rate|rate of (?:unsolicited|mail)|exceeded the (?:rate|maximum number of messages)|too fast|please slow down|try again (?:later )?\(?rate|received too many",
          "speeding", "Gmail 4.7.28/4.7.0 'unusual rate', Yahoo TS01/TSS04, Outlook.com 'rate limit', Postfix anvil"),
     Rule(r"too many (?:connections|concurrent|simultaneous)|connection limit|maximum (?:number of )?connections|concurrent connections|connection rate limit|too many open connections",
          "toomanyconn", "Postfix smtpd_client_connection_count_limit, Exim smtp_accept_max_per_host"),
@@ -89,11 +90,13 @@ RULES: tuple[Rule, ...] = (
     Rule(r"header (?:size )?(?:exceeds|too long)|too many (?:headers|hops)|attachment (?:not allowed|rejected)|(?:prohibited|banned|forbidden|not allowed) (?:attachment|file ?type|content|extension)|contains? (?:a )?(?:prohibited|banned|blocked) |mime (?:error|format)|malformed (?:mime|header|message)|invalid mime|message header (?:was )?(?:not|non)|non-?compliant (?:header|message)|8-?bit (?:data|characters) not|bare (?:lf|linefeed|cr)|line too long",
          "contenterror", "Exim 'Too many Received headers', amavis banned files, Postfix header_checks, Gmail 'not RFC 5322 compliant'"),
 
+    Rule(r"not rfc ?5322 compliant|not (?:rfc|rfc ?2822|rfc ?822) compliant|(?:multiple|duplicate) '?(?:from|date|subject|to|message-id|sender)'? headers?|missing (?:a )?'?(?:date|from|message-id)'? header|headers? (?:are|is) not rfc",
+         "notcompliantrfc", "Gmail 550 5.7.1 'this message is not RFC 5322 compliant: Multiple From headers', Exchange Online 'duplicate headers'"),
     # --- the sender address refused (before the recipient phrases: "sender ... does not exist")
-    Rule(r"sender (?:address )?(?:rejected|refused|denied|invalid|unknown|verify failed|verification failed|domain (?:must exist|not found|does not exist|unknown|invalid))|(?:invalid|unknown|bad|unverifiable|unresolvable) sender|sender (?:is |was )?(?:not (?:allowed|accepted|authorized)|blacklisted|on (?:the|our) (?:block|black)list)|domain of sender address|from address (?:rejected|invalid|not)|mail from .{0,40} (?:rejected|refused|denied)|envelope sender|return path|reverse-path|address rejected.{0,20}sender|sender address does not exist|must be a valid sender|your (?:e-?mail )?address has been blacklisted|access denied.{0,30}sender|not accepting mail from|null sender|mailer-daemon .{0,10}not",
+    Rule(r"purported responsible address|from: domain is invalid|sender (?:address )?(?:rejected|refused|denied|invalid|unknown|verify failed|verification failed|domain (?:must exist|not found|does not exist|unknown|invalid))|(?:invalid|unknown|bad|unverifiable|unresolvable) sender|sender (?:is |was )?(?:not (?:allowed|accepted|authorized)|blacklisted|on (?:the|our) (?:block|black)list)|domain of sender address|from address (?:rejected|invalid|not)|mail from .{0,40} (?:rejected|refused|denied)(?! for policy)|envelope sender|return path|reverse-path|address rejected.{0,20}sender|sender address does not exist|must be a valid sender|your (?:e-?mail )?address has been blacklisted|access denied.{0,30}sender|not accepting mail from|null sender|mailer-daemon .{0,10}not",
          "rejected", "Postfix reject_unknown_sender_domain / reject_sender_login_mismatch, Sendmail 'Domain of sender address ... does not exist', Exim sender verify ACL"),
     # --- mailbox states
-    Rule(r"mailbox (?:is |was )?full|mailbox (?:size|quota) .{0,20}(?:exceed|limit|full)|over ?quota|quota (?:exceeded|exceed|full|violation|limit)|exceeded (?:storage|quota|(?:their|the|his|her) (?:storage|quota))|storage (?:quota|allocation)|insufficient (?:disk )?(?:space|storage)|(?:account|mailbox|inbox|user) (?:is )?over (?:the )?(?:quota|limit|storage)|out of (?:storage|space)|full mailbox|box ?full|disk quota|mailfolder is full|not enough (?:storage|space) (?:in|for)|too much mail data|would exceed .{0,20}(?:quota|size)|exceeds? (?:the )?(?:mailbox|storage|quota)|user has exceeded|has exceeded (?:the )?max|has too many messages|no space left|mail quota|quota|容量",
+    Rule(r"mailbox (?:is |was )?full|mailbox (?:size|quota) .{0,20}(?:exceed|limit|full)|over ?quota|quota (?:exceeded|exceed|full|violation|limit)|exceeded (?:storage|quota|(?:their|the|his|her) (?:storage|quota))|storage (?:quota|allocation)|(?:account|mailbox|inbox|user) (?:is )?over (?:the )?(?:quota|limit|storage)|out of (?:storage|space)|full mailbox|box ?full|disk quota|mailfolder is full|not enough (?:storage|space) (?:in|for)|too much mail data|would exceed .{0,20}(?:quota|size)|exceeds? (?:the )?(?:mailbox|storage|quota)|user has exceeded|has exceeded (?:the )?max|has too many messages|mail quota|quota|容量",
          "mailboxfull", "Postfix/Dovecot 'Mailbox is full', Exim appendfile 'mailbox is full', Gmail 4.2.2 'OverQuotaTemp', Yahoo 'over quota', qmail 'over quota'"),
     Rule(r"(?:account|mailbox|user|address|recipient)(?: is| has been| was)? (?:disabled|suspended|deactivated|inactive|locked|frozen|blocked|closed|expired|terminated|on hold|no longer active|not active|unavailable due to|temporarily disabled)|(?:disabled|suspended|inactive|deactivated|expired|closed|locked|frozen) (?:account|mailbox|user|recipient|address)|account (?:has been )?(?:disabled|discontinued|suspended|cancell?ed)|is not active|not an active|currently suspended|service (?:is )?(?:disabled|suspended)|temporar(?:y|ily) locked|account that you tried to reach is (?:disabled|inactive)|user suspended|boite du destinataire (?:archivee|fermee)|this account has been",
          "suspend", "Gmail 'account that you tried to reach is disabled', Yahoo 'user account is unavailable', Outlook.com 'mailbox unavailable', Orange/Wanadoo 'boite archivee'"),
@@ -103,12 +106,12 @@ RULES: tuple[Rule, ...] = (
     # --- relaying and recipients
     Rule(r"relay(?:ing)? (?:denied|not (?:permitted|allowed|authorized)|access denied|prohibited)|(?:not|no) (?:allowed|permitted|authori[sz]ed) to relay|unable to relay|relay (?:not|denied)|we do not relay|does not relay|open relay|not a gateway|relaying mail to .{0,40} is not allowed|not (?:local|our) (?:host|domain)|no such domain here|domain isn't in my list|is not in my list of allowed rcpthosts|cannot relay|can't relay|couldn't relay|relay access|rcpthosts|not (?:permitted|allowed) to send mail to|we do not accept mail for",
          "norelaying", "Postfix 'Relay access denied', Sendmail 'Relaying denied', qmail 'not in my list of allowed rcpthosts', Exchange 5.7.1 'Unable to relay'"),
-    Rule(r"(?:user|mailbox|recipient|address|account|alias|addressee|destination|local[- ]?part|e-?mail)(?: name| address)?(?: is| was)? (?:unknown|not (?:found|known|exist|valid|listed|recogni[sz]ed|available|here|registered|local)|does(?:n't| not) exist|doesn't have|invalid|nonexist|non-exist|not exist|rejected: user unknown|no longer exists|unavailable(?!.{0,20}(?:rate|spam|policy|block|reputation|later)))|unknown (?:user|mailbox|recipient|address|local[- ]?part|e-?mail)|no (?:such|mailbox|account) (?:user|mailbox|recipient|person|address|account|here|found)|no such user|no such mailbox|no such recipient|no such address|no mailbox here|(?:invalid|bad|unrouteable|unroutable|undeliverable|non-existent|nonexistent|inexistent|unverified) (?:recipient|mailbox|address|user|destination)|(?:recipient|address|user|mailbox) (?:verification|lookup) fail|does not exist|doesn't exist|not a (?:valid|known) (?:user|mailbox|recipient)|no account by that name|recipient (?:not found|unknown)|user doesn't have a .{0,30} account|not our customer|sorry, no mailbox here by that name|this user doesn't have|mailbox not found|unknown or illegal alias|mailbox unavailable|address unknown|the email account that you tried to reach does not exist|the recipient's inbox is unavailable|no valid recipients|user not local|resolver\.adr\.recip(?:ient)?notfound|recipnotfound|requested action not taken: mailbox unavailable|address rejected [^ ]+@|not listed in (?:domino directory|public name|the directory|our directory|address book)|not registered|unknown address|no such local user|bad destination mailbox|is not a valid mailbox|invalid address|address (?:not|is not) valid|no one (?:here )?by that name|utilisateur inconnu|adresse (?:inconnue|invalide|introuvable)|destinataire inconnu|usuario (?:desconocido|no existe)|unbekannt|existiert nicht|ungültige|utente (?:inesistente|sconosciuto)|не существует|нет такого|несуществующ|неизвестн|用户不存在|收件人不存在|不存在|存在しない|宛先不明|アカウントが存在",
+    Rule(r"(?:user|mailbox|recipient|address|account|alias|addressee|destination|local[- ]?part|e-?mail)(?: name| address)?(?: is| was)? (?:unknown|not (?:found|known|exist|valid|listed|recogni[sz]ed|available|here|registered|local)|does(?:n't| not) exist|doesn't have|invalid|nonexist|non-exist|not exist|rejected: user unknown|no longer exists|unavailable(?!.{0,20}(?:rate|spam|policy|block|reputation|later)))|unknown (?:user|mailbox|recipient|address|local[- ]?part|e-?mail)|no (?:such|mailbox|account) (?:user|mailbox|recipient|person|address|account|here|found)|no such user|no such mailbox|no such recipient|no such address|no mailbox here|(?:invalid|bad|unrouteable|unroutable|undeliverable|non-existent|nonexistent|inexistent|unverified) (?:recipient|mailbox|address|user|destination)|(?:recipient|address|user|mailbox) (?:verification|lookup) fail|@[a-z0-9.-]{1,200}>?[.:,]? (?:does not|doesn't) exist|not a (?:valid|known) (?:user|mailbox|recipient)|no account by that name|recipient (?:not found|unknown)|user doesn't have a .{0,30} account|not our customer|sorry, no mailbox here by that name|this user doesn't have|mailbox not found|unknown or illegal alias|mailbox unavailable|address unknown|the email account that you tried to reach does not exist|the recipient's inbox is unavailable|no valid recipients|user not local|resolver\.adr\.recip(?:ient)?notfound|recipnotfound|requested action not taken: mailbox unavailable|address rejected [^ ]+@|recipient address rejected: access denied|not listed in (?:domino directory|public name|the directory|our directory|address book)|not registered|unknown address|no such local user|bad destination mailbox|is not a valid mailbox|invalid address|address (?:not|is not) valid|no one (?:here )?by that name|utilisateur inconnu|adresse (?:inconnue|invalide|introuvable)|destinataire inconnu|usuario (?:desconocido|no existe)|unbekannt|existiert nicht|ungültige|utente (?:inesistente|sconosciuto)|не существует|нет такого|несуществующ|неизвестн|用户不存在|收件人不存在|不存在|存在しない|宛先不明|アカウントが存在",
          "userunknown", "Postfix 'User unknown in local recipient table', Sendmail 'User unknown', Exim 'Unrouteable address', qmail 'no mailbox here by that name', Gmail 'account ... does not exist', Exchange 'RESOLVER.ADR.RecipNotFound', Domino 'not listed in Domino Directory', mail.ru/Yandex Russian texts, Orange French texts"),
-    Rule(r"host (?:or domain name )?not found|domain (?:name )?not found|(?:unknown|invalid|unrouteable|unroutable|non-?existent|bad) (?:host|domain|mail domain|hostname)|domain (?:does not exist|doesn't exist|is not (?:valid|registered))|no (?:mx|a|dns) record|name service error|name or service not known|host unknown|hostname (?:lookup failed|not found)|unable to (?:resolve|look ?up) (?:domain|host|mx|dns)|(?:mx|dns) (?:lookup|record) (?:failed|error|not found)|all relevant mx records point to non-existent hosts|no route to host|unroutable domain|domain .{0,40} (?:does not|doesn't) (?:exist|accept)|could not be resolved|cannot find your mail server|no such domain|dns error|domain (?:is )?unknown|ホスト名|domain has no (?:mx|valid)|hostname is not (?:valid|registered)|recipient domain .{0,40}(?:not found|not exist)|illegal host|bad destination system address",
+    Rule(r"host (?:or domain name )?not found|domain (?:name )?not found|(?:unknown|invalid|unrouteable|unroutable|non-?existent|bad) (?:host|domain|mail domain|hostname)|domain (?:does not exist|doesn't exist|is not (?:valid|registered))|no (?:mx|a|dns) record|name service error|name or service not known|host unknown|hostname (?:lookup failed|not found)|unable to (?:resolve|look ?up) (?:domain|host|mx|dns)|(?:mx|dns) (?:lookup|record) (?:failed|error|not found)|all relevant mx records point to non-existent hosts|no route to host|unroutable domain|domain .{0,40} (?:does not|doesn't) (?:exist|accept)|could not be resolved|cannot find your mail server|no such domain|dns error|domain (?:is )?unknown|ホスト名|domain has no (?:mx|valid)|hostname is not (?:valid|registered)|recipient domain .{0,40}(?:not found|not exist)|illegal host|bad destination system address|(?<![@\w.-])[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,6}\.? (?:does not|doesn't) exist",
          "hostunknown", "Sendmail 'Host unknown (Name server: ...: host not found)', Postfix 'Host or domain name not found', Exim 'all relevant MX records point to non-existent hosts', Gmail 'DNS Error: Domain name not found'"),
 
-    Rule(r"blocked|block ?list|black ?list|\bbl\b|\brbl\b|dnsbl|listed (?:at|in|on|by)|(?:was|has been|is|are) listed|blacklisted|barracuda reputation|spamcop|sorbs|spamhaus|cbl\.abuseat|uceprotect|invaluement|(?:your|the sending|connecting|client) (?:ip|host|server|network|mta) .{0,40}(?:blocked|banned|denied|rejected|listed|not allowed|refused)|(?:ip|host) (?:address )?(?:blocked|banned|rejected|denied)|not allowed to (?:connect|send)|banned|refused to talk|you are not allowed|service refused|your (?:ip|server|host) .{0,40}(?:has been|is) .{0,20}(?:blocked|rejected|listed)|rejected because of|denied by policy|client host rejected|administrative prohibition|poor reputation|\bbanned\b|ip .{0,30}not allowed",
+    Rule(r"(?<!message was )(?<!message has been )blocked|connection (?:refused|reset) by|block ?list|black ?list|\bbl\b|\brbl\b|dnsbl|listed (?:at|in|on|by)|(?:was|has been|is|are) listed|blacklisted|barracuda reputation|spamcop|sorbs|spamhaus|cbl\.abuseat|uceprotect|invaluement|(?:your|the sending|connecting|client) (?:ip|host|server|network|mta) .{0,40}(?:blocked|banned|denied|rejected|listed|not allowed|refused)|(?:ip|host) (?:address )?(?:blocked|banned|rejected|denied)|not allowed to (?:connect|send)|banned|refused to talk|you are not allowed|service refused|your (?:ip|server|host) .{0,40}(?:has been|is) .{0,20}(?:blocked|rejected|listed)|rejected because of|denied by policy|client host rejected|administrative prohibition|poor reputation|\bbanned\b|ip .{0,30}not allowed",
          "blocked", "Postfix reject_rbl_client 'blocked using <DNSBL>', Exim 'rejected because <IP> is in a black list', Microsoft S3150 'blocked using Spamhaus', Barracuda/Spamhaus/SpamCop/UCEPROTECT texts"),
     Rule(r"(?:message|email|mail) (?:was |has been )?(?:filtered|rejected by (?:the )?(?:recipient|user|filter|rules?))|filter(?:ed|ing) (?:by|rule)|(?:recipient|user) (?:has )?(?:rejected|refused|blocked|denied)|(?:rejected|refused|blocked|denied) by (?:recipient|user|addressee)|mail filter|not accept(?:ing)? (?:mail|messages|e-?mail) from (?:you|this sender|your address)|does not accept mail from|refuse(?:d|s) to accept|permission denied|you are not (?:authori[sz]ed|allowed|permitted) to (?:send|post)|only accepts? (?:mail|messages) from|has restricted|members? only|not a member|restricted (?:group|access|to members)|recipient rejected by the owner|user refuses to accept|this (?:e-?mail address|recipient) (?:does not|doesn't) receive|disallowed by recipient|受信拒否|拒否",
          "filtered", "Postfix access(5) on recipient, au/KDDI and docomo sender filters, Google Groups 'members only', Exchange transport rules"),
@@ -120,28 +123,102 @@ RULES: tuple[Rule, ...] = (
          "securityerror", "Postfix smtpd_tls_security_level=encrypt '530 Must issue a STARTTLS', 535 authentication failures, Exchange 530 5.7.57"),
     Rule(r"retry time ?out|retry timeout exceeded|timeout exceeded|delivery time expired|(?:message )?expired|could not be delivered (?:within|for|in) .{0,20}(?:days|hours)|(?:has|have) been (?:delayed|queued) (?:for|over|more than)|(?:giving|gave) up|too long|queue(?:d)? too long|maximum time|max(?:imum)? (?:queue|retry)|time limit|in queue|undelivered for|unable to deliver .{0,30} (?:days|hours)|was not delivered .{0,60} (?:days|hours)|not (?:been )?delivered for .{0,10} (?:days|hours)|delivery attempts? (?:will|have) (?:continue|stopped|failed)|had not (?:been )?delivered|time ?out|timed out",
          "expired", "Exim 'retry timeout exceeded', Sendmail 'Cannot send message for 5 days', Postfix 'message expired', qmail 'I'm not going to try again; this message has been in the queue too long'"),
-    Rule(r"(?:network|connection|socket) (?:error|failure|problem|unreachable|reset|closed|timed out|lost|dropped)|could not connect|unable to connect|connect(?:ion)? (?:to .{0,60} )?(?:failed|refused)|lost connection|no answer|host (?:is )?(?:down|unreachable)|name server|resolver|dns (?:lookup )?(?:temporarily|failure|timeout|server failure)|temporary (?:lookup|dns) failure|routing loop|mail loop|loops back to myself|loop detected|too many hops|bad connection|network is unreachable|conversation with .{0,60} timed out|broken pipe|tls (?:handshake )?(?:failure|failed) .{0,10}(?:connection|handshake)",
+    Rule(r"(?:network|socket) (?:error|failure|problem|unreachable|reset|closed|lost|dropped)|connection (?:error|failure|problem|unreachable|closed|lost|dropped)|could not connect|connect(?:ion)? (?:to .{0,60} )?failed|lost connection|no answer|host (?:is )?(?:down|unreachable)|name server|resolver|dns (?:lookup )?(?:temporarily|failure|timeout|server failure)|temporary (?:lookup|dns) failure|routing loop|mail loop|loops back to myself|loop detected|too many hops|bad connection|network is unreachable|broken pipe|tls (?:handshake )?(?:failure|failed) .{0,10}(?:connection|handshake)",
          "networkerror", "Postfix 'lost connection with', 'mail for ... loops back to myself', Sendmail 'Deferred: Connection refused by', Exim 'Connection timed out'"),
-    Rule(r"(?:disk|system|server|storage|mail server|mail system) (?:is )?(?:full|out of space)|insufficient system (?:storage|resources)|not enough (?:disk|system) (?:space|storage)|no space|file system full|queue (?:is )?full|disk space",
+    Rule(r"(?:disk|system|server|storage|mail server|mail system) (?:is )?(?:full|out of space)|insufficient system (?:storage|resources)|not enough (?:disk|system) (?:space|storage)|insufficient disk space|no space left|file system full|queue (?:is )?full|disk space",
          "systemfull", "Postfix 'Insufficient system storage', Sendmail 452 4.4.5, Exchange 452 4.3.1"),
     Rule(r"(?:does not|doesn't|will not|won't|not) accept (?:any )?(?:mail|e-?mail|messages)(?! from)|null mx|no mail service|not accepting (?:mail|network messages)|does not receive e-?mail|(?:domain|host) does not (?:accept|receive) mail|mail is not accepted|this (?:domain|host|address) does not (?:accept|receive)",
          "notaccept", "RFC 7505 null MX 'Domain does not accept mail', Gmail 'Domain ... does not receive email', Postfix 'nullmx'"),
     Rule(r"syntax error|command unrecognized|unrecognized command|command not (?:recognized|implemented)|bad sequence of commands|line too long|invalid (?:command|argument|syntax)|parameter|unknown command|command (?:rejected|out of sequence)|malformed (?:address|command)|address (?:syntax|format)|missing (?:argument|parameter)|\bsyntax\b",
          "syntaxerror", "Postfix/Sendmail 500/501/503 replies to a bad SMTP dialogue"),
-    Rule(r"(?:internal|local|system|server|configuration|config|temporary|unexpected|processing|remote) (?:server |system )?(?:error|failure|problem)|system (?:not available|unavailable|malfunction)|server (?:configuration|busy|unavailable|too busy)|service (?:not available|unavailable|temporarily unavailable|currently unavailable)|transaction failed|try (?:again )?later|temporar(?:y|ily) (?:failure|problem|unavailable|rejected|deferred)|(?:mail|local) (?:delivery )?(?:system|configuration) (?:error|problem)|too many (?:errors|bad)|misconfigur|hop count|loop|resources? (?:temporarily )?unavailable|unable to process|please try again",
+    Rule(r"(?:internal|local|system|server|configuration|config|unexpected|processing|operating system) (?:server |system )?(?:error|failure|problem)|temporary (?:local |server )?problem|system (?:not available|unavailable|malfunction)|server (?:configuration|busy|unavailable|too busy)|service (?:not available|temporarily unavailable|currently unavailable)|transaction failed|(?:mail|local) (?:delivery )?(?:system|configuration) (?:error|problem)|too many (?:errors|bad)|misconfigur|hop count|loop|unable to process|unable to contact ldap|ldap (?:error|lookup failed)|timeout waiting for input",
          "systemerror", "Sendmail 'Local configuration error', Exim 'local delivery failed', Postfix 'mail system configuration error', 451 4.3.0 from many MTAs"),
     Rule(r"(?:pipe|program|command|delivery agent|procmail|maildrop|local delivery) (?:failed|error|returned|exited|terminated)|mailer (?:error|failed)|(?:exit|returned) (?:code|status)|command died|cannot execute|X-Unix;|service unavailable: (?:command|pipe)|permission denied.{0,20}(?:pipe|program)|unable to (?:write|open|create)",
          "mailererror", "Sendmail 'X-Unix; ...' prog mailer, Exim pipe transport 'Child process ... returned', qmail 'Unable to forward'"),
     Rule(r"\brejected\b|\brefused\b|\bdenied\b|\bnot (?:allowed|permitted|accepted)\b",
-         "rejected", "Catch-all refusals of MAIL FROM or the message (many MTAs: 'Message rejected', 'Mail refused')"),
+         "rejected", "Catch-all refusals of MAIL FROM or the message (many MTAs: 'Message rejected', 'Mail refused')",
+         weak=True),
 )
 
 COMPILED: tuple[tuple[re.Pattern[str], Rule], ...] = tuple((r.compiled(), r) for r in RULES)
 
 
+@dataclass(frozen=True, slots=True)
+class ProviderRule:
+    """Words one provider gives a meaning of its own (Sisimai's lib/sisimai/rhost/*.rb): they
+    decide before the general order, when the remote host (Remote-MTA, the host named in the
+    diagnostic or the recipient's domain) is that provider's."""
+    host: str      # regular expression on the remote host / recipient domain; "" = any host
+    pattern: str   # regular expression on the diagnostic text
+    reason: str
+    where: str
+    status: str = ""  # when set, the status code must match it too
+
+
+PROVIDER_RULES: tuple[ProviderRule, ...] = (
+    # au / KDDI (ezweb.ne.jp, au.com): its sender filter answers "550 : User unknown" (no
+    # address) after DATA, a dead address "550 <a@ezweb.ne.jp>: User unknown" at RCPT
+    ProviderRule(r"ezweb\.ne\.jp|\bau\.com|auone-net\.jp|\bkddi\.", r">: user unknown|recipient address rejected\.?\s*$",
+                 "userunknown", "au/KDDI 'User unknown' naming the address"),
+    ProviderRule(r"ezweb\.ne\.jp|\bau\.com|auone-net\.jp|\bkddi\.", r"(?:^|\d{3}[ -]?)\s?:\s*user unknown",
+                 "filtered", "au/KDDI sender filter '550 : User unknown'"),
+    # NTT docomo answers "550 Unknown user" after DATA to senders its filter refuses
+    ProviderRule(r"docomo\.ne\.jp", r"550 unknown user", "rejected",
+                 "NTT docomo mfsmax '550 Unknown user' with Status 5.0.0", status=r"^(?:5\.0\.0)?$"),
+    # Yahoo Inc. (yahoo.com, yahoodns.net)
+    ProviderRule("", r"user doesn't have a (?:yahoo|ymail|rocketmail|aol)\.[a-z.]{2,12} account",
+                 "userunknown", "Yahoo 554 'This user doesn't have a yahoo.com account'"),
+    ProviderRule("", r"\[ts[s]?0[1-4]\]|temporarily deferred due to unexpected volume or user complaints",
+                 "rejected", "Yahoo 421 4.7.0 [TSS04] 'temporarily deferred due to ... user complaints'"),
+    # Orange / Wanadoo / La Poste (France Telecom): an error code after every reply
+    ProviderRule("", r"\b(?:ofr|lpn)\d{0,3}_(?:416|418)\b", "userunknown",
+                 "Orange/La Poste 'Adresse destinataire invalide' codes 416/418"),
+    ProviderRule("", r"\b(?:ofr|lpn)\d{0,3}_417\b", "mailboxfull", "Orange/La Poste 'Boite du destinataire pleine' 417"),
+    ProviderRule("", r"\b(?:ofr|lpn)\d{0,3}_(?:10[0-5]|109)\b", "blocked",
+                 "Orange/La Poste 'Adresse IP source bloquee' 1xx codes"),
+    ProviderRule("", r"\b(?:ofr|lpn)\d{0,3}_50[6-9]\b|\bofr_50[6-9]\b", "spamdetected",
+                 "Orange 'Mail rejete. Mail rejected. ofr_506' (spam)"),
+    # Mimecast (mimecast.com)
+    ProviderRule("", r"host network not allowed", "policyviolation", "Mimecast 554 'Host network not allowed'"),
+    ProviderRule("", r"rejected due to security policies", "virusdetected",
+                 "Mimecast 554 'email rejected due to security policies' (signature match)"),
+    # Microsoft 365 Directory Based Edge Blocking: the recipient is not in the directory
+    ProviderRule(r"outlook\.com|outlook\.office365|hotmail|\blive\.com", r"recipient address rejected: access denied",
+                 "userunknown", "Microsoft 365 550 5.4.1 DBEB 'Recipient address rejected: Access denied'"),
+)
+PROVIDER_COMPILED = tuple((re.compile(r.host, re.I) if r.host else None, re.compile(r.pattern, re.I | re.M),
+                           re.compile(r.status) if r.status else None, r) for r in PROVIDER_RULES)
+
+
+def provider(text: str, host: str, status: str = "") -> ProviderRule | None:
+    """The first provider rule for `host` (or naming its provider in `text`) that matches."""
+    if not text:
+        return None
+    for host_re, text_re, status_re, rule in PROVIDER_COMPILED:
+        if host_re is not None and not (host_re.search(host) or host_re.search(text)):
+            continue
+        if status_re is not None and not status_re.search(status):
+            continue
+        if text_re.search(text):
+            return rule
+    return None
+
+
 # One alternation of every pattern: most texts examined (paragraphs around addresses) match
 # no rule at all, and one search says so instead of one search per rule.
 _ANY = re.compile("|".join(f"(?:{r.pattern})" for r in RULES), re.I)
+
+
+@lru_cache(maxsize=4096)
+def reasons(text: str) -> tuple[tuple[str, Rule], ...]:
+    """Every reason some non-weak rule finds in `text`, each with its first rule, table order."""
+    if not text or _ANY.search(text) is None:
+        return ()
+    out: dict[str, Rule] = {}
+    for pattern, rule in COMPILED:
+        if not rule.weak and rule.reason not in out and pattern.search(text):
+            out[rule.reason] = rule
+    return tuple(out.items())
 
 
 @lru_cache(maxsize=4096)

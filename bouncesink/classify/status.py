@@ -31,7 +31,8 @@ REASON_BY_STATUS: dict[str, str] = {
     "x.1.10": "notaccept",    # recipient address has null MX (RFC 7505)
     # X.2.X mailbox
     "x.2.0": "filtered",      # other or undefined mailbox status
-    "x.2.1": "suspend",       # mailbox disabled, not accepting messages
+    "x.2.1": "filtered",      # mailbox disabled, not accepting messages: Sisimai reads a
+                              # filter (au, Yahoo Japan answer 5.2.1 to senders they refuse)
     "x.2.2": "mailboxfull",   # mailbox full
     "x.2.3": "exceedlimit",   # message length exceeds administrative limit
     "x.2.4": "systemerror",   # mailing list expansion problem
@@ -45,11 +46,11 @@ REASON_BY_STATUS: dict[str, str] = {
     "x.3.6": "systemerror",
     # X.4.X network and routing
     "x.4.0": "networkerror",
-    "x.4.1": "networkerror",  # no answer from host
+    "x.4.1": "expired",       # no answer from host: still retrying, Sisimai's "expired"
     "x.4.2": "networkerror",  # bad connection
     "x.4.3": "systemerror",   # directory server failure
     "x.4.4": "hostunknown",   # unable to route
-    "x.4.5": "networkerror",  # mail system congestion
+    "x.4.5": "systemfull",    # mail system congestion (Sendmail 452 4.4.5 "Insufficient disk space")
     "x.4.6": "networkerror",  # routing loop detected
     "x.4.7": "expired",       # delivery time expired
     # X.5.X mail delivery protocol
@@ -74,7 +75,8 @@ REASON_BY_STATUS: dict[str, str] = {
     "x.6.10": "contenterror",
     # X.7.X security or policy
     "x.7.0": "securityerror",
-    "x.7.1": "rejected",      # delivery not authorized, message refused
+    "x.7.1": "securityerror", # delivery not authorized, message refused: sent for anything
+                              # from a DNSBL hit to a filter, so the words decide first
     "x.7.2": "systemerror",   # mailing list expansion prohibited
     "x.7.3": "securityerror",
     "x.7.4": "securityerror",
@@ -105,6 +107,23 @@ REASON_BY_STATUS: dict[str, str] = {
     "x.7.29": "authfailure",   # ARC validation failure
     "x.7.30": "securityerror", # REQUIRETLS support required
 }
+
+# Microsoft 365 / Exchange Online detail codes (learn.microsoft.com "Email non-delivery
+# reports and SMTP errors in Exchange Online"): three-digit details that name the cause.
+REASON_BY_FULL_STATUS: dict[str, str] = {
+    "4.4.316": "expired", "5.4.316": "expired",      # message expired, connection refused
+    "4.4.312": "networkerror", "5.4.312": "networkerror",  # DNS query failed
+    "5.1.351": "userunknown",                         # remote server: unknown recipient
+    "5.7.509": "authfailure", "5.7.515": "authfailure",  # DMARC reject / auth level too low
+    "5.7.606": "blocked", "5.7.607": "blocked", "5.7.608": "blocked", "5.7.609": "blocked",
+    "4.7.650": "badreputation", "4.7.651": "badreputation", "4.7.652": "badreputation",
+    "5.7.750": "toomanyconn", "5.7.705": "blocked", "5.7.708": "blocked",
+    "5.7.133": "rejected", "5.7.134": "rejected", "5.7.135": "rejected", "5.7.136": "rejected",
+}
+
+# Codes whose reason counts only after every text rule (Sisimai: "5.6.0 scored as spam" is
+# spamdetected, not contenterror).
+LATE = frozenset({"x.6.0"})
 
 # Codes too generic to decide on their own: the diagnostic text, when it says something
 # recognisable, wins over them.
@@ -144,6 +163,9 @@ def reason_for(status: str) -> str:
         return ""
     if status[0] == "2":
         return "delivered"
+    full = REASON_BY_FULL_STATUS.get(status)
+    if full:
+        return full
     return REASON_BY_STATUS.get(generic(status), "")
 
 

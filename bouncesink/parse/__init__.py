@@ -74,6 +74,7 @@ def _parse_into(parsed: Parsed, raw: bytes) -> None:
                     parsed.detector = f"rfc3464+{mod.NAME}"
                     break
             _fill_from_text(ctx, results)
+            _attempt(parsed, "commands", text.fill_commands, ctx.human or ctx.body, results)
             return
 
     for mod in mtas:

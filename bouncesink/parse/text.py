@@ -192,10 +192,11 @@ _STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
 
 _COMMAND_RE = re.compile(
     r"(?:in reply to|after|did not like our|error in reply to|while talking to [^:]{0,80}:\s*>>>)\s*"
-    r"(?:the\s+|end of\s+|final\s+)?(data|rcpt(?: to)?|mail(?: from)?|helo|ehlo|connect|message)\b", re.I)
+    r"(?:the\s+|end of\s+|final\s+|initial\s+)?(data|rcpt(?: to)?|mail(?: from)?|helo|ehlo|connection|connect|message)\b", re.I)
 _SENT_RE = re.compile(r"(?:>>>|SMTP:)\s*(DATA|RCPT|MAIL|HELO|EHLO)\b", re.I)
 _COMMANDS = {"data": "DATA", "message": "DATA", "rcpt": "RCPT", "rcpt to": "RCPT", "mail": "MAIL",
-             "mail from": "MAIL", "helo": "HELO", "ehlo": "HELO", "connect": "CONN"}
+             "mail from": "MAIL", "helo": "HELO", "ehlo": "HELO", "connect": "CONN",
+             "connection": "CONN"}
 
 
 def fill_codes(r: Result) -> None:
@@ -223,3 +224,37 @@ def fill_codes(r: Result) -> None:
         rm = REPLY_RE.search(r.diagnostic[:600])
         if rm:
             r.reply_code = rm.group(1)
+
+
+def fill_commands(human: str, results: list[Result]) -> None:
+    """The SMTP command each DSN recipient's failure answered, from the human-readable part.
+
+    Postfix writes "(in reply to RCPT TO command)" after each recipient's words, Sendmail a
+    transcript ">>> RCPT To:<...>" / "<<< 550 ...", Exim "after RCPT TO:<...>". The window
+    after the recipient's address is searched first; a text naming one command only gives it
+    to every recipient.
+    """
+    todo = [r for r in results if not r.command and r.recipient]
+    if not todo:
+        return
+    flat = " ".join(human[:20000].split())
+    if "@" not in flat and "reply to" not in flat:
+        return
+    lower = flat.lower()
+    every = {_COMMANDS.get(c.lower(), "") for c in _SENT_RE.findall(flat)}
+    every.update(_COMMANDS.get(c.group(1).lower(), "") for c in _COMMAND_RE.finditer(flat))
+    every.discard("")
+    for r in todo:
+        at = lower.find(r.recipient.lower())
+        command = ""
+        if at >= 0:
+            window = flat[at:at + 600]
+            cm = _COMMAND_RE.search(window)
+            sent = _SENT_RE.findall(window)
+            if sent:
+                command = _COMMANDS.get(sent[-1].lower(), "")
+            elif cm:
+                command = _COMMANDS.get(cm.group(1).lower(), "")
+        if not command and len(every) == 1:
+            command = next(iter(every))
+        r.command = command

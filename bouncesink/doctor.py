@@ -21,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import ipaddress
 import os
+import re
 import shutil
 import smtplib
 import socket
@@ -199,7 +200,7 @@ def check_store(cfg: Config) -> list[Check]:
 
     url = cfg.store.db
     is_sqlite = not url.startswith(("postgresql://", "postgres://"))
-    name = f"store {url}"
+    name = f"store {_redact(url)}"
     checks = []
     if is_sqlite and not path_of(url).exists():
         parent = path_of(url).resolve().parent
@@ -240,6 +241,11 @@ def check_store(cfg: Config) -> list[Check]:
                             "free space, or prune old raw bodies:"
                             " bouncesink prune --raw-older-than 90"))
     return checks
+
+
+def _redact(url: str) -> str:
+    """A store URL without its password, for printing."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 def run(cfg: Config, domains: tuple[str, ...], *, resolver, addresses=None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 
@@ -16,7 +15,7 @@ import pytest
 from bouncesink import doctor
 from bouncesink.cli import main
 from bouncesink.config import Config
-from bouncesink.server import Server
+from bouncesink.store import open_store
 
 THIS_HOST = "192.0.2.10"
 
@@ -86,24 +85,6 @@ def zones():
 @pytest.fixture
 def resolver(zones):
     return doctor.make_resolver(f"127.0.0.1:{zones.port}", timeout=2.0)
-
-
-@pytest.fixture
-def sink(tmp_path):
-    """The real server on 127.0.0.1, port 0, accepting bounces.example.org."""
-    cfg = Config().replace("server", listen="127.0.0.1:0", domains=("bounces.example.org",))
-    cfg = cfg.replace("store", db=str(tmp_path / "sink.db"), durability="off")
-    server = Server(cfg)
-    server.started = threading.Event()
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(stop),))
-    thread.start()
-    assert server.started.wait(10)
-    yield server, cfg.replace("server", listen=f"127.0.0.1:{server.port}")
-    loop.call_soon_threadsafe(stop.set)
-    thread.join(30)
-    loop.close()
 
 
 # -- MX ---------------------------------------------------------------------------------------
@@ -183,10 +164,9 @@ def test_local_addresses_include_loopback_only_on_request():
 
 # -- SMTP ---------------------------------------------------------------------------------------
 def test_smtp_probe_sees_the_banner_and_the_accepted_domain(sink):
-    server, cfg = sink
-    checks = doctor.check_smtp("127.0.0.1", server.port, ("bounces.example.org", "other.example.org"))
+    checks = doctor.check_smtp("127.0.0.1", sink.port, ("bounces.example.org", "other.example.org"))
     assert [(c.name, c.ok) for c in checks] == [
-        (f"smtp 127.0.0.1:{server.port}", True), ("rcpt bounces.example.org", True),
+        (f"smtp 127.0.0.1:{sink.port}", True), ("rcpt bounces.example.org", True),
         ("rcpt other.example.org", False)]
     assert "answers: 220" in checks[0].detail
     assert checks[2].detail.startswith("RCPT TO:<postmaster@other.example.org> answered 550")
@@ -194,9 +174,8 @@ def test_smtp_probe_sees_the_banner_and_the_accepted_domain(sink):
 
 
 def test_smtp_probe_stores_nothing(sink):
-    server, cfg = sink
-    doctor.check_smtp("127.0.0.1", server.port, ("bounces.example.org",))
-    assert server.store.stats()["all_time"]["messages"] == 0
+    doctor.check_smtp("127.0.0.1", sink.port, ("bounces.example.org",))
+    assert sink.count("SELECT COUNT(*) FROM messages") == 0
 
 
 def test_smtp_probe_of_a_closed_port_fails():
@@ -211,8 +190,7 @@ def test_smtp_probe_of_a_closed_port_fails():
 
 # -- store ----------------------------------------------------------------------------------------
 def test_store_writable(sink):
-    _, cfg = sink
-    checks = doctor.check_store(cfg)
+    checks = doctor.check_store(sink.config)
     assert [c.ok for c in checks] == [True, True]
     assert checks[0].detail == "writable"
     assert checks[1].name.startswith("disk ")
@@ -242,10 +220,9 @@ def test_store_that_is_not_a_database_fails(tmp_path):
 
 # -- the command ----------------------------------------------------------------------------------
 def test_doctor_command_all_pass(sink, zones, capsys):
-    server, cfg = sink
     code = main(["doctor", "--domain", "bounces.example.org", "--nameserver",
                  f"127.0.0.1:{zones.port}", "--address", THIS_HOST,
-                 "--smtp", f"127.0.0.1:{server.port}", "--db", cfg.store.db])
+                 "--smtp", f"127.0.0.1:{sink.port}", "--db", sink.db])
     out = capsys.readouterr().out.splitlines()
     assert code == 0
     assert [line.split()[0] for line in out[:-1]] == ["PASS"] * 5
@@ -253,10 +230,9 @@ def test_doctor_command_all_pass(sink, zones, capsys):
 
 
 def test_doctor_command_fails_with_one_line_per_failed_check(sink, zones, capsys):
-    server, cfg = sink
     code = main(["doctor", "--domain", "elsewhere.example.org", "--nameserver",
                  f"127.0.0.1:{zones.port}", "--address", THIS_HOST,
-                 "--smtp", f"127.0.0.1:{server.port}", "--db", cfg.store.db])
+                 "--smtp", f"127.0.0.1:{sink.port}", "--db", sink.db])
     out = capsys.readouterr().out.splitlines()
     assert code == 1
     failed = [line for line in out if line.startswith("FAIL")]
@@ -274,3 +250,21 @@ def test_doctor_without_a_domain_is_bad_usage(capsys):
 def test_doctor_rejects_a_bad_nameserver(capsys):
     assert main(["doctor", "--domain", "bounces.example.org", "--nameserver", "ns1"]) == 2
     assert "--nameserver: expected an IP address" in capsys.readouterr().err
+
+
+def test_store_on_postgresql(tmp_path):
+    from pgschema import fresh_schema
+
+    with fresh_schema() as schema:
+        open_store(schema.url()).close()   # the server creates it at its first start
+        cfg = Config().replace("store", db=schema.url())
+        (check,) = doctor.check_store(cfg)
+        assert check.ok and check.detail == "writable"
+
+
+def test_unreachable_postgresql_fails_and_hides_the_password():
+    cfg = Config().replace("store", db="postgresql://sink:s3cret@127.0.0.1:1/bounces")
+    (check,) = doctor.check_store(cfg)
+    assert not check.ok and check.detail.startswith("cannot write:")
+    assert check.name == "store postgresql://sink:***@127.0.0.1:1/bounces"
+    assert "s3cret" not in check.line()

@@ -43,11 +43,20 @@ def ingest(store, raw: bytes, parser, days_ago: float = 0) -> int:
     return ref
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(str(tmp_path / "store.db"), durability="off")
-    yield s
-    s.close()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """An empty store of each back-end (PostgreSQL skips where none answers)."""
+    if request.param == "sqlite":
+        s = open_store(str(tmp_path / "store.db"), durability="off")
+        yield s
+        s.close()
+    else:
+        from pgschema import fresh_schema
+
+        with fresh_schema() as schema:
+            s = open_store(schema.url(), durability="off")
+            yield s
+            s.close()
 
 
 def events(store, address, action="reclassified"):

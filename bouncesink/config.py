@@ -207,12 +207,15 @@ def _check_value(section: str, key: str, value, where: str) -> None:
     if key == "actions":
         from bouncesink.model import REASONS, TYPES
 
+        bad = []
         for k, v in value.items():
             if k not in TYPES and k not in REASONS:
                 hint = _did_you_mean(k, TYPES + REASONS)
-                raise ValueError(f"{where}.{k}: not a result type or reason{hint}")
-            if v not in _ACTIONS:
-                raise ValueError(f"{where}.{k}: must be one of {', '.join(_ACTIONS)}, got {v!r}")
+                bad.append(f"{where}.{k}: not a result type or reason{hint}")
+            elif v not in _ACTIONS:
+                bad.append(f"{where}.{k}: must be one of {', '.join(_ACTIONS)}, got {v!r}")
+        if bad:  # one problem per entry (from_dict splits the lines)
+            raise ValueError("\n".join(bad))
     if key == "delimiter" and len(value) != 1:
         raise ValueError(f"{where}: must be one character, got {value!r}")
     if key == "secrets":
@@ -283,7 +286,7 @@ def from_dict(data: dict, text: str = "", source: str = "config") -> Config:
                 v = _coerce(value, fhints[key], where)
                 _check_value(name, key, v, where)
             except ValueError as exc:
-                problems.append(str(exc))
+                problems.extend(str(exc).splitlines())
                 continue
             values[key] = v
         sections[name] = cls(**values)

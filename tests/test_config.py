@@ -100,6 +100,14 @@ def test_bad_value_names_the_key(tmp_path, text, expected):
     assert expected in problems[0]
 
 
+def test_each_bad_action_is_its_own_problem(tmp_path):
+    problems = problems_of('[policy.actions]\nmailbox_full = "count"\nblocked = "shout"\n'
+                           'hard = "suppress"\n', tmp_path)
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "policy.actions.mailbox_full: not a result type or reason (did you mean 'mailboxfull'?)",
+        "policy.actions.blocked: must be one of suppress, count, ignore, alert, got 'shout'"]
+
+
 def test_invalid_toml_is_one_line_with_the_line_number(tmp_path):
     (problem,) = problems_of('[server]\nlisten = \n', tmp_path)
     assert "invalid TOML" in problem and "line 2" in problem

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .prefilter import Prefilter
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -207,16 +209,19 @@ def provider(text: str, host: str, status: str = "") -> ProviderRule | None:
 # One alternation of every pattern: most texts examined (paragraphs around addresses) match
 # no rule at all, and one search says so instead of one search per rule.
 _ANY = re.compile("|".join(f"(?:{r.pattern})" for r in RULES), re.I)
+# Faster still: each text is searched only with the alternatives whose literal words it holds.
+_PREFILTER = Prefilter([r.pattern for r in RULES])
 
 
 @lru_cache(maxsize=4096)
 def reasons(text: str) -> tuple[tuple[str, Rule], ...]:
     """Every reason some non-weak rule finds in `text`, each with its first rule, table order."""
-    if not text or _ANY.search(text) is None:
+    if not text:
         return ()
     out: dict[str, Rule] = {}
-    for pattern, rule in COMPILED:
-        if not rule.weak and rule.reason not in out and pattern.search(text):
+    for i in _PREFILTER.matching(text):
+        rule = RULES[i]
+        if not rule.weak and rule.reason not in out:
             out[rule.reason] = rule
     return tuple(out.items())
 
@@ -224,9 +229,7 @@ def reasons(text: str) -> tuple[tuple[str, Rule], ...]:
 @lru_cache(maxsize=4096)
 def match(text: str) -> Rule | None:
     """The first rule whose pattern occurs in `text`, or None."""
-    if not text or _ANY.search(text) is None:
+    if not text:
         return None
-    for pattern, rule in COMPILED:
-        if pattern.search(text):
-            return rule
-    return None
+    found = _PREFILTER.matching(text)
+    return RULES[found[0]] if found else None

@@ -1,0 +1,166 @@
+"""A cheap necessary condition for a table of case-insensitive regular expressions.
+
+Python's `re` tries every alternative of a big alternation at every position of the text,
+which made the diagnostic-text rules the most expensive step of parse+classify. For each
+pattern we derive, from its parse tree, a set of literal strings ("factors") of which every
+match must contain at least one (a run of literal characters that every match passes
+through; for an alternation, the union over its branches). A text is then only searched with
+the patterns whose factors occur in it, found through the text's 3-character substrings.
+
+The condition is exact (never drops a pattern that would match): a pattern for which no
+factor can be derived is always searched, and texts holding characters whose case folding
+under re.IGNORECASE differs from str.lower() are searched with every pattern.
+"""
+
+from __future__ import annotations
+
+import re
+from re import _constants as C
+from re import _parser as P
+
+# re.IGNORECASE folds these onto ASCII letters (or back), str.lower() does not agree
+_ODD_FOLDING = re.compile("[\u0130\u0131\u017f\u212a\u212b\u1e9e\u00df\ufb00-\ufb06\u03c2\u1fbe\u0345]")
+
+
+def _better(a: set[str] | None, b: set[str]) -> set[str]:
+    if a is None:
+        return b
+    ka = (min(map(len, a)), -len(a))
+    kb = (min(map(len, b)), -len(b))
+    return b if kb > ka else a
+
+
+def factors(seq) -> set[str] | None:
+    """Lower-case strings one of which every match of `seq` contains, or None."""
+    best: set[str] | None = None
+    run: list[str] = []
+
+    def flush():
+        nonlocal best
+        if run:
+            best = _better(best, {"".join(run)})
+            run.clear()
+
+    for op, av in seq:
+        if op is C.LITERAL:
+            run.append(chr(av).lower())
+            continue
+        flush()
+        cond = None
+        if op is C.SUBPATTERN:
+            cond = factors(av[-1])
+        elif op is C.BRANCH:
+            alts = [factors(alt) for alt in av[1]]
+            if alts and all(alts):
+                cond = set().union(*alts)
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+            if av[0] >= 1:
+                cond = factors(av[2])
+        elif op is C.ATOMIC_GROUP:
+            cond = factors(av)
+        if cond and all(cond):
+            best = _better(best, cond)
+    flush()
+    return best
+
+
+def split_branches(pattern: str) -> list[str]:
+    """The top-level alternatives of a pattern's source ("a|(?:b|c)" -> ["a", "(?:b|c)"])."""
+    out, depth, cls, start, i = [], 0, False, 0, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if cls:
+            if c == "]":
+                cls = False
+        elif c == "[":
+            cls = True
+            if pattern[i + 1:i + 2] == "^":
+                i += 1
+            if pattern[i + 1:i + 2] == "]":
+                i += 1  # a "]" first in a class is literal
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            out.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    out.append(pattern[start:])
+    return out
+
+
+def _top_branches(pattern: str) -> int:
+    try:
+        tree = P.parse(pattern, re.I)
+    except re.error:
+        return 0
+    items = list(tree)
+    if len(items) == 1 and items[0][0] is C.BRANCH:
+        return len(items[0][1][1])
+    return 1
+
+
+class Prefilter:
+    """`matching(text)`: indexes of the patterns that match `text` (re.I), in table order.
+
+    Each pattern is split into its top-level alternatives, each compiled on its own with its
+    own factors, so that a text is searched only with the few alternatives that can match.
+    """
+
+    def __init__(self, patterns: list[str]):
+        self.size = len(patterns)
+        self.branches: list[tuple[re.Pattern[str], int]] = []
+        self.always: list[int] = []                      # branch numbers
+        self.short: list[tuple[str, int]] = []           # factors under 3 characters
+        self.by_gram: dict[str, list[tuple[str, int]]] = {}
+        for i, pattern in enumerate(patterns):
+            alts = split_branches(pattern)
+            if len(alts) > 1 and _top_branches(pattern) != len(alts):
+                alts = [pattern]  # the source split disagrees with the parser: keep it whole
+            for alt in alts:
+                b = len(self.branches)
+                self.branches.append((re.compile(alt, re.I), i))
+                try:
+                    found = factors(P.parse(alt, re.I))
+                except Exception:  # a construct we do not read: always search it
+                    found = None
+                if not found:
+                    self.always.append(b)
+                    continue
+                for f in found:
+                    if len(f) < 3:
+                        self.short.append((f, b))
+                    else:
+                        self.by_gram.setdefault(f[:3], []).append((f, b))
+        self._grams = frozenset(self.by_gram)
+        self._every = tuple(range(len(self.branches)))
+
+    def candidates(self, text: str) -> tuple[int, ...]:
+        """Branch numbers that may match `text`, ascending."""
+        if not text.isascii() and _ODD_FOLDING.search(text):
+            return self._every
+        low = text.lower()
+        hit = set(self.always)
+        for f, b in self.short:
+            if f in low:
+                hit.add(b)
+        grams = {low[j:j + 3] for j in range(len(low) - 2)}
+        by_gram = self.by_gram
+        for g in self._grams.intersection(grams):
+            for f, b in by_gram[g]:
+                if b not in hit and f in low:
+                    hit.add(b)
+        return tuple(sorted(hit))
+
+    def matching(self, text: str) -> tuple[int, ...]:
+        out: list[int] = []
+        branches = self.branches
+        for b in self.candidates(text):
+            compiled, i = branches[b]
+            if (not out or out[-1] != i) and compiled.search(text):
+                out.append(i)
+        return tuple(out)

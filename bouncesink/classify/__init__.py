@@ -108,12 +108,14 @@ def _decide(result: model.Result) -> tuple[str, str]:
     special = _rules.provider(text, host, status)
     if special is not None:
         return special.reason, f"provider: {special.where}"
+    precise = _status.REASON_BY_FULL_STATUS.get(status)
+    if precise:
+        return precise, f"status {status}"  # a provider's own detail code says it exactly
     by_status = "" if status.endswith(".0.0") else _status.reason_for(status)
     early_status = "" if _status.generic(status) in _status.LATE else by_status
     found = dict(_rules.reasons(text))
     command = result.command
-    if command == "CONN" and ("rejected" in found or _rules.match(text) is not None) \
-            and not {"userunknown", "hostunknown", "mailboxfull"}.intersection(found):
+    if command == "CONN" and set(found) <= {"rejected"} and _rules.match(text) is not None:
         # refused at the greeting, before any address was given: the client is blocked
         return "blocked", "text: refused at connection"
 
@@ -143,7 +145,8 @@ def _decide(result: model.Result) -> tuple[str, str]:
             continue
         if cls == "mesgtoobig" and by_status == "exceedlimit":
             continue  # "552 5.2.3 Message length exceeds administrative limit" (Sisimai)
-        if cls == "hostunknown" and ("notaccept" in found or "networkerror" in found):
+        if cls == "hostunknown" and ("notaccept" in found or (
+                "networkerror" in found and "try again" in text.lower())):
             continue  # "No MX found" is notaccept, "Host not found, try again" a DNS failure
         if cls in found:
             if cls == "hostunknown" and status.startswith("4"):
@@ -174,11 +177,13 @@ def _decide(result: model.Result) -> tuple[str, str]:
     if result.action == "delayed":
         return "expired", "action delayed"
     code = result.reply_code
+    if text.strip():
+        return "onhold", "words not recognised"
     if code:
         by_reply = _REPLY.get(code)
         if by_reply:
             return by_reply, f"reply {code}"
-    if text.strip() or status.endswith(".0.0") and status[0] == "5" or code[:1] == "5":
+    if status.endswith(".0.0") and status[0] == "5" or code[:1] == "5":
         return "onhold", f"status {status or code}"
     return "undefined", "nothing recognised"
 

@@ -37,7 +37,7 @@ REASON_BY_STATUS: dict[str, str] = {
     "x.2.3": "exceedlimit",   # message length exceeds administrative limit
     "x.2.4": "systemerror",   # mailing list expansion problem
     # X.3.X mail system
-    "x.3.0": "systemerror",
+    # x.3.0 "other or undefined mail system status": names nothing (Sisimai: onhold)
     "x.3.1": "systemfull",    # mail system full
     "x.3.2": "notaccept",     # system not accepting network messages
     "x.3.3": "systemerror",   # system not capable of selected features
@@ -46,7 +46,7 @@ REASON_BY_STATUS: dict[str, str] = {
     "x.3.6": "systemerror",
     # X.4.X network and routing
     "x.4.0": "networkerror",
-    "x.4.1": "expired",       # no answer from host: still retrying, Sisimai's "expired"
+    "x.4.1": "networkerror",  # no answer from host (4.4.1: see REASON_BY_FULL_STATUS)
     "x.4.2": "networkerror",  # bad connection
     "x.4.3": "systemerror",   # directory server failure
     "x.4.4": "hostunknown",   # unable to route
@@ -111,6 +111,7 @@ REASON_BY_STATUS: dict[str, str] = {
 # Microsoft 365 / Exchange Online detail codes (learn.microsoft.com "Email non-delivery
 # reports and SMTP errors in Exchange Online"): three-digit details that name the cause.
 REASON_BY_FULL_STATUS: dict[str, str] = {
+    "4.4.1": "expired",       # no answer from host yet, still retrying: Sisimai's "expired"
     "4.4.316": "expired", "5.4.316": "expired",      # message expired, connection refused
     "4.4.312": "networkerror", "5.4.312": "networkerror",  # DNS query failed
     "5.1.351": "userunknown",                         # remote server: unknown recipient

@@ -24,6 +24,7 @@ _ORDER = (
     "imailserver",
     "interscanmss",
     "qmail",
+    "sendmail",       # V5 / non-DSN V8 transcripts
     "exim",           # last: its sniff (X-Failed-Recipients) is the broadest
 )
 

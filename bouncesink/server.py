@@ -20,6 +20,7 @@ import re
 import signal
 import socket
 import ssl
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -267,50 +268,344 @@ class _Job:
 
 @dataclass
 class _Committed:
+    """A committed message on its way to classification."""
+
     ref: int
-    envelope: Envelope
-    raw: bytes
     message_id: str = ""
     ack_ms: float | None = None
-    attempts: int = 0
-    meta: dict = field(default_factory=dict)
+    envelope: Envelope | None = None   # None: read back from the store with the raw bytes
+    raw: bytes | None = None
 
 
-class Ingest:
-    """Group commit of raw messages, then classification of the committed copies.
+class Classifier:
+    """Parse stored messages and record their results: the work after the 250.
 
-    Commits run in one writer thread: SQLite sees one writer per process and every commit
-    holds as many messages as arrived while the previous one was running. Classification
-    (parse + record) runs in its own thread after the 250, so parsing never delays an ack.
-    A store fault fails the batch (451 to each sender), the connection is reset, and the
-    next batch tries again: the server recovers by itself when the fault clears.
+    Runs in the classifier process (or a thread, or the supervisor at start-up). It reads
+    each message back from the store, so results are computed from the stored copy.
+    Recording a message that another process classified meanwhile is a no-op (the store
+    records only a message still pending), so two classifiers never double-count.
     """
 
-    SWEEP_INTERVAL = 30.0   # seconds between looks for messages left pending by a fault
-    metrics: Metrics = Metrics()  # the Server sets its own
-    SWEEP_AGE = 60.0        # ... older than this (younger ones are still in someone's hands)
-
-    def __init__(self, config: Config, store: SQLStore, parse) -> None:
+    def __init__(self, config: Config, store: SQLStore, parse, dns=None) -> None:
         self.config = config
         self.store = store
         self.parse = parse
         self.log = logs.get()
+        self.dns = dns or HostunknownDNS(config.policy)  # hostunknown confirmation, cached
+
+    def set_config(self, config: Config) -> None:
+        self.config = config
+        self.dns.policy = config.policy
+
+    def classify(self, batch: list[_Committed]) -> list[tuple]:
+        """Returns a summary per message: (ref, kind, [(type, reason), ...])."""
+        done = []
+        for c in batch:
+            env, raw = c.envelope, c.raw
+            if raw is None:
+                stored = self.store.message(c.ref)
+                if stored is None or stored.state != "pending":
+                    continue
+                env, raw = stored.envelope, stored.raw
+            t0 = time.perf_counter()
+            parsed = self._parse(raw, env)
+            done.append((c, env, len(raw), parsed, round((time.perf_counter() - t0) * 1000, 2)))
+        items = [(c.ref, env, parsed, self._campaign(env, parsed))
+                 for c, env, _, parsed, _ in done]
+        decisions = self.store.record(items, self.config.policy, **self._record_options(items)) \
+            if items else []
+        self._log_results(done, decisions)
+        return [(c.ref, parsed.kind, [(r.type, r.reason) for r in parsed.results])
+                for c, _, _, parsed, _ in done]
+
+    def classify_each(self, batch: list[_Committed]) -> list[tuple]:
+        """classify(), one message at a time: what keeps failing stays pending, logged."""
+        out = []
+        for c in batch:
+            try:
+                out += self.classify([c])
+            except Exception as exc:
+                self.log.error("classify_failed", ref=c.ref, error=str(exc)[:300])
+        return out
+
+    def _campaign(self, envelope: Envelope, parsed: Parsed) -> str | None:
+        """The VERP campaign, else the original message's campaign header."""
+        v = verp.for_envelope(envelope.rcpt_tos, self.config.verp, envelope.received_at)
+        return (v.campaign if v else None) or campaign_of(parsed,
+                                                          self.config.verp.campaign_headers)
+
+    def _record_options(self, items) -> dict:
+        """DNS verdicts for hostunknown results, and each message's VERP recipient (decoded
+        again from the stored envelope, so it survives a restart)."""
+        cfg = self.config.verp
+        verps = {ref: v.recipient for ref, env, _, _ in items
+                 if (v := verp.for_envelope(env.rcpt_tos, cfg, env.received_at))}
+        return {"dns_verdicts": self.dns.verdicts([p for _, _, p, _ in items]),
+                "verp_recipients": verps}
+
+    def _parse(self, raw: bytes, envelope: Envelope) -> Parsed:
+        try:
+            v = verp.for_envelope(envelope.rcpt_tos, self.config.verp, envelope.received_at)
+            return self.parse(raw, verp_recipient=v.recipient) if v else self.parse(raw)
+        except Exception as exc:  # parse() never raises by contract; keep the message anyway
+            return Parsed(kind="unrecognised", errors=[f"parse: {exc!r}"])
+
+    def _log_results(self, done, decisions) -> None:
+        decided = {id(r): d for r, d in decisions}
+        for c, env, size, parsed, parse_ms in done:
+            if parsed.results and not any(id(r) in decided for r in parsed.results):
+                self.log.info("message_already_classified", ref=c.ref)
+                continue
+            for err in parsed.errors:
+                self.log.warning("detector_failed", ref=c.ref, error=err)
+            self.log.info("message_received", ref=c.ref, peer=env.peer, helo=env.helo,
+                          mail_from=env.mail_from, rcpt_to=env.rcpt_tos,
+                          message_id=c.message_id, size=size, kind=parsed.kind,
+                          results=len(parsed.results), duration_ms=c.ack_ms,
+                          parse_ms=parse_ms, reply="250")
+            for r in parsed.results:
+                d = decided[id(r)]
+                self.log.info("bounce_recorded", ref=c.ref, peer=env.peer, recipient=r.recipient,
+                              type=r.type, reason=r.reason, status=r.status, rule=r.rule,
+                              action=d.action, decision=d.rule, message_id=r.message_id)
+                if d.alert:
+                    self.log.warning("sender_blocked", **d.alert)
+
+    def recover(self, older_than: float | None = None) -> int:
+        """Classify messages stored but never classified (a crash between commit and record)."""
+        total = 0
+        seen: set[int] = set()
+        while True:
+            pending = [p for p in self.store.pending(limit=500) if p.ref not in seen]
+            if older_than is not None:
+                cutoff = utcnow().timestamp() - older_than
+                pending = [p for p in pending if p.envelope.received_at.timestamp() < cutoff]
+            if not pending:
+                return total
+            seen.update(p.ref for p in pending)
+            batch = [_Committed(p.ref, message_id_of(p.raw), None, p.envelope, p.raw)
+                     for p in pending]
+            try:
+                total += len(self.classify(batch))
+            except Exception as exc:
+                self.log.error("recover_failed", error=str(exc)[:300], messages=len(batch))
+                total += len(self.classify_each(batch))
+
+
+def classifier_main(config: Config, parse, conn) -> None:
+    """The classifier process: refs in from the server, summaries back, until None or EOF."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the server says when to stop
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logs.setup(config.log.format, config.log.level)
+    if parse is None:
+        from bouncesink.parse import parse
+    store = open_store(config.store.db, durability=config.store.durability)
+    work = Classifier(config, store, parse)
+    try:
+        while True:
+            try:
+                batch = conn.recv()
+            except EOFError:
+                return
+            if batch is None:
+                return
+            if isinstance(batch, Config):  # SIGHUP reload in the server
+                work.set_config(batch)
+                continue
+            try:
+                summary = work.classify(batch)
+            except Exception as exc:
+                work.log.error("classify_failed", error=str(exc)[:300], messages=len(batch))
+                store_reset(store, work.log)
+                summary = work.classify_each(batch)
+            try:
+                conn.send(summary)
+            except OSError:
+                return
+    finally:
+        store.close()
+
+
+def store_reset(store: SQLStore, log) -> None:
+    """After a failure: drop the connection, so the next call starts afresh."""
+    reset = getattr(store, "reconnect", None)
+    if reset is None:
+        return
+    try:
+        reset()
+    except Exception as exc:  # still broken: the next call fails and tries again
+        log.warning("store_reconnect_failed", error=str(exc)[:300])
+
+
+class Ingest:
+    """Group commit of raw messages, then classification of the stored copies.
+
+    Commits run in one writer thread: SQLite sees one writer per process and every commit
+    holds as many messages as arrived while the previous one was running; each 250 waits
+    for the commit that holds its message. A store fault fails the batch (451 to each
+    sender), the connection is reset, and the next batch tries again: the server recovers
+    by itself when the fault clears.
+
+    Classification runs after the 250 in a classifier process of its own (parsing is CPU
+    work that would otherwise compete with SMTP for the GIL): it gets the refs, reads the
+    messages back from the store and records results. Its backlog lives in the store as
+    pending rows; refs it could not take are classified by the periodic sweep or at the
+    next start-up. `in_process=True` classifies in a thread instead (e.g. a parse function
+    that cannot be sent to another process).
+    """
+
+    SWEEP_INTERVAL = 30.0   # seconds between looks for messages left pending by a fault
+    SWEEP_AGE = 60.0        # ... older than this (younger ones are still in someone's hands)
+    MAX_BACKLOG = 100_000   # refs held in memory for the classifier; beyond: the sweep
+    metrics: Metrics = Metrics()  # the Server sets its own
+
+    def __init__(self, config: Config, store: SQLStore, parse, in_process: bool = False) -> None:
+        self._config = config
+        self.store = store
+        self.parse = parse
+        self.in_process = in_process
+        self.log = logs.get()
+        self.classifier = Classifier(config, store, parse)
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
-        self._classify_queue: asyncio.Queue[_Committed | None] = asyncio.Queue()
         self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="store")
-        self._classifier = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="classify")
-        self.dns = HostunknownDNS(config.policy)  # hostunknown confirmation, cached
         self._tasks: list[asyncio.Task] = []
         self._committing = 0
-        self._classifying = 0
         self._left_pending = False
+        self._backlog: list[_Committed] = []
+        self._backlog_cv = threading.Condition()
+        self._closing = False
+        self._proc = None
+        self._conn = None
+        self._threads: list[threading.Thread] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending_config: Config | None = None
+        self._lost = 0
         self.stats = {"commits": 0, "messages": 0, "commit_failures": 0, "classified": 0}
 
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    @config.setter
+    def config(self, config: Config) -> None:
+        """A reload: the classifier (thread or process) takes the new config too."""
+        self._config = config
+        self.classifier.set_config(config)
+        if self._conn is not None:
+            with self._backlog_cv:
+                self._pending_config = config
+                self._backlog_cv.notify()
+
+    @property
+    def dns(self):
+        return self.classifier.dns
+
+    # -- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        if not self.in_process:
+            self._start_process()
+        self._threads = [threading.Thread(target=self._feed, name="classify-feed", daemon=True)]
+        self._threads[0].start()
         self._tasks = [asyncio.create_task(self._commit_loop()),
-                       asyncio.create_task(self._classify_loop()),
                        asyncio.create_task(self._sweep_loop())]
 
+    def _start_process(self) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        parse = None if getattr(self.parse, "__module__", "") == "bouncesink.parse" else self.parse
+        self._proc = ctx.Process(target=classifier_main, args=(self.config, parse, child),
+                                 name="bouncesink-classify", daemon=True)
+        self._proc.start()
+        child.close()
+        self._conn = parent
+        self.log.info("classifier_started", pid=self._proc.pid)
+
+    def on_classified(self, summary: list[tuple]) -> None:
+        """Called in the event loop with (ref, kind, [(type, reason), ...]) per message
+        classified (a seam for counters)."""
+        self.stats["classified"] += len(summary)
+        for _, _, results in summary:
+            for type_, reason in results:
+                self.metrics.result_recorded(type_, reason)
+
+    def _feed(self) -> None:
+        """Thread: hand committed refs to the classifier, in batches, as it takes them."""
+        while True:
+            with self._backlog_cv:
+                while not self._backlog and not self._closing and not self._pending_config:
+                    self._backlog_cv.wait()
+                batch, self._backlog = self._backlog[:256], self._backlog[256:]
+                new_config, self._pending_config = self._pending_config, None
+                if not batch and self._closing:
+                    break
+            try:
+                if self._conn is not None:
+                    if new_config is not None:
+                        self._conn.send(new_config)
+                    if not batch:
+                        continue
+                    self._conn.send(batch)
+                    summary = self._conn.recv()
+                else:
+                    try:
+                        summary = self.classifier.classify(batch)
+                    except Exception as exc:
+                        self.log.error("classify_failed", error=str(exc)[:300],
+                                       messages=len(batch))
+                        store_reset(self.store, self.log)
+                        summary = self.classifier.classify_each(batch)
+            except (OSError, EOFError) as exc:
+                # The classifier process died (or never started): start another; after
+                # three failures in a row classify in this process instead.
+                self.log.error("classifier_lost", error=str(exc)[:300])
+                with self._backlog_cv:
+                    self._backlog[:0] = batch
+                self._lost += 1
+                if self._lost >= 3:
+                    self.log.error("classifier_in_process", reason="process keeps failing")
+                    self._conn = None
+                    self.in_process = True
+                else:
+                    self._restart_process()
+                continue
+            self._lost = 0
+            if len(summary) < len(batch):
+                self._left_pending = True
+            if self._loop is not None and not self._loop.is_closed():
+                try:
+                    self._loop.call_soon_threadsafe(self.on_classified, summary)
+                except RuntimeError:  # the loop closed meanwhile
+                    pass
+        if self._conn is not None:
+            try:
+                self._conn.send(None)
+            except OSError:
+                pass
+
+    def _restart_process(self) -> None:
+        if self._closing or self.in_process:
+            return
+        try:
+            if self._proc is not None:
+                self._proc.kill()
+                self._proc.join(5)
+            self._start_process()
+        except Exception as exc:
+            self.log.error("classifier_restart_failed", error=str(exc)[:300])
+            time.sleep(1)
+
+    def _enqueue(self, items: list[_Committed]) -> None:
+        with self._backlog_cv:
+            room = self.MAX_BACKLOG - len(self._backlog)
+            if room < len(items):
+                self._left_pending = True  # still stored as pending: the sweep takes them
+            self._backlog.extend(items[:max(0, room)])
+            self._backlog_cv.notify()
+
+    # -- commit ---------------------------------------------------------------------------
     async def submit(self, envelope: Envelope, raw: bytes, message_id: str = "",
                      t0: float = 0.0) -> int:
         """Store one message; returns its ref once committed. Raises if the commit failed."""
@@ -345,156 +640,21 @@ class Ingest:
             for j in batch:
                 if not j.future.done():
                     j.future.set_exception(exc)
-            await loop.run_in_executor(self._writer, self._reset_store)
+            await loop.run_in_executor(self._writer, store_reset, self.store, self.log)
             return
         self.stats["commits"] += 1
         self.stats["messages"] += len(batch)
         now = time.perf_counter()
+        committed = []
         for j, ref in zip(batch, refs):
             if not j.future.done():
                 j.future.set_result(ref)
-            self._classify_queue.put_nowait(_Committed(
-                ref, j.envelope, j.raw, j.message_id, round((now - j.t0) * 1000, 2)))
+            committed.append(_Committed(ref, j.message_id, round((now - j.t0) * 1000, 2)))
+        self._enqueue(committed)
 
-    def _reset_store(self) -> None:
-        """After a failed commit: drop the connection, so the next batch starts afresh."""
-        reset = getattr(self.store, "reconnect", None)
-        if reset is None:
-            return
-        try:
-            reset()
-        except Exception as exc:  # still broken: the next batch fails (451) and tries again
-            self.log.warning("store_reconnect_failed", error=str(exc)[:300])
-
-    async def _classify_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            item = await self._classify_queue.get()
-            if item is None:
-                return
-            batch = [item]
-            while not self._classify_queue.empty() and len(batch) < 256:
-                nxt = self._classify_queue.get_nowait()
-                if nxt is None:
-                    self._classify_queue.put_nowait(None)
-                    break
-                batch.append(nxt)
-            self._classifying = len(batch)
-            try:
-                await loop.run_in_executor(self._classifier, self.classify, batch)
-            except Exception as exc:
-                # Still stored as pending: retried, one by one, after a pause; what keeps
-                # failing is left pending for the sweep or the next start-up.
-                self.log.error("classify_failed", error=str(exc)[:300], messages=len(batch))
-                retry = [c for c in batch if c.attempts < 3]
-                if len(retry) < len(batch):
-                    self._left_pending = True
-                for c in retry:
-                    c.attempts += 1
-                if retry:
-                    loop.call_later(min(2 ** retry[0].attempts, 30), self._requeue, retry)
-            finally:
-                self._classifying = 0
-
-    def _requeue(self, items: list[_Committed]) -> None:
-        for c in items:
-            self._classify_queue.put_nowait(c)
-
-    def classify(self, batch: list[_Committed]) -> int:
-        """Parse committed messages and record their results (runs in the classify thread).
-
-        Each item carries the bytes exactly as committed (the stored copy), so nothing is
-        read back. A batch that fails to record is retried one message at a time.
-        """
-        done = []
-        for c in batch:
-            t0 = time.perf_counter()
-            parsed = self._parse(c.raw, c.envelope)
-            done.append((c, parsed, round((time.perf_counter() - t0) * 1000, 2)))
-        items = [(c.ref, c.envelope, parsed, self._campaign(c.envelope, parsed))
-                 for c, parsed, _ in done]
-        decisions = self.store.record(items, self.config.policy, **self._record_options(items))
-        self._log_results(done, decisions)
-        self.stats["classified"] += len(done)
-        return len(done)
-
-    def _campaign(self, envelope: Envelope, parsed: Parsed) -> str | None:
-        """The VERP campaign, else the original message's campaign header."""
-        v = verp.for_envelope(envelope.rcpt_tos, self.config.verp, envelope.received_at)
-        return (v.campaign if v else None) or campaign_of(parsed,
-                                                          self.config.verp.campaign_headers)
-
-    def _record_options(self, items) -> dict:
-        """DNS verdicts for hostunknown results, and each message's VERP recipient (decoded
-        again from the stored envelope, so it survives a restart)."""
-        cfg = self.config.verp
-        verps = {ref: v.recipient for ref, env, _, _ in items
-                 if (v := verp.for_envelope(env.rcpt_tos, cfg, env.received_at))}
-        return {"dns_verdicts": self.dns.verdicts([p for _, _, p, _ in items]),
-                "verp_recipients": verps}
-
-    def _parse(self, raw: bytes, envelope: Envelope) -> Parsed:
-        try:
-            v = verp.for_envelope(envelope.rcpt_tos, self.config.verp, envelope.received_at)
-            return self.parse(raw, verp_recipient=v.recipient) if v else self.parse(raw)
-        except Exception as exc:  # parse() never raises by contract; keep the message anyway
-            return Parsed(kind="unrecognised", errors=[f"parse: {exc!r}"])
-
-    def _log_results(self, done, decisions) -> None:
-        decided = {id(r): d for r, d in decisions}
-        for c, parsed, parse_ms in done:
-            if parsed.results and not any(id(r) in decided for r in parsed.results):
-                self.log.info("message_already_classified", ref=c.ref)
-                continue
-            env = c.envelope
-            for err in parsed.errors:
-                self.log.warning("detector_failed", ref=c.ref, error=err)
-            self.log.info("message_received", ref=c.ref, peer=env.peer, helo=env.helo,
-                          mail_from=env.mail_from, rcpt_to=env.rcpt_tos,
-                          message_id=c.message_id, size=len(c.raw), kind=parsed.kind,
-                          results=len(parsed.results), duration_ms=c.ack_ms,
-                          parse_ms=parse_ms, reply="250")
-            for r in parsed.results:
-                d = decided[id(r)]
-                self.metrics.result_recorded(r.type, r.reason)
-                self.log.info("bounce_recorded", ref=c.ref, peer=env.peer, recipient=r.recipient,
-                              type=r.type, reason=r.reason, status=r.status, rule=r.rule,
-                              action=d.action, decision=d.rule, message_id=r.message_id)
-                if d.alert:
-                    self.log.warning("sender_blocked", **d.alert)
-
-    # -- messages left pending (a crash, a store fault) ---------------------------------------
+    # -- messages left pending (a crash, a store fault) -------------------------------------
     def recover(self, older_than: float | None = None) -> int:
-        """Classify messages stored but never classified (a crash between commit and record).
-
-        Safe with several processes: recording a message that another process classified
-        meanwhile is a no-op (the store only records a message still pending).
-        """
-        total = 0
-        seen: set[int] = set()
-        while True:
-            pending = [p for p in self.store.pending(limit=500) if p.ref not in seen]
-            if older_than is not None:
-                cutoff = utcnow().timestamp() - older_than
-                pending = [p for p in pending if p.envelope.received_at.timestamp() < cutoff]
-            if not pending:
-                return total
-            seen.update(p.ref for p in pending)
-            batch = [_Committed(p.ref, p.envelope, p.raw, message_id_of(p.raw)) for p in pending]
-            try:
-                total += self.classify(batch)
-            except Exception as exc:
-                self.log.error("recover_failed", error=str(exc)[:300], messages=len(batch))
-                total += self._classify_one_by_one(batch)
-
-    def _classify_one_by_one(self, batch: list[_Committed]) -> int:
-        n = 0
-        for c in batch:
-            try:
-                n += self.classify([c])
-            except Exception as exc:
-                self.log.error("classify_failed", ref=c.ref, error=str(exc)[:300])
-        return n
+        return self.classifier.recover(older_than)
 
     async def _sweep_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -505,10 +665,11 @@ class Ingest:
                 continue
             self._left_pending = False
             try:
-                n = await loop.run_in_executor(self._classifier, self.recover, self.SWEEP_AGE)
+                n = await loop.run_in_executor(self._writer, self.recover, self.SWEEP_AGE)
                 if n:
                     self.log.info("pending_recovered", messages=n)
             except Exception as exc:
+                self._left_pending = True
                 self.log.warning("sweep_failed", error=str(exc)[:300])
 
     @property
@@ -519,12 +680,19 @@ class Ingest:
         """Finish committing and classifying what was accepted, then stop."""
         while self.busy:
             await asyncio.sleep(0.01)
-        self._classify_queue.put_nowait(None)
-        await self._tasks[1]
-        for t in (self._tasks[0], self._tasks[2]):
+        for t in self._tasks:
             t.cancel()
+        with self._backlog_cv:
+            self._closing = True
+            self._backlog_cv.notify()
+        loop = asyncio.get_running_loop()
+        for t in self._threads:
+            await loop.run_in_executor(None, t.join)
+        if self._proc is not None:
+            await loop.run_in_executor(None, self._proc.join, 60)
+            if self._proc.is_alive():
+                self._proc.kill()
         self._writer.shutdown(wait=True)
-        self._classifier.shutdown(wait=True)
 
 
 # -- the handler -------------------------------------------------------------------------------
@@ -596,9 +764,10 @@ class Server:
     SHUTDOWN_GRACE = 30.0   # seconds sessions in DATA get to finish after SIGTERM
 
     def __init__(self, config: Config, parse=None, recover: bool = True,
-                 reload_config=None) -> None:
+                 reload_config=None, classify_in_process: bool = False) -> None:
         if parse is None:
             from bouncesink.parse import parse
+        self.classify_in_process = classify_in_process
         self.config = config
         # SIGHUP calls this to build the config again (file + flags); None: no reload.
         self.reload_config = reload_config
@@ -626,10 +795,10 @@ class Server:
         cfg = self.config
         loop = asyncio.get_running_loop()
         self.store = open_store(cfg.store.db, durability=cfg.store.durability)
-        self.ingest = Ingest(cfg, self.store, self.parse)
+        self.ingest = Ingest(cfg, self.store, self.parse, in_process=self.classify_in_process)
         self.ingest.metrics = self.metrics
         if self.recover:
-            recovered = await loop.run_in_executor(self.ingest._classifier, self.ingest.recover)
+            recovered = await loop.run_in_executor(self.ingest._writer, self.ingest.recover)
             if recovered:
                 self.log.info("pending_recovered", messages=recovered)
         self.ingest.start()
@@ -761,7 +930,7 @@ def serve_workers(config: Config, parse=None, reload_config=None) -> int:
                 from bouncesink.parse import parse as p
             else:
                 p = parse
-            n_rec = Ingest(config, store, p).recover()
+            n_rec = Classifier(config, store, p).recover()
             if n_rec:
                 log.info("pending_recovered", messages=n_rec)
         finally:

@@ -165,15 +165,30 @@ def test_disk_full_is_451_then_recovers(sink, dsn_bytes):
     assert sink.count("SELECT COUNT(*) FROM messages") == 2
 
 
-def test_one_log_line_per_message_and_per_result(sink, dsn_bytes):
+def json_lines(text: str) -> list[dict]:
+    import json
+
+    out = []
+    for line in text.splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            pass
+    return out
+
+
+def test_one_log_line_per_message_and_per_result(capfd, make_sink, dsn_bytes):
+    # The classifier process writes these lines (after the 250) to the stdout it inherits:
+    # started inside the test, that is capfd's.
+    sink = make_sink()
     raw = dsn_bytes("dsn-two-recipients.eml")
-    with capture_logs() as logs:
-        send(sink.port, raw)
-        sink.wait_classified(1)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not any(
-                e["event"] == "message_received" for e in logs):
-            time.sleep(0.01)
+    send(sink.port, raw)
+    sink.wait_classified(1)
+    logs, deadline = [], time.monotonic() + 10
+    while time.monotonic() < deadline and len(
+            [e for e in logs if e["event"] == "bounce_recorded"]) < 2:
+        time.sleep(0.05)
+        logs += json_lines(capfd.readouterr().out)
     (line,) = [e for e in logs if e["event"] == "message_received"]
     assert line["peer"] == "127.0.0.1"
     assert line["rcpt_to"] == [RCPT]

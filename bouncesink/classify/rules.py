@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .prefilter import Prefilter
+from .prefilter import Prefilter, guard
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,11 +184,25 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule("", r"host network not allowed", "policyviolation", "Mimecast 554 'Host network not allowed'"),
     ProviderRule("", r"rejected due to security policies", "virusdetected",
                  "Mimecast 554 'email rejected due to security policies' (signature match)"),
+    # Exchange 2007+ / Exchange Online: the component.category.reason code after the status
+    # names the cause exactly (Sisimai's Exchange2007 table)
+    ProviderRule("", r"RESOLVER\.ADR\.(?:RecipNotFound|RecipientNotFound|ExRecipNotFound|BadPrimary|InvalidInSmtp)",
+                 "userunknown", "Exchange 'RESOLVER.ADR.RecipNotFound; not found'"),
+    ProviderRule("", r"RESOLVER\.RST\.(?:RecipSizeLimit|SendSizeLimit)", "mesgtoobig",
+                 "Exchange 'RESOLVER.RST.RecipSizeLimit; message too large for this recipient'"),
+    ProviderRule("", r"RESOLVER\.RST\.AuthRequired", "securityerror", "Exchange 'RESOLVER.RST.AuthRequired; authentication required'"),
+    ProviderRule("", r"RESOLVER\.RST\.NotAuthorized|RESOLVER\.RST\.RestrictedToRecipients", "rejected",
+                 "Exchange 'RESOLVER.RST.NotAuthorized; not authorized'"),
+    ProviderRule("", r"RESOLVER\.ADR\.RecipLimit|RESOLVER\.ADR\.RecipientLimit", "exceedlimit",
+                 "Exchange 'RESOLVER.ADR.RecipLimit; too many recipients'"),
+    ProviderRule("", r"QUEUE\.Expired", "expired", "Exchange 'QUEUE.Expired; message expired'"),
+    ProviderRule("", r"SMTPSEND\.DNS\.NonExistentDomain", "hostunknown", "Exchange 'SMTPSEND.DNS.NonExistentDomain; nonexistent domain'"),
+    ProviderRule("", r"SMTPSEND\.DNS\.MxLoopback", "networkerror", "Exchange 'SMTPSEND.DNS.MxLoopback; DNS config error'"),
     # Microsoft 365 Directory Based Edge Blocking: the recipient is not in the directory
     ProviderRule(r"outlook\.com|outlook\.office365|hotmail|\blive\.com", r"recipient address rejected: access denied",
                  "userunknown", "Microsoft 365 550 5.4.1 DBEB 'Recipient address rejected: Access denied'"),
 )
-PROVIDER_COMPILED = tuple((re.compile(r.host, re.I) if r.host else None, re.compile(r.pattern, re.I | re.M),
+PROVIDER_COMPILED = tuple((guard(re.compile(r.host, re.I)) if r.host else None, guard(re.compile(r.pattern, re.I | re.M)),
                            re.compile(r.status) if r.status else None, r) for r in PROVIDER_RULES)
 
 

@@ -24,6 +24,10 @@ DSN_TYPES = frozenset({"message/delivery-status", "message/global-delivery-statu
 ORIGINAL_TYPES = frozenset({"message/rfc822", "message/global", "text/rfc822-headers",
                             "message/rfc822-headers", "message/global-headers", "message/partial"})
 _RECIPIENT_FIELDS = ("final-recipient", "original-recipient")
+# Per-recipient fields some MTAs write BEFORE the recipient field in the same block
+# (Facebook: Diagnostic-Code and Status, then Final-Recipient): they belong to it.
+_PER_RECIPIENT = frozenset({"action", "status", "diagnostic-code", "remote-mta", "last-attempt-date",
+                            "x-actual-recipient"})
 _FIELD_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]{1,40})\s*:\s*(.*)$")
 REPLY_RE = re.compile(r"(?:^|[\s;:(\[])([245][0-7][0-9])(?=[\s\-.,:)\]]|$)")
 _TYPE_PREFIX = re.compile(r"^\s*(smtp|x-postfix|x-unix|x-local|x-exim|x-notes|rfc822|x-[a-z-]+|mta|dns|utf-8)\s*;\s*", re.I)
@@ -102,13 +106,20 @@ def results_from_blocks(blocks: list[list[tuple[str, str]]]) -> tuple[dict[str, 
                 target.setdefault(name.lower(), value)
             continue
         current: dict[str, str] | None = None
+        pending: dict[str, str] = {}
         for name, value in block:
             key = name.lower()
             if key in _RECIPIENT_FIELDS and (current is None or key in current):
                 current = {}
                 recipients.append(current)
+                if pending:
+                    current.update(pending)
+                    pending = {}
             if current is None:
-                per_message.setdefault(key, value)
+                if key in _PER_RECIPIENT:
+                    pending.setdefault(key, value)
+                else:
+                    per_message.setdefault(key, value)
             else:
                 current.setdefault(key, value)
     return per_message, recipients
@@ -136,6 +147,12 @@ def to_result(fields: dict[str, str], per_message: dict[str, str]) -> Result:
     if not final:
         final = m.clean_address(fields.get("x-actual-recipient", "")) or original
     diagnostic = strip_type(fields.get("diagnostic-code", ""))
+    if "\x1b$" in diagnostic:
+        # Domino writes its Japanese Diagnostic-Code in raw ISO-2022-JP (RFC 1468)
+        try:
+            diagnostic = diagnostic.encode("latin-1").decode("iso-2022-jp")
+        except (UnicodeError, LookupError):
+            pass
     status = fields.get("status", "").strip()
     return Result(
         recipient=final or None,

@@ -19,7 +19,14 @@ _ORDER = (
     "amazonses",      # JSON notifications: before anything that scans text for addresses
     "googlegroups",   # before gmail: same sender, different meaning
     "gmail",
+    "fml",            # mailing-list notices, before anything reading bounce text
+    "powermta",
+    "mcafee",
+    "receivingses",
+    "zoho",
+    "gmx",            # before exim: Exim-derived text
     "lotusnotes",
+    "opensmtpd",
     "exchange2003",
     "imailserver",
     "interscanmss",

@@ -24,6 +24,14 @@ _BODY = re.compile(r"This is the qmail-send program|qmail-send|I'm afraid I wasn
 _START = re.compile(r"I'm afraid I wasn't able to deliver|This is a permanent error|"
                     r"wasn't able to deliver|could not deliver|couldn't deliver|unable to deliver", re.I)
 _END = re.compile(r"^--- (?:Below this line|Enclosed)", re.I)
+# qmail-remote's own texts that say more than the remote reply (Sisimai's qmail table)
+_OWN = (
+    (re.compile(r"wasn't able to establish an SMTP connection", re.I), "networkerror"),
+    (re.compile(r"Sorry, I couldn't find any host (?:by that name|named)", re.I), "hostunknown"),
+    (re.compile(r"Connected to .{1,80} but my name was rejected", re.I), "blocked"),
+    (re.compile(r"Unable to contact LDAP server|LDAP server", re.I), "systemerror"),
+    (re.compile(r"Sorry, no mailbox here by that name", re.I), "userunknown"),
+)
 _QUEUE = re.compile(r"I'm not going to try again; this message has been in the queue too long", re.I)
 
 _SNIFF = guard(_BODY)  # substring test first: the re.I alternation is slow on long bodies
@@ -38,7 +46,11 @@ def detect(ctx):
     for r in results:
         if "does not like recipient" in r.diagnostic and not r.command:
             r.command = "RCPT"
-        if _QUEUE.search(r.diagnostic):
+        for pattern, reason in _OWN:
+            if pattern.search(r.diagnostic):
+                r.reason, r.rule = reason, "mta: qmail " + pattern.pattern[:40]
+                break
+        if _QUEUE.search(r.diagnostic) and not r.reason:
             words = _QUEUE.sub("", r.diagnostic)
             from ...classify.rules import match
             rule = match(words)

@@ -15,6 +15,7 @@ under re.IGNORECASE differs from str.lower() are searched with every pattern.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from re import _constants as C
 from re import _parser as P
 
@@ -104,6 +105,26 @@ def _top_branches(pattern: str) -> int:
     return 1
 
 
+def conditions(seq, keep: int = 3) -> list[set[str]]:
+    """Several independent factor sets of `seq` (each necessary), most selective first."""
+    found: list[set[str]] = []
+    run: list[str] = []
+    for op, av in list(seq) + [(None, None)]:
+        if op is C.LITERAL:
+            run.append(chr(av).lower())
+            continue
+        if run:
+            found.append({"".join(run)})
+            run = []
+        if op is None:
+            break
+        cond = factors([(op, av)])
+        if cond and all(cond):
+            found.append(cond)
+    found.sort(key=lambda c: (min(map(len, c)), -len(c)), reverse=True)
+    return found[:keep]
+
+
 class Prefilter:
     """`matching(text)`: indexes of the patterns that match `text` (re.I), in table order.
 
@@ -117,6 +138,7 @@ class Prefilter:
         self.always: list[int] = []                      # branch numbers
         self.short: list[tuple[str, int]] = []           # factors under 3 characters
         self.by_gram: dict[str, list[tuple[str, int]]] = {}
+        self.also: list[tuple[tuple[str, ...], ...]] = []   # further conditions per branch
         for i, pattern in enumerate(patterns):
             alts = split_branches(pattern)
             if len(alts) > 1 and _top_branches(pattern) != len(alts):
@@ -125,19 +147,22 @@ class Prefilter:
                 b = len(self.branches)
                 self.branches.append((re.compile(alt, re.I), i))
                 try:
-                    found = factors(P.parse(alt, re.I))
+                    conds = conditions(P.parse(alt, re.I))
                 except Exception:  # a construct we do not read: always search it
-                    found = None
-                if not found:
+                    conds = []
+                self.also.append(tuple(tuple(c) for c in conds[1:]))
+                if not conds:
                     self.always.append(b)
                     continue
-                for f in found:
+                for f in conds[0]:
                     if len(f) < 3:
                         self.short.append((f, b))
                     else:
                         self.by_gram.setdefault(f[:3], []).append((f, b))
         self._grams = frozenset(self.by_gram)
         self._every = tuple(range(len(self.branches)))
+        # match() and reasons() of the rule table ask about the same diagnostic texts
+        self.matching = lru_cache(maxsize=4096)(self._matching)
 
     def candidates(self, text: str) -> tuple[int, ...]:
         """Branch numbers that may match `text`, ascending."""
@@ -154,9 +179,20 @@ class Prefilter:
             for f, b in by_gram[g]:
                 if b not in hit and f in low:
                     hit.add(b)
-        return tuple(sorted(hit))
+        also = self.also
+        out = []
+        for b in sorted(hit):
+            for cond in also[b]:
+                for f in cond:
+                    if f in low:
+                        break
+                else:
+                    break  # a necessary factor set with no factor in the text
+            else:
+                out.append(b)
+        return tuple(out)
 
-    def matching(self, text: str) -> tuple[int, ...]:
+    def _matching(self, text: str) -> tuple[int, ...]:
         out: list[int] = []
         branches = self.branches
         for b in self.candidates(text):
@@ -164,6 +200,11 @@ class Prefilter:
             if (not out or out[-1] != i) and compiled.search(text):
                 out.append(i)
         return tuple(out)
+
+
+# The last two texts lowered by Guarded patterns: a table of them searched over the same
+# texts (the provider rules: host, diagnostic) lowers each once. Two references, never grows.
+_LAST_LOWERED: list = [None, None, None, None]
 
 
 class Guarded:
@@ -191,7 +232,15 @@ class Guarded:
         if self._fold:
             if not text.isascii() and _ODD_FOLDING.search(text):
                 return True
-            text = text.lower()
+            last = _LAST_LOWERED
+            if last[0] is text:
+                text = last[1]
+            elif last[2] is text:
+                text = last[3]
+            else:
+                low = text.lower()
+                last[:] = text, low, last[0], last[1]
+                text = low
         for f in self._factors:
             if f in text:
                 return True

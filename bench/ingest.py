@@ -290,6 +290,25 @@ def stored_count(db: str) -> int:
         store.close()
 
 
+def wait_classified(db: str, timeout: float = 600) -> float:
+    """Seconds after the load ended until no message is pending classification."""
+    sys.path.insert(0, str(ROOT))
+    from bouncesink.store import open_store
+
+    t0 = time.perf_counter()
+    store = open_store(db, create=False)
+    try:
+        while time.perf_counter() - t0 < timeout:
+            n = store._execute("SELECT COUNT(*) FROM messages WHERE state = 'pending'").fetchone()[0]
+            store._commit()
+            if n == 0:
+                break
+            time.sleep(0.1)
+    finally:
+        store.close()
+    return time.perf_counter() - t0
+
+
 def fmt(label: str, res: dict, rss: int | None = None) -> str:
     if "error" in res:
         return f"{label:<34} error: {res['error']}"
@@ -298,6 +317,8 @@ def fmt(label: str, res: dict, rss: int | None = None) -> str:
         s += f"   p50 {res['p50_ms']:7.2f} ms   p99 {res['p99_ms']:7.2f} ms"
     if rss is not None:
         s += f"   peak RSS {rss / 2**20:6.1f} MiB"
+    if "classify_lag" in res:
+        s += f"   all classified {res['classify_lag']:.1f} s after the load"
     if res.get("failures") or res.get("session_errors"):
         s += f"   failures {res.get('failures')} session errors {res.get('session_errors')}"
     return s
@@ -323,6 +344,8 @@ def run(kind: str, args, workdir: Path, raw: bytes, workers: int = 1, sessions: 
             res = asyncio.run(load(server.port, sessions, messages, raw, hold=hold))
         rss = server.peak_rss
         res["rss_samples"] = server.samples
+        if kind == "sink":
+            res["classify_lag"] = wait_classified(db)
     finally:
         code = server.stop()
     res["exit"] = code

@@ -13,6 +13,7 @@ runs N of them as processes sharing one port (SO_REUSEPORT).
 
 from __future__ import annotations
 
+import array
 import asyncio
 import concurrent.futures
 import os
@@ -307,6 +308,7 @@ class Classifier:
                 if stored is None or stored.state != "pending":
                     continue
                 env, raw = stored.envelope, stored.raw
+                c.message_id = c.message_id or message_id_of(raw)
             t0 = time.perf_counter()
             parsed = self._parse(raw, env)
             done.append((c, env, len(raw), parsed, round((time.perf_counter() - t0) * 1000, 2)))
@@ -392,10 +394,19 @@ class Classifier:
                 total += len(self.classify_each(batch))
 
 
+CLASSIFIER_NICE = 10
+
+
 def classifier_main(config: Config, parse, conn) -> None:
     """The classifier process: refs in from the server, summaries back, until None or EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the server says when to stop
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        # SMTP and commits first: under a burst the backlog waits (stored, pending) rather
+        # than the senders.
+        os.nice(CLASSIFIER_NICE)
+    except OSError:
+        pass
     logs.setup(config.log.format, config.log.level)
     if parse is None:
         from bouncesink.parse import parse
@@ -471,7 +482,10 @@ class Ingest:
         self._tasks: list[asyncio.Task] = []
         self._committing = 0
         self._left_pending = False
-        self._backlog: list[_Committed] = []
+        # Refs waiting for the classifier, with their ack times: 16 bytes a message, so a
+        # long burst costs little memory.
+        self._backlog = array.array("q")
+        self._backlog_ms = array.array("d")
         self._backlog_cv = threading.Condition()
         self._closing = False
         self._proc = None
@@ -537,7 +551,9 @@ class Ingest:
             with self._backlog_cv:
                 while not self._backlog and not self._closing and not self._pending_config:
                     self._backlog_cv.wait()
-                batch, self._backlog = self._backlog[:256], self._backlog[256:]
+                batch = [_Committed(r, "", m) for r, m in
+                         zip(self._backlog[:256], self._backlog_ms[:256])]
+                del self._backlog[:256], self._backlog_ms[:256]
                 new_config, self._pending_config = self._pending_config, None
                 if not batch and self._closing:
                     break
@@ -562,7 +578,8 @@ class Ingest:
                 # three failures in a row classify in this process instead.
                 self.log.error("classifier_lost", error=str(exc)[:300])
                 with self._backlog_cv:
-                    self._backlog[:0] = batch
+                    self._backlog[:0] = array.array("q", [c.ref for c in batch])
+                    self._backlog_ms[:0] = array.array("d", [c.ack_ms for c in batch])
                 self._lost += 1
                 if self._lost >= 3:
                     self.log.error("classifier_in_process", reason="process keeps failing")
@@ -602,7 +619,9 @@ class Ingest:
             room = self.MAX_BACKLOG - len(self._backlog)
             if room < len(items):
                 self._left_pending = True  # still stored as pending: the sweep takes them
-            self._backlog.extend(items[:max(0, room)])
+            for c in items[:max(0, room)]:
+                self._backlog.append(c.ref)
+                self._backlog_ms.append(c.ack_ms)
             self._backlog_cv.notify()
 
     # -- commit ---------------------------------------------------------------------------
@@ -649,7 +668,7 @@ class Ingest:
         for j, ref in zip(batch, refs):
             if not j.future.done():
                 j.future.set_result(ref)
-            committed.append(_Committed(ref, j.message_id, round((now - j.t0) * 1000, 2)))
+            committed.append(_Committed(ref, "", round((now - j.t0) * 1000, 2)))
         self._enqueue(committed)
 
     # -- messages left pending (a crash, a store fault) -------------------------------------
@@ -731,16 +750,15 @@ class BounceHandler:
         env = Envelope(peer=session.peer[0] if session.peer else "",
                        mail_from=envelope.mail_from or "", rcpt_tos=list(envelope.rcpt_tos),
                        helo=session.host_name or "", received_at=utcnow())
-        message_id = message_id_of(raw)
         self.in_flight += 1
         try:
-            ref = await self.ingest.submit(env, raw, message_id, t0)
+            ref = await self.ingest.submit(env, raw, t0=t0)
             self.metrics.message_received()
             # Logged with its results once classified (Ingest._log_results).
             return f"250 2.0.0 OK queued as {ref}"
         except Exception as exc:
             self.log.error("message_tempfailed", peer=env.peer, mail_from=env.mail_from,
-                           rcpt_to=env.rcpt_tos, message_id=message_id, size=len(raw),
+                           rcpt_to=env.rcpt_tos, message_id=message_id_of(raw), size=len(raw),
                            error=str(exc)[:300], reply="451",
                            duration_ms=round((time.perf_counter() - t0) * 1000, 2))
             return REPLY_TEMPFAIL

@@ -25,6 +25,12 @@ _ORDER = (
     "receivingses",
     "zoho",
     "gmx",            # before exim: Exim-derived text
+    "dragonfly",
+    "yahoo",          # before qmail: qmail-derived text
+    "mfilter",
+    "mailfoundry",
+    "biglobe",
+    "kddi",
     "lotusnotes",
     "opensmtpd",
     "exchange2003",

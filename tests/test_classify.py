@@ -86,6 +86,76 @@ def test_text_samples(text, reason):
     assert result.reason == reason
 
 
+@pytest.mark.parametrize("text, reason", [
+    ("550 Benutzer unbekannt", "userunknown"),
+    ("550 5.1.1 Die Adresse existiert nicht", "userunknown"),
+    ("550 Destinataire inconnu", "userunknown"),
+    ("550 Usuario desconocido", "userunknown"),
+    ("550 Utente inesistente", "userunknown"),
+    ("550 Адресат не существует", "userunknown"),
+    ("550 收件人不存在", "userunknown"),
+    ("550 用户不存在", "userunknown"),
+    ("550 宛先のメールアドレスは存在しない", "userunknown"),
+    ("452 Postfach voll", "mailboxfull"),
+    ("452 Boite du destinataire pleine", "mailboxfull"),
+    ("452 El buzón está lleno", "mailboxfull"),
+    ("452 Casella di posta piena", "mailboxfull"),
+    ("452 Почтовый ящик переполнен", "mailboxfull"),
+    ("552 邮箱已满", "mailboxfull"),
+    ("552 メールボックスの容量を超えています", "mailboxfull"),
+], ids=["de-unbekannt", "de-existiert", "fr", "es", "it", "ru", "zh-rcpt", "zh-user", "ja",
+        "de-full", "fr-full", "es-full", "it-full", "ru-full", "zh-full", "ja-full"])
+def test_non_english_texts(text, reason):
+    result = classify(model.Result(recipient="a@example.org", diagnostic=text, command="RCPT"))
+    assert result.reason == reason
+
+
+# One example per provider rule, in table order: (text, remote host, status).
+PROVIDER_EXAMPLES = [
+    ("550 <a@ezweb.ne.jp>: User unknown", "lsean.ezweb.ne.jp", "5.0.0"),
+    ("550 : User unknown", "lsean.ezweb.ne.jp", "5.0.0"),
+    ("550 Unknown user a@docomo.ne.jp", "mfsmax.docomo.ne.jp", "5.0.0"),
+    ("554 delivery error: dd This user doesn't have a yahoo.com account (a@yahoo.com) [0]", "", "5.0.0"),
+    ("421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints", "", "4.7.0"),
+    ("550 5.5.0 Adresse destinataire invalide. Invalid recipient. LPN007_416", "", "5.5.0"),
+    ("552 Boite du destinataire pleine. Recipient mailbox full. OFR_417", "", "5.2.2"),
+    ("550 mwinf5c04 ME Adresse IP source bloquee pour incident de spam. OFR006_102", "", "5.0.0"),
+    ("550 5.2.0 Mail rejete. Mail rejected. ofr_506 [506]", "", "5.2.0"),
+    ("554 Host network not allowed - https://community.mimecast.com/docs/DOC-1369#554", "", "5.0.0"),
+    ("554 email rejected due to security policies - MCSpamSignature.sa.2.2", "", "5.0.0"),
+    ("550 5.1.1 RESOLVER.ADR.RecipNotFound; not found", "", "5.1.1"),
+    ("550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient", "", "5.2.3"),
+    ("530 5.7.1 RESOLVER.RST.AuthRequired; authentication required", "", "5.7.1"),
+    ("550 5.7.1 RESOLVER.RST.NotAuthorized; not authorized", "", "5.7.1"),
+    ("550 5.5.3 RESOLVER.ADR.RecipLimit; too many recipients", "", "5.5.3"),
+    ("550 4.4.7 QUEUE.Expired; message expired", "", "4.4.7"),
+    ("550 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain", "", "5.4.4"),
+    ("554 5.4.4 SMTPSEND.DNS.MxLoopback; DNS config error", "", "5.4.4"),
+    ("550 5.4.1 [a@example.org]: Recipient address rejected: Access denied", "example-org.mail.protection.outlook.com", "5.4.1"),
+]
+
+
+def test_every_provider_rule_has_an_example():
+    assert len(PROVIDER_EXAMPLES) == len(rules.PROVIDER_RULES)
+
+
+@pytest.mark.parametrize("index", range(len(rules.PROVIDER_RULES)),
+                         ids=[f"{i}-{r.reason}" for i, r in enumerate(rules.PROVIDER_RULES)])
+def test_provider_rule_decides_its_example(index):
+    rule = rules.PROVIDER_RULES[index]
+    text, host, code = PROVIDER_EXAMPLES[index]
+    assert rule.reason in model.REASONS and rule.where
+    assert rules.provider(text, host, code) is rule
+    r = classify(model.Result(recipient="a@example.org", diagnostic=text, remote_mta=host, status=code))
+    assert r.reason == rule.reason
+
+
+def test_provider_rule_needs_its_host():
+    # the same words from another provider's server follow the general order
+    assert rules.provider("550 : User unknown", "mx.example.org") is None
+    assert rules.provider("550 Unknown user a@docomo.ne.jp", "mfsmax.docomo.ne.jp", "5.2.0") is None
+
+
 @pytest.mark.parametrize("command, reason, kind", [
     ("RCPT", "userunknown", "hard"), ("DATA", "filtered", "soft"), ("", "filtered", "soft")])
 def test_user_unknown_only_at_rcpt(command, reason, kind):

@@ -25,7 +25,44 @@ TABLE = {
     "exim-text.eml": ("dsn", [("ivan@example.org", "5.7.1", "blocked", "soft")]),
     "qmail-text.eml": ("dsn", [("judy@example.org", "5.1.1", "userunknown", "hard")]),
     "postfix-text.eml": ("dsn", [("kim@example.org", "5.0.912", "hostunknown", "hard")]),
+    # OpenSMTPD reports an expired envelope as "Action: delayed / Status: 4.4.7": final
+    "opensmtpd-expired.eml": ("dsn", [("lena@example.org", "5.0.947", "expired", "soft")]),
+    # Sendmail V5: the "While talking to" block gives the command and the remote words
+    "sendmail-v5.eml": ("dsn", [("mia@example.net", "5.0.909", "norelaying", "soft"),
+                                ("ned@example.org", "5.0.912", "hostunknown", "hard"),
+                                ("omar@example.co.jp", "5.0.911", "userunknown", "hard")]),
+    # Yahoo's "[DATA]" suffix: user unknown after DATA is a filter
+    "yahoo-data.eml": ("dsn", [("pia@example.org", "5.0.910", "filtered", "soft")]),
+    "fml-not-member.eml": ("dsn", [("team@example.org", "5.0.918", "rejected", "soft")]),
+    # PowerMTA's bounce category decides an ambiguous 5.2.1
+    "powermta-bad-mailbox.eml": ("dsn", [("quinn@example.org", "5.2.1", "userunknown", "hard")]),
+    "mfilter-rcpt.eml": ("dsn", [("rita@example.net", "5.0.911", "userunknown", "hard")]),
 }
+
+# fixture -> the detector that must have produced it
+DETECTED_BY = {
+    "opensmtpd-expired.eml": "rfc3464+mta.opensmtpd", "sendmail-v5.eml": "mta.sendmail",
+    "yahoo-data.eml": "mta.yahoo", "fml-not-member.eml": "mta.fml",
+    "powermta-bad-mailbox.eml": "rfc3464+mta.powermta", "mfilter-rcpt.eml": "mta.mfilter",
+}
+
+
+@pytest.mark.parametrize("name", sorted(DETECTED_BY))
+def test_mta_detector_picked(name):
+    assert parse((DATA / name).read_bytes()).detector == DETECTED_BY[name]
+
+
+def test_commands_from_mta_texts():
+    v5 = parse((DATA / "sendmail-v5.eml").read_bytes())
+    assert [r.command for r in v5.results] == ["MAIL", "", "RCPT"]
+    assert parse((DATA / "yahoo-data.eml").read_bytes()).results[0].command == "DATA"
+
+
+def test_detectors_listed_once_with_docstrings():
+    names = [d.NAME for d in mta.DETECTORS]
+    assert len(names) == len(set(names))
+    for d in mta.DETECTORS:
+        assert d.__doc__ and len(d.__doc__) > 80 and callable(d.sniff) and callable(d.detect)
 
 
 @pytest.mark.parametrize("name", sorted(TABLE))

@@ -5,11 +5,10 @@ address). Categories from the PowerMTA user guide's bounce-category list."""
 
 from __future__ import annotations
 
-import re
+from .. import dsn
+from .. import message as m
 
 NAME = "mta.powermta"
-_FIELD = re.compile(r"^X-PowerMTA-BounceCategory:\s*([a-z-]+)", re.I | re.M)
-_FINAL = re.compile(r"^Final-Recipient:\s*(?:rfc822;)?\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$", re.I | re.M)
 _CATEGORIES = {
     "bad-domain": "hostunknown", "bad-mailbox": "userunknown", "inactive-mailbox": "suspend",
     "message-expired": "expired", "no-answer-from-host": "networkerror",
@@ -21,22 +20,25 @@ _CATEGORIES = {
 }
 
 
+def _categories(ctx) -> dict[str, str]:
+    """Final-Recipient (lower case) -> X-PowerMTA-BounceCategory, per DSN block."""
+    out: dict[str, str] = {}
+    for part in ctx.dsn_parts[:4]:
+        for block in dsn.field_blocks_of(part):
+            fields = {name.lower(): value for name, value in block}
+            category = fields.get("x-powermta-bouncecategory", "").strip().lower()
+            rcpt = m.clean_address(fields.get("final-recipient", ""))
+            if category and rcpt:
+                out[rcpt.lower()] = category
+    return out
+
+
 def sniff(ctx) -> bool:
-    return bool(ctx.msg.get("X-PowerMTA-VirtualMTA")) or any(
-        "X-PowerMTA" in p.get_payload(decode=True).decode("latin-1", "replace")[:4000]
-        for p in ctx.dsn_parts[:2] if not p.is_multipart() and p.get_payload(decode=True))
+    return bool(ctx.msg.get("X-PowerMTA-VirtualMTA")) or bool(ctx.dsn_parts and _categories(ctx))
 
 
 def amend(ctx, results) -> bool:
-    text = "\n\n".join(p.get_payload(decode=True).decode("latin-1", "replace")[:65536]
-                       for p in ctx.dsn_parts[:4] if not p.is_multipart() and p.get_payload(decode=True))
-    if not text:
-        return False
-    by_rcpt: dict[str, str] = {}
-    for block in text.split("\n\n")[:200]:
-        fm, cm = _FINAL.search(block), _FIELD.search(block)
-        if fm and cm:
-            by_rcpt[fm.group(1).lower()] = cm.group(1).lower()
+    by_rcpt = _categories(ctx)
     changed = False
     for r in results:
         reason = _CATEGORIES.get(by_rcpt.get((r.recipient or "").lower(), ""))
@@ -44,3 +46,7 @@ def amend(ctx, results) -> bool:
             r.reason, r.rule = reason, "mta: powermta bounce category"
             changed = True
     return changed
+
+
+def detect(ctx):
+    return []  # PowerMTA always sends a DSN: nothing to read without one

@@ -36,6 +36,7 @@ MAX_DEPTH = 8                # nesting of multiparts / message/rfc822
 MAX_TEXT = 256 * 1024        # characters of decoded text handed to detectors
 MAX_HEADER_LINE = 4096       # a header line longer than this is cut
 MAX_HEADERS = 500            # header fields read per header block
+MAX_HEADER_BLOCK = 256 * 1024  # bytes of a header block read for its fields
 MAX_BLOCKS = 200             # field blocks read from a message/delivery-status part
 
 ADDR_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,128}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+")
@@ -44,10 +45,11 @@ _LONG_LINE = re.compile(rb"[^\n]{%d,}" % MAX_HEADER_LINE)
 
 # The run of header and continuation lines at the start of a part: compat32's headerRE
 # (a name of printable ASCII but ":" and blank, then ":"; or a line starting with a blank).
-_HEADER_RUN = re.compile(rb"(?:(?:[\x21-\x39\x3b-\x7e]*:|[ \t])[^\n]*(?:\n|\Z))*")
+# Possessive: a greedy group repeat keeps backtracking state per line (16 MB for 50,000 lines).
+_HEADER_RUN = re.compile(rb"(?:(?:[\x21-\x39\x3b-\x7e]*:|[ \t])[^\n]*(?:\n|\Z))*+")
 _BLANK_LINE = re.compile(rb"\r?\n")
 _DELIM_TAIL = re.compile(rb"(--)?[ \t]*(?:\r?\n|\Z)")
-_RFC2231_NAME = re.compile(r"\*")
+_ASCII_NAMES = frozenset({"us-ascii", "ascii", "ansi_x3.4-1968", "us"})
 
 
 def load(raw: bytes) -> "Part":
@@ -88,7 +90,7 @@ def _parse_header_lines(text: str) -> list[tuple[str, str]]:
     """compat32's header_source_parse over the lines of a header block."""
     headers: list[tuple[str, str]] = []
     name = value = None
-    for line in text.split("\n"):
+    for line in text.split("\n", MAX_HEADERS * 8):
         if len(line) > MAX_HEADER_LINE:
             line = line[:MAX_HEADER_LINE]
         if line[:1] in (" ", "\t"):
@@ -192,7 +194,8 @@ class Part:
         end = _HEADER_RUN.match(raw, start).end()
         blank = _BLANK_LINE.match(raw, end)
         self._body = raw[blank.end():] if blank else raw[end:]
-        self._headers = _parse_header_lines(_decode_head(raw[start:end])) if end > start else []
+        head = raw[start:min(end, start + MAX_HEADER_BLOCK)]
+        self._headers = _parse_header_lines(_decode_head(head)) if head else []
         index: dict[str, str] = {}
         for name, value in self._headers:
             index.setdefault(name.lower(), value)
@@ -314,7 +317,8 @@ class Part:
         if boundary is None:
             return failobj
         if isinstance(boundary, tuple):
-            boundary = boundary[2]
+            from email.utils import collapse_rfc2231_value
+            boundary = collapse_rfc2231_value(boundary)
         return boundary.rstrip()
 
     def get_filename(self, failobj=None):
@@ -325,7 +329,8 @@ class Part:
         if name is missing:
             return failobj
         if isinstance(name, tuple):
-            name = name[2]
+            from email.utils import collapse_rfc2231_value
+            name = collapse_rfc2231_value(name)
         return name.strip()
 
     # --- payload ---------------------------------------------------------------------
@@ -527,10 +532,12 @@ def _text_of(part) -> str:
         return raw[:MAX_TEXT] if isinstance(raw, str) else ""
     payload = payload[:MAX_TEXT * 2]
     charset = part.get_content_charset() or "utf-8"
+    if charset in _ASCII_NAMES and not payload.isascii():
+        charset = "utf-8"  # 8-bit text under a us-ascii (or no) declaration: mostly UTF-8
     try:
         return payload.decode(charset, "replace")[:MAX_TEXT]
-    except LookupError:
-        return payload.decode("latin-1")[:MAX_TEXT]
+    except LookupError:  # unknown charset: UTF-8 when it is, else one character per byte
+        return _decode_text(payload, None)[:MAX_TEXT]
 
 
 def header(msg, name: str) -> str:

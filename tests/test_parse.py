@@ -129,3 +129,14 @@ def test_hostile_input_never_raises(raw):
 def test_unrecognised_has_no_results():
     parsed = parse(b"From: a@example.org\nSubject: hi\n\nhello bob@example.net\n")
     assert parsed.kind == "unrecognised" and parsed.results == []
+
+
+def test_helpdesk_address_in_notice_is_not_a_result():
+    from bouncesink.model import Result
+    from bouncesink.parse import text
+    failed = Result(recipient="sam@example.org", diagnostic="550 5.1.1 User unknown", status="5.1.1")
+    helpdesk = Result(recipient="support@example.net", diagnostic="for further assistance")
+    kept = text.drop_bystanders([failed, helpdesk], {"to": "Sam <sam@example.org>"})
+    assert kept == [failed]
+    # nothing to compare with: both stay
+    assert text.drop_bystanders([failed, helpdesk], {}) == [failed, helpdesk]

@@ -111,7 +111,6 @@ REASON_BY_STATUS: dict[str, str] = {
 # Microsoft 365 / Exchange Online detail codes (learn.microsoft.com "Email non-delivery
 # reports and SMTP errors in Exchange Online"): three-digit details that name the cause.
 REASON_BY_FULL_STATUS: dict[str, str] = {
-    "4.4.1": "expired",       # no answer from host yet, still retrying: Sisimai's "expired"
     "4.4.316": "expired", "5.4.316": "expired",      # message expired, connection refused
     "4.4.312": "networkerror", "5.4.312": "networkerror",  # DNS query failed
     "5.1.351": "userunknown",                         # remote server: unknown recipient
@@ -167,6 +166,8 @@ def reason_for(status: str) -> str:
     full = REASON_BY_FULL_STATUS.get(status)
     if full:
         return full
+    if status == "4.4.1":
+        return "expired"  # no answer from host yet, still retrying: Sisimai's "expired"
     return REASON_BY_STATUS.get(generic(status), "")
 
 

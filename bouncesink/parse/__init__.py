@@ -105,6 +105,7 @@ def _parse_into(parsed: Parsed, raw: bytes) -> None:
             return
 
     results = _attempt(parsed, "text", _generic_text, ctx) or []
+    results = text.drop_bystanders(results, parsed.original)
     if results:
         parsed.kind, parsed.results, parsed.detector = KIND_DSN, results, "text"
         return

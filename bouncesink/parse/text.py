@@ -34,7 +34,8 @@ _HEADER_LINE = re.compile(
     r"^(?:Return-Path|Received|Message-I[Dd]|From|Date|Subject|To|Cc|DKIM-Signature|MIME-Version|"
     r"Content-Type|X-[A-Za-z0-9-]+|Delivered-To|Reply-To|Sender|Authentication-Results|"
     r"ARC-[A-Za-z-]+|Thread-[A-Za-z]+|In-Reply-To|References|User-Agent)\s*:", re.I)
-_SENDERISH = re.compile(r"(?:mail from|from|sender|envelope-from|return-path|reply-to|message-id|msgid|\bid|sent by)\s*[:=]?\s*<?$", re.I)
+_SENDERISH = re.compile(r"(?:mail from|from|sender|envelope-from|return-path|reply-to|message-id|msgid|\bid|sent by|"
+                        r"contact|write to|e-?mail us at|reach us at)\s*[:=]?\s*<?$", re.I)  # helpdesk addresses (OCN, ISPs)
 _DAEMON_LOCAL = re.compile(r"^(?:mailer-daemon|postmaster|root|daemon|mail-daemon|nobody|noreply|no-reply)$", re.I)
 
 
@@ -258,3 +259,22 @@ def fill_commands(human: str, results: list[Result]) -> None:
         if not command and len(every) == 1:
             command = next(iter(every))
         r.command = command
+
+
+def drop_bystanders(results: list[Result], original: dict[str, str]) -> list[Result]:
+    """Free-text results minus addresses that merely appear in the explanation.
+
+    ISPs' notices name their helpdesk ("please contact <support@...>", also in Japanese); such
+    an address is not in the returned message's recipient headers and carries no failure
+    words. It is dropped only when another result IS one of the original's recipients.
+    """
+    if len(results) < 2 or not original:
+        return results
+    named = " ".join(original.get(h, "") for h in ("to", "cc", "x-original-to", "delivered-to",
+                                                    "envelope-to", "x-envelope-to")).lower()
+    if not named:
+        return results
+    inside = [r for r in results if r.recipient and r.recipient.lower() in named]
+    if not inside:
+        return results
+    return [r for r in results if r in inside or r.status or r.reply_code or _score(r.diagnostic) >= 2]

@@ -34,7 +34,9 @@ _MAX_LINES = 400
 
 
 def sniff(ctx) -> bool:
-    return not ctx.dsn_parts and bool(_TRANSCRIPT.search(ctx.body[:20000]))
+    # substring first: sniffs run on every message
+    return (not ctx.dsn_parts and "ranscript of session follows" in ctx.body[:20000]
+            and bool(_TRANSCRIPT.search(ctx.body[:20000])))
 
 
 def detect(ctx):

@@ -94,17 +94,6 @@ def split_branches(pattern: str) -> list[str]:
     return out
 
 
-def _top_branches(pattern: str) -> int:
-    try:
-        tree = P.parse(pattern, re.I)
-    except re.error:
-        return 0
-    items = list(tree)
-    if len(items) == 1 and items[0][0] is C.BRANCH:
-        return len(items[0][1][1])
-    return 1
-
-
 def conditions(seq, keep: int = 3) -> list[set[str]]:
     """Several independent factor sets of `seq` (each necessary), most selective first."""
     found: list[set[str]] = []
@@ -134,20 +123,28 @@ class Prefilter:
 
     def __init__(self, patterns: list[str]):
         self.size = len(patterns)
-        self.branches: list[tuple[re.Pattern[str], int]] = []
+        self.branches: list[tuple[str, int]] = []        # (source, pattern index)
+        self._compiled: dict[int, re.Pattern[str]] = {}  # compiled when first searched
         self.always: list[int] = []                      # branch numbers
         self.short: list[tuple[str, int]] = []           # factors under 3 characters
         self.by_gram: dict[str, list[tuple[str, int]]] = {}
         self.also: list[tuple[tuple[str, ...], ...]] = []   # further conditions per branch
         for i, pattern in enumerate(patterns):
             alts = split_branches(pattern)
-            if len(alts) > 1 and _top_branches(pattern) != len(alts):
-                alts = [pattern]  # the source split disagrees with the parser: keep it whole
-            for alt in alts:
+            try:
+                tree = list(P.parse(pattern, re.I))
+            except re.error:
+                tree = None
+            if len(alts) > 1 and tree and len(tree) == 1 and tree[0][0] is C.BRANCH \
+                    and len(tree[0][1][1]) == len(alts):
+                parsed = tree[0][1][1]
+            else:
+                alts, parsed = [pattern], [tree]  # the source split disagrees with the parser
+            for alt, sub in zip(alts, parsed):
                 b = len(self.branches)
-                self.branches.append((re.compile(alt, re.I), i))
+                self.branches.append((alt, i))
                 try:
-                    conds = conditions(P.parse(alt, re.I))
+                    conds = conditions(sub) if sub is not None else []
                 except Exception:  # a construct we do not read: always search it
                     conds = []
                 self.also.append(tuple(tuple(c) for c in conds[1:]))
@@ -163,6 +160,12 @@ class Prefilter:
         self._every = tuple(range(len(self.branches)))
         # match() and reasons() of the rule table ask about the same diagnostic texts
         self.matching = lru_cache(maxsize=4096)(self._matching)
+
+    def _branch(self, b: int) -> re.Pattern[str]:
+        compiled = self._compiled.get(b)
+        if compiled is None:
+            compiled = self._compiled[b] = re.compile(self.branches[b][0], re.I)
+        return compiled
 
     def candidates(self, text: str) -> tuple[int, ...]:
         """Branch numbers that may match `text`, ascending."""
@@ -196,8 +199,8 @@ class Prefilter:
         out: list[int] = []
         branches = self.branches
         for b in self.candidates(text):
-            compiled, i = branches[b]
-            if (not out or out[-1] != i) and compiled.search(text):
+            i = branches[b][1]
+            if (not out or out[-1] != i) and self._branch(b).search(text):
                 out.append(i)
         return tuple(out)
 

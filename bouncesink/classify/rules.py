@@ -223,10 +223,8 @@ def provider(text: str, host: str, status: str = "") -> ProviderRule | None:
     return None
 
 
-# One alternation of every pattern: most texts examined (paragraphs around addresses) match
-# no rule at all, and one search says so instead of one search per rule.
-_ANY = re.compile("|".join(f"(?:{r.pattern})" for r in RULES), re.I)
-# Faster still: each text is searched only with the alternatives whose literal words it holds.
+# Most texts examined (paragraphs around addresses) match no rule at all: each text is searched
+# only with the alternatives whose literal words it holds (classify/prefilter.py).
 _PREFILTER = Prefilter([r.pattern for r in RULES])
 
 

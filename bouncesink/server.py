@@ -410,7 +410,14 @@ def classifier_main(config: Config, parse, conn) -> None:
     logs.setup(config.log.format, config.log.level)
     if parse is None:
         from bouncesink.parse import parse
-    store = open_store(config.store.db, durability=config.store.durability)
+    log = logs.get()
+    while True:  # the store may be away (PostgreSQL restarting): wait for it
+        try:
+            store = open_store(config.store.db, durability=config.store.durability)
+            break
+        except Exception as exc:
+            log.error("classifier_store_unavailable", error=str(exc)[:300])
+            time.sleep(2)
     work = Classifier(config, store, parse)
     try:
         while True:

@@ -432,3 +432,108 @@ def test_too_many_errors_disconnects_with_421(make_sink):
     assert got.count(b"550 5.7.1") == 4
     assert got.rstrip().endswith(b"421 4.7.0 Too many errors, closing connection")
     assert limit_events(logs, "max_errors")
+
+
+# -- store faults: read-only, PostgreSQL gone ----------------------------------------------
+def test_read_only_store_is_451_then_recovers(sink, dsn_bytes):
+    raw = dsn_bytes("dsn-soft-mailboxfull.eml")
+    # As root, file modes do not stop writes; query_only makes SQLite refuse them the same way.
+    sink.server.store._conn.execute("PRAGMA query_only = ON")
+    with capture_logs() as logs:
+        with pytest.raises(smtplib.SMTPDataError) as err:
+            send(sink.port, raw)
+    assert (err.value.smtp_code, err.value.smtp_error[:5]) == (451, b"4.3.0")
+    assert any("readonly" in e.get("error", "") for e in logs
+               if e["event"] == "store_commit_failed")
+    assert send(sink.port, raw) == {}
+    sink.wait_classified(1)
+
+
+class TCPProxy:
+    """127.0.0.1:port -> target, which a test can take away and bring back."""
+
+    def __init__(self, target: tuple[str, int], port: int = 0):
+        self.target = target
+        self.port = port
+        self.conns: list[socket.socket] = []
+        self.listener: socket.socket | None = None
+
+    def start(self) -> "TCPProxy":
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.port = self.listener.getsockname()[1]
+        self.listener.listen(64)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+        return self
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a, b):
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def stop(self) -> None:
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+        except OSError:
+            pass
+        self.listener.close()
+        for s in self.conns:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+        self.conns = []
+
+
+def test_postgresql_gone_is_451_and_the_server_recovers_by_itself(make_sink, dsn_bytes):
+    from pgschema import BASE, fresh_schema
+
+    from bouncesink.store import open_store
+
+    with fresh_schema() as schema:
+        host, port = "127.0.0.1", 5432
+        proxy = TCPProxy((host, port)).start()
+        url = schema.url("sink").replace(f"{host}:{port}", f"127.0.0.1:{proxy.port}")
+        assert f"127.0.0.1:{proxy.port}" in url, BASE
+        sink = make_sink(store={"db": url, "durability": "full"})
+        raw = dsn_bytes("dsn-hard-userunknown.eml")
+        assert send(sink.port, raw) == {}
+        proxy.stop()  # the database goes away
+        with capture_logs() as logs:
+            with pytest.raises(smtplib.SMTPDataError) as err:
+                send(sink.port, raw)
+        assert (err.value.smtp_code, err.value.smtp_error[:5]) == (451, b"4.3.0")
+        assert any(e["event"] == "store_commit_failed" for e in logs)
+        proxy.start()  # ... and comes back on the same address: no restart needed
+        assert send(sink.port, raw) == {}
+        sink.wait_classified(2)
+        sink.stop()
+        store = open_store(schema.url("check"), create=False)
+        try:
+            assert store._execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 2
+            assert store._execute("SELECT COUNT(*) FROM results").fetchone()[0] == 2
+        finally:
+            store.close()
+        proxy.stop()

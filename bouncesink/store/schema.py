@@ -81,6 +81,12 @@ MIGRATIONS: list[str] = [
     CREATE INDEX results_domain ON results (domain, received_at);
     CREATE INDEX suppressions_at ON suppressions (suppressed, suppressed_at);
     """,
+    # 3: lookups by message and by result, for `reparse` (a message's results and their
+    # latest reclassification); without them each is a scan of the whole table.
+    """
+    CREATE INDEX results_message ON results (message_ref);
+    CREATE INDEX events_result ON events (result_id, action);
+    """,
 ]
 
 

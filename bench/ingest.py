@@ -178,6 +178,18 @@ class ServerProc:
         while not self._stop.wait(0.2):
             self.samples.append((time.monotonic(), self.rss()))
 
+    def cpu(self) -> dict[int, float]:
+        """CPU seconds (user + system) used so far by each of the server's processes."""
+        tick = os.sysconf("SC_CLK_TCK")
+        out = {}
+        for pid in self.pids():
+            try:
+                f = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+                out[pid] = (int(f[11]) + int(f[12])) / tick
+            except (OSError, IndexError, ValueError):
+                pass
+        return out
+
     @property
     def peak_rss(self) -> int:
         return max((r for _, r in self.samples), default=self.rss())
@@ -319,6 +331,8 @@ def fmt(label: str, res: dict, rss: int | None = None) -> str:
         s += f"   peak RSS {rss / 2**20:6.1f} MiB"
     if "classify_lag" in res:
         s += f"   all classified {res['classify_lag']:.1f} s after the load"
+    if res.get("cpu_ms"):
+        s += "   CPU ms/msg " + " ".join(f"{k}={v:.2f}" for k, v in sorted(res["cpu_ms"].items()))
     if res.get("failures") or res.get("session_errors"):
         s += f"   failures {res.get('failures')} session errors {res.get('session_errors')}"
     return s
@@ -337,6 +351,9 @@ def run(kind: str, args, workdir: Path, raw: bytes, workers: int = 1, sessions: 
     try:
         # Warm up (imports, first commits, caches) before measuring.
         asyncio.run(load(server.port, min(sessions, 10), 200, raw))
+        if kind == "sink":
+            wait_classified(db)
+        cpu0 = server.cpu()
         if tool == "smtp-source":
             res = smtp_source(server.port, sessions, messages, raw, workdir) or {
                 "error": "smtp-source not installed"}
@@ -346,6 +363,11 @@ def run(kind: str, args, workdir: Path, raw: bytes, workers: int = 1, sessions: 
         res["rss_samples"] = server.samples
         if kind == "sink":
             res["classify_lag"] = wait_classified(db)
+        cpu1 = server.cpu()
+        main_pid = server.proc.pid
+        n = max(1, res.get("messages", 1))
+        res["cpu_ms"] = {("main" if pid == main_pid else f"child {pid}"):
+                         (cpu1[pid] - cpu0.get(pid, 0.0)) * 1000 / n for pid in cpu1}
     finally:
         code = server.stop()
     res["exit"] = code

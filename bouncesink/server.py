@@ -69,6 +69,8 @@ def is_ours(address: str, domains: frozenset[str]) -> bool:
     return domain.lower() in domains
 
 
+_PLAIN_ADDR = re.compile(
+    rf"\s*<(?P<addr>{_ATEXT}+(?:\.{_ATEXT}+)*@{_DOMAIN.pattern})>(?P<rest>.*)\Z", re.S)
 _SOURCE_ROUTE = re.compile(r"(?i)\s*TO:\s*<?\s*@")
 
 
@@ -196,6 +198,14 @@ class SinkSMTP(SMTP):
             self._closing = True
             self.transport.write(REPLY_TIMEOUT.encode() + b"\r\n")
         super()._timeout_cb()
+
+    def _getaddr(self, arg):
+        # aiosmtpd parses every MAIL/RCPT address with the email header parser (and defines
+        # a class per call): a plain <local@domain> is most of them and needs a regex only.
+        m = _PLAIN_ADDR.match(arg) if arg else None
+        if m is not None and len(m["addr"]) <= 320:
+            return m["addr"], m["rest"].lstrip()
+        return super()._getaddr(arg)
 
     async def smtp_RCPT(self, arg) -> None:
         # aiosmtpd drops a source route (<@a,@b:user@c>) and keeps user@c; RFC 5321 C allows
@@ -524,8 +534,6 @@ class Ingest:
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        if not self.in_process:
-            self._start_process()
         self._threads = [threading.Thread(target=self._feed, name="classify-feed", daemon=True)]
         self._threads[0].start()
         self._tasks = [asyncio.create_task(self._commit_loop()),
@@ -565,6 +573,8 @@ class Ingest:
                 if not batch and self._closing:
                     break
             try:
+                if self._conn is None and not self.in_process and batch:
+                    self._start_process()  # on the first message: idle servers need none
                 if self._conn is not None:
                     if new_config is not None:
                         self._conn.send(new_config)

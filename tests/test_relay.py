@@ -120,3 +120,21 @@ def test_is_ours_accepts_plain_addresses(address):
 ])
 def test_is_ours_refuses_everything_else(address):
     assert not is_ours(address, OURS)
+
+
+@pytest.mark.parametrize("arg", [
+    "<user@bounces.example.org>", "<user@bounces.example.org> SIZE=100",
+    "<a.b+c=d@example.com>\tBODY=8BITMIME", " <u@example.net>", "<U.S.E.R@EXAMPLE.ORG>",
+    "<>", "<> SIZE=5", "<u..x@example.com>", "<.u@example.com>", '<"a b"@example.com>',
+    "<@a.example:u@example.com>", "<u@[192.0.2.1]>", "u@example.com", "<u@example.com",
+    "<u@-bad.example.com>", "<u@example.com.>",
+])
+def test_fast_address_parse_agrees_with_aiosmtpd(arg):
+    from aiosmtpd.smtp import SMTP as Stock
+
+    from bouncesink.server import SinkSMTP
+
+    fast = SinkSMTP._getaddr(SinkSMTP.__new__(SinkSMTP), arg)
+    stock = Stock._getaddr(Stock.__new__(Stock), arg)
+    assert fast[0] == stock[0]
+    assert (fast[1] or "").split() == (stock[1] or "").split()

@@ -38,9 +38,16 @@ def resolve_format(fmt: str, stream=None) -> str:
     return "console" if getattr(stream, "isatty", lambda: False)() else "json"
 
 
+def _hostport(v) -> str:
+    """("127.0.0.1", 25) -> 127.0.0.1:25; ("::1", 25) -> [::1]:25; other sequences joined."""
+    if len(v) == 2 and isinstance(v[1], int) and ":" in str(v[0]):
+        return f"[{v[0]}]:{v[1]}"
+    return ":".join(map(str, v))
+
+
 def _text(value) -> str:
     if isinstance(value, (list, tuple)):
-        value = ",".join(str(v) for v in value)
+        value = ",".join(_hostport(v) if isinstance(v, (list, tuple)) else str(v) for v in value)
     elif value is None:
         value = "-"
     s = str(value)

@@ -122,7 +122,8 @@ def test_domains_are_normalised():
 def test_check_config_ok_exits_zero(capsys):
     assert main(["check-config", "--config", str(DOCUMENTED)]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == f"{DOCUMENTED}: ok"
+    assert out.splitlines()[0] == (f"{DOCUMENTED}: ok (listen 127.0.0.1:2525; domains -;"
+                                   f" store ./var/bouncesink.db; metrics off)")
 
 
 def test_check_config_problems_exit_nonzero_without_traceback(tmp_path):

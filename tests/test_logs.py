@@ -79,6 +79,12 @@ def test_values_with_spaces_are_quoted_and_lists_joined(capture):
     assert line.split()[1:3] == ["message_received", "192.0.2.7"]
 
 
+def test_addresses_read_as_host_port(capture):
+    buf = capture("console")
+    logs.get().info("server_started", listen=[("127.0.0.1", 2525), ("::1", 2525)])
+    assert buf.getvalue().split()[2] == "listen=127.0.0.1:2525,[::1]:2525"
+
+
 def test_levels_other_than_info_are_shown_and_tracebacks_follow(capture):
     buf = capture("console")
     try:

@@ -72,7 +72,11 @@ def cmd_check_config(args) -> int:
             problems.append(f"{args.config}: server.{key}: cannot read {path}")
     if problems:
         raise ConfigError(problems)
-    print(f"{args.config}: ok")
+    from bouncesink.doctor import _redact
+
+    print(f"{args.config}: ok (listen {cfg.server.listen}; domains"
+          f" {', '.join(cfg.server.domains) or '-'}; store {_redact(cfg.store.db)};"
+          f" metrics {cfg.metrics.listen or 'off'})")
     if not cfg.server.domains:
         print(f"{args.config}: note: server.domains is empty; `serve` then needs --domain")
     return 0

@@ -155,12 +155,16 @@ class ServerProc:
         self._thread.start()
 
     def pids(self) -> list[int]:
-        out = [self.proc.pid]
-        try:
-            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
-            out += [int(p) for p in children.split()]
-        except OSError:
-            pass
+        """The server and all its descendants (children of any of its threads)."""
+        out, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*"):
+                try:
+                    todo += [int(p) for p in (task / "children").read_text().split()]
+                except OSError:
+                    pass
         return out
 
     def rss(self) -> int:

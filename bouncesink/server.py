@@ -913,7 +913,7 @@ class Server:
         self.apply_config(merged)
         if "log.level" in applied:
             logs.setup(merged.log.format, merged.log.level)
-        self.log.info("config_reloaded", changed=applied, needs_restart=restart,
+        self.log.info("config_reloaded", pid=os.getpid(), changed=applied, needs_restart=restart,
                       domains=list(merged.server.domains))
 
     def apply_config(self, config: Config) -> None:

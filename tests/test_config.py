@@ -278,3 +278,22 @@ def test_sighup_reloads_domains_and_limits_and_keeps_the_old_config_on_errors(tm
     finally:
         assert serve.stop() == 0
     assert not (tmp_path / "other.db").exists()
+
+
+def test_sighup_reaches_every_worker(tmp_path):
+    import signal
+
+    conf = tmp_path / "bouncesink.toml"
+    text = SERVE_CONFIG.format(domains='"a.example.org"', max_recipients=100, db=tmp_path / "s.db")
+    conf.write_text(text.replace("[store]", "workers = 2\n[store]"))
+    serve = Serve(conf)   # one worker's server_started gives the shared port
+    try:
+        serve.wait_for("server_started")   # the other worker: both handle SIGHUP now
+        conf.write_text(conf.read_text().replace('"a.example.org"', '"a.example.org", "b.example.org"'))
+        serve.proc.send_signal(signal.SIGHUP)
+        pids = {serve.wait_for("config_reloaded")["pid"], serve.wait_for("config_reloaded")["pid"]}
+        assert len(pids) == 2
+        for _ in range(6):  # the kernel spreads connections over both workers
+            assert serve.rcpt("postmaster@b.example.org") == 250
+    finally:
+        assert serve.stop() == 0

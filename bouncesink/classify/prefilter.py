@@ -5,7 +5,7 @@ which made the diagnostic-text rules the most expensive step of parse+classify. 
 pattern we derive, from its parse tree, a set of literal strings ("factors") of which every
 match must contain at least one (a run of literal characters that every match passes
 through; for an alternation, the union over its branches). A text is then only searched with
-the patterns whose factors occur in it, found through the text's 3-character substrings.
+the patterns whose factors occur in it, found through the text's 4-character substrings.
 
 The condition is exact (never drops a pattern that would match): a pattern for which no
 factor can be derived is always searched, and texts holding characters whose case folding
@@ -49,7 +49,8 @@ def factors(seq, fold: bool = True) -> set[str] | None:
         flush()
         cond = None
         if op is C.SUBPATTERN:
-            cond = factors(av[-1], fold)
+            if not (av[1] or av[2]):  # (?i:...) / (?-i:...) change what lower() can say
+                cond = factors(av[-1], fold)
         elif op is C.BRANCH:
             alts = [factors(alt, fold) for alt in av[1]]
             if alts and all(alts):
@@ -114,6 +115,9 @@ def conditions(seq, keep: int = 3) -> list[set[str]]:
     return found[:keep]
 
 
+_GRAM = 4  # factors are found through the text's substrings of this length
+
+
 class Prefilter:
     """`matching(text)`: indexes of the patterns that match `text` (re.I), in table order.
 
@@ -126,8 +130,9 @@ class Prefilter:
         self.branches: list[tuple[str, int]] = []        # (source, pattern index)
         self._compiled: dict[int, re.Pattern[str]] = {}  # compiled when first searched
         self.always: list[int] = []                      # branch numbers
-        self.short: list[tuple[str, int]] = []           # factors under 3 characters
-        self.by_gram: dict[str, list[tuple[str, int]]] = {}
+        self.owners: dict[str, list[int]] = {}           # factor -> branches it admits
+        self.short: list[str] = []                       # factors under _GRAM characters
+        self.by_gram: dict[str, list[str]] = {}          # first _GRAM characters -> factors
         self.also: list[tuple[tuple[str, ...], ...]] = []   # further conditions per branch
         for i, pattern in enumerate(patterns):
             alts = split_branches(pattern)
@@ -152,10 +157,12 @@ class Prefilter:
                     self.always.append(b)
                     continue
                 for f in conds[0]:
-                    if len(f) < 3:
-                        self.short.append((f, b))
-                    else:
-                        self.by_gram.setdefault(f[:3], []).append((f, b))
+                    self.owners.setdefault(f, []).append(b)
+        for f in self.owners:
+            if len(f) < _GRAM:
+                self.short.append(f)
+            else:
+                self.by_gram.setdefault(f[:_GRAM], []).append(f)
         self._grams = frozenset(self.by_gram)
         self._every = tuple(range(len(self.branches)))
         # match() and reasons() of the rule table ask about the same diagnostic texts
@@ -173,15 +180,16 @@ class Prefilter:
             return self._every
         low = text.lower()
         hit = set(self.always)
-        for f, b in self.short:
+        owners = self.owners
+        for f in self.short:
             if f in low:
-                hit.add(b)
-        grams = {low[j:j + 3] for j in range(len(low) - 2)}
+                hit.update(owners[f])
+        grams = {low[j:j + _GRAM] for j in range(len(low) - _GRAM + 1)}
         by_gram = self.by_gram
         for g in self._grams.intersection(grams):
-            for f, b in by_gram[g]:
-                if b not in hit and f in low:
-                    hit.add(b)
+            for f in by_gram[g]:
+                if f in low:
+                    hit.update(owners[f])
         also = self.also
         out = []
         for b in sorted(hit):
@@ -205,6 +213,35 @@ class Prefilter:
         return tuple(out)
 
 
+
+
+def prefixes(seq, fold: bool = True) -> set[str] | None:
+    """Literal strings one of which every match of `seq` starts with, or None."""
+    items = list(seq)
+    if not items:
+        return None
+    op, av = items[0]
+    if op is C.LITERAL:
+        run = []
+        for op2, av2 in items:
+            if op2 is not C.LITERAL:
+                break
+            run.append(chr(av2))
+        lead = "".join(run)
+        return {lead.lower() if fold else lead}
+    if op is C.SUBPATTERN and not (av[1] or av[2]):
+        return prefixes(av[-1], fold)
+    if op is C.BRANCH:
+        out: set[str] = set()
+        for alt in av[1]:
+            got = prefixes(alt, fold)
+            if not got:
+                return None
+            out |= got
+        return out
+    return None
+
+
 # The last two texts lowered by Guarded patterns: a table of them searched over the same
 # texts (the provider rules: host, diagnostic) lowers each once. Two references, never grows.
 _LAST_LOWERED: list = [None, None, None, None]
@@ -214,52 +251,113 @@ class Guarded:
     """A compiled pattern that first checks, with plain substring tests, that one of its
     literal factors occurs in the text: a regex with a wide alternation under re.I costs
     ~40 ns per character searched even where nothing matches; the test costs one lower()
-    and a few `in`. search/match/findall/finditer answer exactly as the pattern's own."""
+    and a few `in`. When every match starts with one of a few literal strings, the pattern
+    is tried only where they occur (str.find), not at every position. search / match /
+    findall / finditer answer exactly as the pattern's own."""
 
-    __slots__ = ("re", "_factors", "_fold")
+    __slots__ = ("re", "_factors", "_fold", "_lead")
 
     def __init__(self, compiled: re.Pattern[str]):
         self.re = compiled
         self._fold = bool(compiled.flags & re.IGNORECASE)
         try:
-            found = factors(P.parse(compiled.pattern, compiled.flags), self._fold)
+            tree = P.parse(compiled.pattern, compiled.flags)
+            found = factors(tree, self._fold)
+            lead = prefixes(tree, self._fold)
         except Exception:
-            found = None
+            found = lead = None
         if found and self._fold and not all(f.isascii() for f in found):
             found = None  # keep str.lower() / re.I differences out of the question
+        if lead and not all(f.isascii() for f in lead):
+            lead = None
         self._factors = tuple(sorted(found, key=len, reverse=True)) if found else None
+        self._lead = tuple(lead) if lead and len(lead) <= 16 else None
+
+    def _view(self, text: str) -> str | None:
+        """The text as the factors are written (lower-cased under re.I); None when lower()
+        and re.I might disagree."""
+        if not self._fold:
+            return text
+        if not text.isascii() and _ODD_FOLDING.search(text):
+            return None
+        last = _LAST_LOWERED
+        if last[0] is text:
+            return last[1]
+        if last[2] is text:
+            return last[3]
+        low = text.lower()
+        last[:] = text, low, last[0], last[1]
+        return low
 
     def _may_match(self, text: str) -> bool:
         if self._factors is None:
             return True
-        if self._fold:
-            if not text.isascii() and _ODD_FOLDING.search(text):
-                return True
-            last = _LAST_LOWERED
-            if last[0] is text:
-                text = last[1]
-            elif last[2] is text:
-                text = last[3]
-            else:
-                low = text.lower()
-                last[:] = text, low, last[0], last[1]
-                text = low
+        view = self._view(text)
+        if view is None:
+            return True
         for f in self._factors:
-            if f in text:
+            if f in view:
                 return True
         return False
 
+    def _starts(self, text: str) -> list[int] | None:
+        """Where a match can start, ascending; None when every position must be tried."""
+        if self._lead is None:
+            return None
+        view = self._view(text)
+        if view is None or len(view) != len(text):
+            return None
+        starts: set[int] = set()
+        for lead in self._lead:
+            at = view.find(lead)
+            while at >= 0:
+                starts.add(at)
+                at = view.find(lead, at + 1)
+        return sorted(starts)
+
     def search(self, text: str, *args):
-        return self.re.search(text, *args) if self._may_match(text) else None
+        if args:
+            return self.re.search(text, *args) if self._may_match(text) else None
+        starts = self._starts(text)
+        if starts is None:
+            return self.re.search(text) if self._may_match(text) else None
+        match = self.re.match
+        for at in starts:
+            mo = match(text, at)
+            if mo is not None:
+                return mo
+        return None
 
     def match(self, text: str, *args):
         return self.re.match(text, *args) if self._may_match(text) else None
 
-    def findall(self, text: str, *args):
-        return self.re.findall(text, *args) if self._may_match(text) else []
-
     def finditer(self, text: str, *args):
-        return self.re.finditer(text, *args) if self._may_match(text) else iter(())
+        if args:
+            return self.re.finditer(text, *args) if self._may_match(text) else iter(())
+        starts = self._starts(text)
+        if starts is None:
+            return self.re.finditer(text) if self._may_match(text) else iter(())
+        return self._iter(text, starts)
+
+    def _iter(self, text: str, starts: list[int]):
+        match = self.re.match
+        pos = 0
+        for at in starts:
+            if at < pos:
+                continue
+            mo = match(text, at)
+            if mo is not None:
+                yield mo
+                pos = mo.end() if mo.end() > at else at + 1
+
+    def findall(self, text: str, *args):
+        if args or self._lead is None:
+            return self.re.findall(text, *args) if self._may_match(text) else []
+        groups = self.re.groups
+        out = []
+        for mo in self.finditer(text):
+            out.append(mo.group(0) if groups == 0 else mo.group(1) if groups == 1 else mo.groups(""))
+        return out
 
     def __getattr__(self, name):
         return getattr(self.re, name)

@@ -48,6 +48,9 @@ _LONG_LINE = re.compile(rb"[^\n]{%d,}" % MAX_HEADER_LINE)
 # Possessive: a greedy group repeat keeps backtracking state per line (16 MB for 50,000 lines).
 _HEADER_RUN = re.compile(rb"(?:(?:[\x21-\x39\x3b-\x7e]*:|[ \t])[^\n]*(?:\n|\Z))*+")
 _BLANK_LINE = re.compile(rb"\r?\n")
+# One field of a header block already known to hold only field and continuation lines:
+# compat32's header_source_parse (value left-stripped, folds kept, final newline dropped).
+_FIELD = re.compile(r"^([^:\s]*):[ \t]*(.*(?:\n[ \t].*)*)", re.M)
 _DELIM_TAIL = re.compile(rb"(--)?[ \t]*(?:\r?\n|\Z)")
 _ASCII_NAMES = frozenset({"us-ascii", "ascii", "ansi_x3.4-1968", "us"})
 
@@ -195,11 +198,14 @@ class Part:
         blank = _BLANK_LINE.match(raw, end)
         self._body = raw[blank.end():] if blank else raw[end:]
         head = raw[start:min(end, start + MAX_HEADER_BLOCK)]
-        self._headers = _parse_header_lines(_decode_head(head)) if head else []
-        index: dict[str, str] = {}
-        for name, value in self._headers:
-            index.setdefault(name.lower(), value)
-        self._index = index
+        if not head:
+            self._headers = []
+        elif len(head) <= MAX_HEADER_LINE:  # no line to cut, few fields: one C call
+            self._headers = [(n, v.rstrip("\r\n")) for n, v in _FIELD.findall(_decode_head(head))]
+        else:
+            self._headers = _parse_header_lines(_decode_head(head))
+        # first occurrence wins, as Message.get
+        self._index = {name.lower(): value for name, value in reversed(self._headers)}
 
     def get(self, name: str, failobj=None):
         if self._index is None:

@@ -1,0 +1,95 @@
+"""classify/prefilter.py: the literal-factor shortcuts answer exactly as the regular
+expressions they stand for (rule tables, guarded patterns)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bouncesink.classify import rules
+from bouncesink.classify.prefilter import Prefilter, factors, guard, prefixes, split_branches
+from bouncesink.parse import message as m
+
+DATA = Path(__file__).parent / "data"
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev" / "emails"
+
+
+def _texts() -> list[str]:
+    files = sorted(DATA.rglob("*.eml")) + (sorted(CORPUS.glob("*.eml")) if CORPUS.is_dir() else [])
+    out: list[str] = []
+    for path in files:
+        for part, _ in m.walk(m.load(path.read_bytes())):
+            if not part.is_multipart():
+                text = m.text_of(part)
+                out.append(text[:5000])
+                out.extend(line for line in text.splitlines()[:200] if line.strip())
+    return out
+
+
+TEXTS = _texts()
+RULE_PATTERNS = [r.pattern for r in rules.RULES]
+PROVIDER_PATTERNS = [r.pattern for r in rules.PROVIDER_RULES]
+
+# Hand-made cases: flags inside, lookbehind, classes, optional prefixes, case.
+SAMPLE_PATTERNS = [
+    (r"(?:in reply to|after|while talking to [^:]{0,80}:\s*>>>)\s*(data|rcpt(?: to)?|mail)\b", re.I),
+    (r"(?:>>>|SMTP:)\s*(DATA|RCPT|MAIL|HELO|EHLO)\b", re.I),
+    (r"(?<!connection )rate limit|ratelimit|\bbl\b", re.I),
+    (r"user (?-i:UNKNOWN)|(?i:Mailbox) full", 0),
+    (r"^\s*-+ ?Transcript of session follows ?-+", re.I | re.M),
+    (r"(?:a|b)?cd|e[fg]h", re.I),
+    (r"qmail-send|I'm afraid I wasn't able to deliver", re.I),
+    (r"Status: ([245]\.\d+\.\d+)", 0),
+]
+
+
+def _all_searches(compiled, text):
+    return (compiled.search(text) and compiled.search(text).span(),
+            [mo.span() for mo in compiled.finditer(text)],
+            compiled.findall(text))
+
+
+@pytest.mark.parametrize("pattern,flags", SAMPLE_PATTERNS + [(p, re.I | re.M) for p in PROVIDER_PATTERNS]
+                         + [(p, re.I) for p in RULE_PATTERNS])
+def test_guard_answers_as_the_pattern(pattern, flags):
+    plain = re.compile(pattern, flags)
+    guarded = guard(plain)
+    for text in TEXTS + ["", "USER UNKNOWN", "user UNKNOWN", "MAILBOX full", "K\u212a\u017f\u0130"]:
+        assert _all_searches(guarded, text) == _all_searches(plain, text), (pattern, text[:200])
+
+
+def test_rule_table_matching_is_exact():
+    table = Prefilter(RULE_PATTERNS)
+    compiled = [re.compile(p, re.I) for p in RULE_PATTERNS]
+    for text in TEXTS:
+        want = tuple(i for i, c in enumerate(compiled) if c.search(text))
+        assert table.matching(text) == want, text[:200]
+
+
+def test_factors_and_prefixes():
+    from re import _parser as P
+    assert factors(P.parse("user (?:unknown|not found)", re.I)) == {"unknown", "not found"}
+    assert prefixes(P.parse("(?:in reply to|after)\\s*data", re.I)) == {"in reply to", "after"}
+    assert prefixes(P.parse("(?:a)?b", re.I)) is None
+    assert factors(P.parse("(?i:abc)", 0)) is None  # case folding inside: no plain factor
+    assert split_branches(r"a|(?:b|c)|[|]|\|d") == ["a", "(?:b|c)", "[|]", r"\|d"]
+
+
+_WORDS = st.sampled_from(["user", "unknown", "USER", "Unknown", "mailbox", "full", "rate limit",
+                          "connection", "bl", " ", "\n", "in reply to", "RCPT", "DATA", ">>>",
+                          "after", "I'm afraid I wasn't able to deliver", "Status: 5.1.1",
+                          "\u212a", "\u0130", "\u00df", "\u017f", ":", "-", "qmail-send"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_WORDS, max_size=30).map("".join))
+def test_property_guard_and_table_exact(text):
+    for pattern, flags in SAMPLE_PATTERNS:
+        plain = re.compile(pattern, flags)
+        assert _all_searches(guard(plain), text) == _all_searches(plain, text)
+    want = tuple(i for i, p in enumerate(RULE_PATTERNS) if re.search(p, text, re.I))
+    assert rules._PREFILTER.matching(text) == want

@@ -90,16 +90,53 @@ def test_logs_go_to_the_journal(unit):
     assert one(unit, "WantedBy", "Install") == "multi-user.target"
 
 
-def _installable_copy(tmp_path) -> Path:
-    """The unit with ExecStart pointing at a program that exists here (verify checks it)."""
+UNITS = UNIT.parent
+PRUNE = UNITS / "bouncesink-prune.service"
+TIMER = UNITS / "bouncesink-prune.timer"
+
+
+def _installable_copy(tmp_path, unit: Path = UNIT) -> Path:
+    """Every unit, with ExecStart pointing at a program that exists here (verify checks
+    it); returns the copy of `unit`."""
     exe = Path(sys.executable).parent / "bouncesink"
     if not exe.exists():
         exe = tmp_path / "bouncesink"
         exe.write_text("#!/bin/sh\nexit 0\n")
         exe.chmod(0o755)
-    copy = tmp_path / "bouncesink.service"
-    copy.write_text(UNIT.read_text().replace("/usr/local/bin/bouncesink", str(exe)))
-    return copy
+    for u in (UNIT, PRUNE, TIMER):
+        (tmp_path / u.name).write_text(u.read_text().replace("/usr/local/bin/bouncesink", str(exe)))
+    return tmp_path / unit.name
+
+
+def test_prune_runs_weekly_as_the_service_user_with_no_capability():
+    service = directives(PRUNE.read_text())["Service"]
+    assert service["User"] == ["bouncesink"] and service["CapabilityBoundingSet"] == [""]
+    assert service["ExecStart"][0].endswith(
+        "bouncesink prune --config /etc/bouncesink/bouncesink.toml --raw-older-than 90")
+    assert service["ProtectSystem"] == ["strict"]
+    assert service["ReadWritePaths"] == ["/var/lib/bouncesink"]
+    timer = directives(TIMER.read_text())
+    assert timer["Timer"]["OnCalendar"] == ["weekly"] and timer["Timer"]["Persistent"] == ["true"]
+    assert timer["Install"]["WantedBy"] == ["timers.target"]
+
+
+@needs_analyze
+def test_systemd_analyze_verify_prune_units_is_clean(tmp_path):
+    copy = _installable_copy(tmp_path, PRUNE)
+    proc = subprocess.run([ANALYZE, "verify", str(copy), str(tmp_path / TIMER.name)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == ""
+
+
+@needs_analyze
+def test_systemd_analyze_security_of_prune_is_at_most_3(tmp_path):
+    proc = subprocess.run([ANALYZE, "security", "--offline=true", "--no-pager",
+                           str(_installable_copy(tmp_path, PRUNE))],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    m = re.search(r"Overall exposure level for bouncesink-prune\.service: (\d+\.\d)", proc.stdout)
+    assert m, proc.stdout[-500:] + proc.stderr
+    assert float(m.group(1)) <= 3.0
 
 
 @needs_analyze

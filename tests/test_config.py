@@ -52,6 +52,33 @@ def test_documented_file_comments_every_key():
                 f"line {n + 1} ({line.strip()}) has no comment"
 
 
+def test_documented_reload_marks_match_what_reload_applies():
+    """A key is marked [reload] in the file exactly when merge_reload takes it."""
+    marked, section, comment = set(), "", []
+    for line in DOCUMENTED.read_text().splitlines():
+        s = line.strip()
+        if s.startswith("["):
+            section, comment = s.strip("[]"), []
+        elif s.startswith("#"):
+            if comment and comment[-1] is None:  # a comment after keys starts a new block
+                comment = []
+            comment.append(s)
+        elif "=" in s:
+            if any("[reload]" in c for c in comment if c):
+                marked.add(f"{section}.{s.split('=')[0].strip()}")
+            comment.append(None)
+        else:
+            comment = []
+    reloadable = set()
+    for f in dataclasses.fields(Config):
+        for g in dataclasses.fields(f.default_factory()):
+            name = f"{f.name}.{g.name}"
+            allowed = config.RELOADABLE.get(f.name, frozenset())
+            if name not in config.RESTART_ONLY and (allowed is None or g.name in allowed):
+                reloadable.add(name)
+    assert marked == reloadable
+
+
 # -- problems: one line each, naming the key and its line ---------------------------------------
 def test_every_problem_is_reported_with_key_and_line(tmp_path):
     problems = problems_of(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from ..classify.prefilter import guard
 from ..model import Result
 from . import message as m
 from .dsn import REPLY_RE
@@ -195,6 +196,8 @@ _COMMAND_RE = re.compile(
     r"(?:in reply to|after|did not like our|error in reply to|while talking to [^:]{0,80}:\s*>>>)\s*"
     r"(?:the\s+|end of\s+|final\s+|initial\s+)?(data|rcpt(?: to)?|mail(?: from)?|helo|ehlo|connection|connect|message)\b", re.I)
 _SENT_RE = re.compile(r"(?:>>>|SMTP:)\s*(DATA|RCPT|MAIL|HELO|EHLO)\b", re.I)
+# tried only where "in reply to", "after", ">>>"... occur, not at every character (prefilter.py)
+_COMMAND_RE, _SENT_RE = guard(_COMMAND_RE), guard(_SENT_RE)
 _COMMANDS = {"data": "DATA", "message": "DATA", "rcpt": "RCPT", "rcpt to": "RCPT", "mail": "MAIL",
              "mail from": "MAIL", "helo": "HELO", "ehlo": "HELO", "connect": "CONN",
              "connection": "CONN"}

@@ -111,7 +111,9 @@ def setup(fmt: str = "auto", level: str = "info", stream=None) -> None:
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        # One write per line (print() writes the newline separately): worker processes
+        # share stdout, and lines written whole do not interleave in the journal.
+        logger_factory=structlog.WriteLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
     # Other libraries log through the standard library: same renderer, warnings and up.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import ipaddress
 import re
 import tomllib
 import types
@@ -90,6 +91,14 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True)
+class DoctorConfig:
+    # The addresses the MX must point at; empty: this machine's interface addresses
+    # (behind NAT the public address is not on an interface: set it here).
+    addresses: tuple[str, ...] = ()
+    nameserver: str = ""                    # IP[:PORT] to ask instead of the system resolver
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
@@ -97,6 +106,7 @@ class Config:
     verp: VerpConfig = field(default_factory=VerpConfig)
     log: LogConfig = field(default_factory=LogConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    doctor: DoctorConfig = field(default_factory=DoctorConfig)
 
     def replace(self, section: str, **changes) -> "Config":
         """A copy with some keys of one section changed (flags over the file)."""
@@ -218,6 +228,20 @@ def _check_value(section: str, key: str, value, where: str) -> None:
             raise ValueError("\n".join(bad))
     if key == "delimiter" and len(value) != 1:
         raise ValueError(f"{where}: must be one character, got {value!r}")
+    if section == "doctor" and key == "addresses":
+        for a in value:
+            try:
+                ipaddress.ip_address(a)
+            except ValueError:
+                raise ValueError(f"{where}: {a!r} is not an IP address") from None
+    if section == "doctor" and key == "nameserver" and value:
+        host = value[1:].partition("]")[0] if value.startswith("[") else (
+            value.rpartition(":")[0] if value.count(":") == 1 else value)
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise ValueError(f"{where}: expected an IP address with an optional :PORT,"
+                             f" got {value!r}") from None
     if key == "secrets":
         for secret in value:
             if len(secret) < 16:

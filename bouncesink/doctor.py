@@ -4,8 +4,8 @@ One check per line, each PASS or FAIL with what was found and, on failure, what 
 
 - mx D: the domain has MX records (not NXDOMAIN, not a null MX, RFC 7505), and at least one
   MX host resolves to an address of this host. "This host" is the addresses given with
-  --address (needed behind NAT, where the public address is not on an interface), else the
-  non-loopback addresses of the local interfaces.
+  --address or `[doctor] addresses` (needed behind NAT, where the public address is not on
+  an interface), else the non-loopback addresses of the local interfaces.
 - smtp: the sink answers on its port with a 220 banner, and accepts RCPT for each domain
   (to postmaster@D, which RFC 5321 4.5.1 requires a server to accept). MAIL and RCPT only:
   nothing is stored.

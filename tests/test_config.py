@@ -119,6 +119,10 @@ def test_every_problem_is_reported_with_key_and_line(tmp_path):
     ('[policy]\nsoft_window_days = 1\nsoft_min_span_days = 2\n',
      "c.toml:3: policy.soft_min_span_days: longer than soft_window_days"),
     ('server.listen = ":x"\n', "c.toml:1: server.listen: expected HOST:PORT"),
+    ('[doctor]\naddresses = ["192.0.2.25", "mx.example.org"]\n',
+     "c.toml:2: doctor.addresses: 'mx.example.org' is not an IP address"),
+    ('[doctor]\nnameserver = "ns1.example.org:53"\n',
+     "c.toml:2: doctor.nameserver: expected an IP address with an optional :PORT"),
     ('[log]\nlevel = "loud"\n', "c.toml:2: log.level: must be one of debug, info, warning, error"),
 ])
 def test_bad_value_names_the_key(tmp_path, text, expected):

@@ -268,3 +268,12 @@ def test_unreachable_postgresql_fails_and_hides_the_password():
     assert not check.ok and check.detail.startswith("cannot write:")
     assert check.name == "store postgresql://sink:***@127.0.0.1:1/bounces"
     assert "s3cret" not in check.line()
+
+
+def test_doctor_takes_addresses_and_nameserver_from_the_config(sink, zones, capsys, tmp_path):
+    conf = tmp_path / "c.toml"
+    conf.write_text(f'[server]\nlisten = "127.0.0.1:{sink.port}"\ndomains = ["bounces.example.org"]\n'
+                    f'[store]\ndb = "{sink.db}"\n'
+                    f'[doctor]\naddresses = ["{THIS_HOST}"]\nnameserver = "127.0.0.1:{zones.port}"\n')
+    assert main(["doctor", "--config", str(conf)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "5 passed, 0 failed"

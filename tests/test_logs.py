@@ -132,6 +132,24 @@ def test_setup_twice_does_not_double_library_lines(capture):
     assert len(buf.getvalue().splitlines()) == 1
 
 
+def test_each_line_is_one_write(capture):
+    """Processes sharing stdout (workers) must not interleave halves of lines."""
+
+    class Writes(io.StringIO):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def write(self, text):
+            self.calls.append(text)
+            return super().write(text)
+
+    stream = Writes()
+    logs.setup("json", "info", stream=stream)
+    logs.get().info("bounce_recorded", **BOUNCE)
+    assert len(stream.calls) == 1 and stream.calls[0].endswith("}\n")
+
+
 def test_auto_is_json_when_not_a_terminal():
     assert logs.resolve_format("auto", io.StringIO()) == "json"
     assert logs.resolve_format("console", io.StringIO()) == "console"

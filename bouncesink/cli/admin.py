@@ -21,10 +21,12 @@ def register(sub) -> None:
     p.add_argument("--domain", action="append", metavar="D",
                    help="return-path domain to check (repeatable; default: server.domains)")
     p.add_argument("--nameserver", metavar="HOST[:PORT]",
-                   help="ask this DNS server instead of the system resolver")
+                   help="ask this DNS server instead of the system resolver"
+                        " (default: doctor.nameserver)")
     p.add_argument("--address", action="append", metavar="IP",
                    help="an address of this host the MX must point at (repeatable; default:"
-                        " the addresses of the local interfaces; give the public one behind NAT)")
+                        " doctor.addresses, else the addresses of the local interfaces; give the"
+                        " public one behind NAT)")
     p.add_argument("--smtp", metavar="HOST:PORT",
                    help="where to probe the sink (default: server.listen; 0.0.0.0 -> 127.0.0.1)")
     p.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
@@ -91,7 +93,8 @@ def cmd_doctor(args) -> int:
     if not domains:
         raise CLIError("no domain to check: pass --domain or set server.domains", 2)
     try:
-        resolver = doctor.make_resolver(args.nameserver, timeout=args.timeout)
+        resolver = doctor.make_resolver(args.nameserver or cfg.doctor.nameserver,
+                                        timeout=args.timeout)
     except ValueError as exc:
         raise CLIError(f"--nameserver: {exc}", 2) from None
     smtp = args.smtp or cfg.server.listen
@@ -99,7 +102,8 @@ def cmd_doctor(args) -> int:
         configmod.parse_hostport(smtp)
     except ValueError as exc:
         raise CLIError(f"--smtp: {exc}", 2) from None
-    checks = doctor.run(cfg, domains, resolver=resolver, addresses=args.address, smtp=smtp,
+    checks = doctor.run(cfg, domains, resolver=resolver,
+                        addresses=args.address or cfg.doctor.addresses, smtp=smtp,
                         timeout=args.timeout)
     failed = 0
     for check in checks:

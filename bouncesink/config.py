@@ -361,6 +361,8 @@ RELOADABLE: dict[str, frozenset[str] | None] = {
 }
 # Exceptions inside a section reloaded whole: objects built once at start-up.
 RESTART_ONLY = frozenset({"policy.dns_resolvers", "policy.dns_timeout"})
+# Sections the server does not use (commands only): taken silently.
+NOT_SERVED = frozenset({"doctor"})
 
 
 def changed_keys(old: Config, new: Config) -> list[str]:
@@ -384,6 +386,9 @@ def merge_reload(old: Config, new: Config) -> tuple[Config, list[str], list[str]
     merged = old
     for name in changed_keys(old, new):
         section, key = name.split(".", 1)
+        if section in NOT_SERVED:
+            merged = merged.replace(section, **{key: getattr(getattr(new, section), key)})
+            continue
         allowed = RELOADABLE.get(section, frozenset())
         if name not in RESTART_ONLY and (allowed is None or key in allowed):
             merged = merged.replace(section, **{key: getattr(getattr(new, section), key)})

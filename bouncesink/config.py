@@ -13,7 +13,6 @@ import difflib
 import ipaddress
 import re
 import tomllib
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -101,6 +101,14 @@ def test_rule_table_matching_is_exact():
         assert table.matching(text) == want, text[:200]
 
 
+def test_provider_table_matching_is_exact():
+    table = Prefilter(PROVIDER_PATTERNS, re.I | re.M)
+    compiled = [re.compile(p, re.I | re.M) for p in PROVIDER_PATTERNS]
+    for text in TEXTS:
+        want = tuple(i for i, c in enumerate(compiled) if c.search(text))
+        assert table.matching(text) == want, text[:200]
+
+
 def test_factors_and_prefixes():
     from re import _parser as P
     assert factors(P.parse("user (?:unknown|not found)", re.I)) == {"unknown", "not found"}

@@ -119,13 +119,17 @@ _GRAM = 4  # factors are found through the text's substrings of this length
 
 
 class Prefilter:
-    """`matching(text)`: indexes of the patterns that match `text` (re.I), in table order.
+    """`matching(text)`: indexes of the patterns that match `text` (re.I and `flags`), in
+    table order.
 
     Each pattern is split into its top-level alternatives, each compiled on its own with its
     own factors, so that a text is searched only with the few alternatives that can match.
     """
 
-    def __init__(self, patterns: list[str]):
+    def __init__(self, patterns: list[str], flags: int = re.I):
+        if not flags & re.I:
+            raise ValueError("Prefilter reads its factors case-insensitively: re.I is required")
+        self.flags = flags
         self.size = len(patterns)
         self.branches: list[tuple[str, int]] = []        # (source, pattern index)
         self._compiled: dict[int, re.Pattern[str]] = {}  # compiled when first searched
@@ -137,7 +141,7 @@ class Prefilter:
         for i, pattern in enumerate(patterns):
             alts = split_branches(pattern)
             try:
-                tree = list(P.parse(pattern, re.I))
+                tree = list(P.parse(pattern, flags))
             except re.error:
                 tree = None
             if len(alts) > 1 and tree and len(tree) == 1 and tree[0][0] is C.BRANCH \
@@ -171,7 +175,7 @@ class Prefilter:
     def _branch(self, b: int) -> re.Pattern[str]:
         compiled = self._compiled.get(b)
         if compiled is None:
-            compiled = self._compiled[b] = re.compile(self.branches[b][0], re.I)
+            compiled = self._compiled[b] = re.compile(self.branches[b][0], self.flags)
         return compiled
 
     def candidates(self, text: str) -> tuple[int, ...]:
@@ -241,6 +245,10 @@ def prefixes(seq, fold: bool = True) -> set[str] | None:
         return out
     return None
 
+
+# Below this length a text is searched by the regex at every position: finding where the
+# leading literals occur costs more than it saves.
+_SHORT = 300
 
 # The last two texts lowered by Guarded patterns: a table of them searched over the same
 # texts (the provider rules: host, diagnostic) lowers each once. Two references, never grows.
@@ -316,11 +324,13 @@ class Guarded:
         return sorted(starts)
 
     def search(self, text: str, *args):
-        if args:
-            return self.re.search(text, *args) if self._may_match(text) else None
+        if not self._may_match(text):
+            return None
+        if args or len(text) < _SHORT:
+            return self.re.search(text, *args)
         starts = self._starts(text)
         if starts is None:
-            return self.re.search(text) if self._may_match(text) else None
+            return self.re.search(text)
         match = self.re.match
         for at in starts:
             mo = match(text, at)
@@ -332,11 +342,13 @@ class Guarded:
         return self.re.match(text, *args) if self._may_match(text) else None
 
     def finditer(self, text: str, *args):
-        if args:
-            return self.re.finditer(text, *args) if self._may_match(text) else iter(())
+        if not self._may_match(text):
+            return iter(())
+        if args or len(text) < _SHORT:
+            return self.re.finditer(text, *args)
         starts = self._starts(text)
         if starts is None:
-            return self.re.finditer(text) if self._may_match(text) else iter(())
+            return self.re.finditer(text)
         return self._iter(text, starts)
 
     def _iter(self, text: str, starts: list[int]):
@@ -351,8 +363,10 @@ class Guarded:
                 pos = mo.end() if mo.end() > at else at + 1
 
     def findall(self, text: str, *args):
-        if args or self._lead is None:
-            return self.re.findall(text, *args) if self._may_match(text) else []
+        if not self._may_match(text):
+            return []
+        if args or self._lead is None or len(text) < _SHORT:
+            return self.re.findall(text, *args)
         groups = self.re.groups
         out = []
         for mo in self.finditer(text):

@@ -207,19 +207,20 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
 )
 PROVIDER_COMPILED = tuple((guard(re.compile(r.host, re.I)) if r.host else None, guard(re.compile(r.pattern, re.I | re.M)),
                            re.compile(r.status) if r.status else None, r) for r in PROVIDER_RULES)
+_PROVIDER_WORDS = Prefilter([r.pattern for r in PROVIDER_RULES], re.I | re.M)
 
 
 def provider(text: str, host: str, status: str = "") -> ProviderRule | None:
     """The first provider rule for `host` (or naming its provider in `text`) that matches."""
     if not text:
         return None
-    for host_re, text_re, status_re, rule in PROVIDER_COMPILED:
+    for i in _PROVIDER_WORDS.matching(text):  # the rules whose words occur, in table order
+        host_re, text_re, status_re, rule = PROVIDER_COMPILED[i]
         if host_re is not None and not (host_re.search(host) or host_re.search(text)):
             continue
         if status_re is not None and not status_re.search(status):
             continue
-        if text_re.search(text):
-            return rule
+        return rule
     return None
 
 

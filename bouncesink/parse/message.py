@@ -275,6 +275,13 @@ class Part:
     @staticmethod
     def _parse_params(value: str) -> list[tuple[str, object]]:
         params: list[tuple[str, str]] = []
+        if "\\" not in value and "*" not in value and not any(
+                ";" in q for q in value.split('"')[1::2]):
+            # no ";" inside quotes, no escapes, no RFC 2231: a plain split says the same
+            for p in value.split(";")[:100]:
+                name, sep, val = p.partition("=")
+                params.append((name.strip().lower(), _unquote(val.strip())) if sep else (p.strip(), ""))
+            return params
         for p in _split_params(value):
             name, sep, val = p.partition("=")
             params.append((name.strip(), val.strip()) if sep else (p.strip(), ""))

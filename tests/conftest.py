@@ -12,6 +12,13 @@ stops it gracefully at the end of the test. The accepted domain is bounces.examp
 To change settings, use `make_sink(**sections)` instead, e.g.
 `make_sink(server={"max_recipients": 2})`; each keyword is a Config section with the fields
 to replace. `DATA_DIR` holds the fixture messages (tests/data/).
+
+Classification (parse, record, the `message_received` / `bounce_recorded` lines) runs after
+the 250 in a classifier process of the server's, so `structlog.testing.capture_logs` in the
+test process does not see those lines. Either start the sink with
+`make_sink(classify_in_process=True)` (the server classifies in a thread of its own process,
+its fallback mode) or read the JSON lines the process writes with `capfd` and start the sink
+inside the test (see test_server.py::test_one_log_line_per_message_and_per_result).
 """
 
 from __future__ import annotations
@@ -92,7 +99,7 @@ class Sink:
             raise self.errors[0]
 
 
-def start_sink(config: Config, parse=None) -> Sink:
+def start_sink(config: Config, parse=None, classify_in_process: bool = False) -> Sink:
     """Start a Server in a background thread; returns once it listens."""
     ready = threading.Event()
     box: dict = {}
@@ -101,7 +108,7 @@ def start_sink(config: Config, parse=None) -> Sink:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         stop = asyncio.Event()
-        server = Server(config, parse=parse)
+        server = Server(config, parse=parse, classify_in_process=classify_in_process)
         server.started = asyncio.Event()
         box.update(loop=loop, stop=stop, server=server)
 
@@ -136,11 +143,14 @@ def _quiet_logs():
 
 @pytest.fixture
 def make_sink(tmp_path):
-    """Factory: make_sink(server={...}, store={...}) -> a started Sink (stopped at teardown)."""
+    """Factory: make_sink(server={...}, store={...}) -> a started Sink (stopped at teardown).
+
+    classify_in_process=True: classification in the server's process (for capture_logs)."""
     started: list[Sink] = []
 
-    def factory(parse=None, **sections) -> Sink:
-        sink = start_sink(make_config(tmp_path, **sections), parse=parse)
+    def factory(parse=None, classify_in_process: bool = False, **sections) -> Sink:
+        sink = start_sink(make_config(tmp_path, **sections), parse=parse,
+                          classify_in_process=classify_in_process)
         started.append(sink)
         return sink
 

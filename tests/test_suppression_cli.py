@@ -128,7 +128,7 @@ def test_hostunknown_counts_as_soft_when_the_domain_resolves(dns_sink, dsn_bytes
 
 # -- sender_blocked alerts --------------------------------------------------------------------
 def test_burst_of_blocks_logs_one_sender_blocked_and_suppresses_nobody(make_sink, dsn_bytes):
-    sink = make_sink(policy={"alert_threshold": 3})
+    sink = make_sink(policy={"alert_threshold": 3}, classify_in_process=True)  # capture_logs
     raw = dsn_bytes("suppression-blocked.eml")
     with capture_logs() as logs:
         for _ in range(5):

@@ -117,6 +117,15 @@ def conditions(seq, keep: int = 3) -> list[set[str]]:
 
 _GRAM = 4  # factors are found through the text's substrings of this length
 
+# Rough share of each character in English mail text: a factor is filed under its rarest
+# 4-character substring, so that common words ("user", "mail") seldom send us to check it.
+_COMMON = dict(zip(" etaoinsrhldcumfpgwybvkxjqz", range(27, 0, -1)))
+
+
+def _rare_gram(f: str) -> str:
+    grams = [f[i:i + _GRAM] for i in range(len(f) - _GRAM + 1)]
+    return min(grams, key=lambda g: (sum(_COMMON.get(c, 8) for c in g), grams.index(g)))
+
 
 class Prefilter:
     """`matching(text)`: indexes of the patterns that match `text` (re.I and `flags`), in
@@ -138,6 +147,7 @@ class Prefilter:
         self.short: list[str] = []                       # factors under _GRAM characters
         self.by_gram: dict[str, list[str]] = {}          # first _GRAM characters -> factors
         self.also: list[tuple[tuple[str, ...], ...]] = []   # further conditions per branch
+        self.leads: list[tuple[str, ...] | None] = []    # literals every match starts with
         for i, pattern in enumerate(patterns):
             alts = split_branches(pattern)
             try:
@@ -157,6 +167,12 @@ class Prefilter:
                 except Exception:  # a construct we do not read: always search it
                     conds = []
                 self.also.append(tuple(tuple(c) for c in conds[1:]))
+                try:
+                    lead = prefixes(sub) if sub is not None else None
+                except Exception:
+                    lead = None
+                ok = lead and all(p.isascii() for p in lead) and len(lead) <= 24
+                self.leads.append(tuple(lead) if ok else None)
                 if not conds:
                     self.always.append(b)
                     continue
@@ -166,7 +182,7 @@ class Prefilter:
             if len(f) < _GRAM:
                 self.short.append(f)
             else:
-                self.by_gram.setdefault(f[:_GRAM], []).append(f)
+                self.by_gram.setdefault(_rare_gram(f), []).append(f)
         self._grams = frozenset(self.by_gram)
         self._every = tuple(range(len(self.branches)))
         # match() and reasons() of the rule table ask about the same diagnostic texts
@@ -210,10 +226,28 @@ class Prefilter:
     def _matching(self, text: str) -> tuple[int, ...]:
         out: list[int] = []
         branches = self.branches
+        leads = self.leads
+        low = text.lower()
+        if len(low) != len(text):
+            low = None  # positions in the lowered text would not be positions in the text
         for b in self.candidates(text):
             i = branches[b][1]
-            if (not out or out[-1] != i) and self._branch(b).search(text):
-                out.append(i)
+            if out and out[-1] == i:
+                continue
+            lead = leads[b]
+            if lead is None or low is None:
+                if self._branch(b).search(text):
+                    out.append(i)
+                continue
+            # every match starts with one of `lead`: try the pattern only where they occur
+            match = self._branch(b).match
+            for prefix in lead:
+                at = low.find(prefix)
+                while at >= 0 and match(text, at) is None:
+                    at = low.find(prefix, at + 1)
+                if at >= 0:
+                    out.append(i)
+                    break
         return tuple(out)
 
 

@@ -52,6 +52,7 @@ _BLANK_LINE = re.compile(rb"\r?\n")
 # compat32's header_source_parse (value left-stripped, folds kept, final newline dropped).
 _FIELD = re.compile(r"^([^:\s]*):[ \t]*(.*(?:\n[ \t].*)*)", re.M)
 _DELIM_TAIL = re.compile(rb"(--)?[ \t]*(?:\r?\n|\Z)")
+_MISSING = object()
 _ASCII_NAMES = frozenset({"us-ascii", "ascii", "ansi_x3.4-1968", "us"})
 
 
@@ -201,23 +202,38 @@ class Part:
         if not head:
             self._headers = []
         elif len(head) <= MAX_HEADER_LINE:  # no line to cut, few fields: one C call
-            self._headers = [(n, v.rstrip("\r\n")) for n, v in _FIELD.findall(_decode_head(head))]
+            text = _decode_head(head)
+            fields = _FIELD.findall(text)
+            if "\r" in text:
+                fields = [(n, v.rstrip("\r\n")) for n, v in fields]
+            self._headers = fields
         else:
             self._headers = _parse_header_lines(_decode_head(head))
-        # first occurrence wins, as Message.get
-        self._index = {name.lower(): value for name, value in reversed(self._headers)}
+
+    def _lookup(self, name: str, failobj=None):
+        """The first field named `name` (any case), as Message.get."""
+        headers = self._headers
+        if headers is None:
+            self._read_headers()
+            headers = self._headers
+        index = self._index
+        if index is None:
+            if len(headers) <= 6:  # a MIME part's few fields: no index worth building
+                key = name.lower()
+                for n, v in headers:
+                    if n.lower() == key:
+                        return v
+                return failobj
+            index = self._index = {n.lower(): v for n, v in reversed(headers)}
+        return index.get(name.lower(), failobj)
 
     def get(self, name: str, failobj=None):
-        if self._index is None:
-            self._read_headers()
-        return self._index.get(name.lower(), failobj)
+        return self._lookup(name, failobj)
 
     __getitem__ = get
 
     def __contains__(self, name: str) -> bool:
-        if self._index is None:
-            self._read_headers()
-        return name.lower() in self._index
+        return self._lookup(name, _MISSING) is not _MISSING
 
     def get_all(self, name: str, failobj=None):
         if self._headers is None:

@@ -383,14 +383,20 @@ class Classifier:
                 if d.alert:
                     self.log.warning("sender_blocked", **d.alert)
 
-    def recover(self, older_than: float | None = None) -> int:
-        """Classify messages stored but never classified (a crash between commit and record)."""
+    def recover(self, older_than: float | None = None, before: float | None = None) -> int:
+        """Classify messages stored but never classified (a crash between commit and record).
+
+        Only those received more than `older_than` seconds ago, or before the time `before`
+        (a timestamp): younger ones are still on their way through a live process.
+        """
         total = 0
         seen: set[int] = set()
         while True:
             pending = [p for p in self.store.pending(limit=500) if p.ref not in seen]
+            cutoff = before
             if older_than is not None:
                 cutoff = utcnow().timestamp() - older_than
+            if cutoff is not None:
                 pending = [p for p in pending if p.envelope.received_at.timestamp() < cutoff]
             if not pending:
                 return total
@@ -407,8 +413,12 @@ class Classifier:
 CLASSIFIER_NICE = 10
 
 
-def classifier_main(config: Config, parse, conn) -> None:
-    """The classifier process: refs in from the server, summaries back, until None or EOF."""
+def classifier_main(config: Config, parse, conn, recover: float | None = None) -> None:
+    """The classifier process: refs in from the server, summaries back, until None or EOF.
+
+    With `recover` (a timestamp), it first classifies what was left pending before then (a
+    crash between commit and classification), while the server already takes mail.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the server says when to stop
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
@@ -430,6 +440,8 @@ def classifier_main(config: Config, parse, conn) -> None:
             time.sleep(2)
     work = Classifier(config, store, parse)
     try:
+        if recover is not None:
+            recover_logged(work, log, recover)
         while True:
             try:
                 batch = conn.recv()
@@ -452,6 +464,17 @@ def classifier_main(config: Config, parse, conn) -> None:
                 return
     finally:
         store.close()
+
+
+def recover_logged(work: Classifier, log, before: float | None) -> int:
+    try:
+        n = work.recover(before=before)
+    except Exception as exc:  # the sweep or the next start-up tries again
+        log.error("recover_failed", error=str(exc)[:300])
+        return 0
+    if n:
+        log.info("pending_recovered", messages=n)
+    return n
 
 
 def store_reset(store: SQLStore, log) -> None:
@@ -485,6 +508,7 @@ class Ingest:
     SWEEP_INTERVAL = 30.0   # seconds between looks for messages left pending by a fault
     SWEEP_AGE = 60.0        # ... older than this (younger ones are still in someone's hands)
     MAX_BACKLOG = 100_000   # refs held in memory for the classifier; beyond: the sweep
+    DRAIN_CLASSIFY = 20.0   # seconds shutdown gives the classifier; the rest waits, pending
     metrics: Metrics = Metrics()  # the Server sets its own
 
     def __init__(self, config: Config, store: SQLStore, parse, in_process: bool = False) -> None:
@@ -510,6 +534,8 @@ class Ingest:
         self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending_config: Config | None = None
+        self._recover: float | None = None
+        self._abandon = False
         self._lost = 0
         self.stats = {"commits": 0, "messages": 0, "commit_failures": 0, "classified": 0}
 
@@ -532,8 +558,12 @@ class Ingest:
         return self.classifier.dns
 
     # -- life cycle -------------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, recover: bool = False) -> None:
+        """Start committing; with `recover`, classify what an earlier process left pending
+        (in the classifier, in the background: SMTP does not wait for it)."""
         self._loop = asyncio.get_running_loop()
+        # Pending before now was left by an earlier process; after, it is ours, in flight.
+        self._recover = utcnow().timestamp() if recover else None
         self._threads = [threading.Thread(target=self._feed, name="classify-feed", daemon=True)]
         self._threads[0].start()
         self._tasks = [asyncio.create_task(self._commit_loop()),
@@ -545,7 +575,9 @@ class Ingest:
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
         parse = None if getattr(self.parse, "__module__", "") == "bouncesink.parse" else self.parse
-        self._proc = ctx.Process(target=classifier_main, args=(self.config, parse, child),
+        recover, self._recover = self._recover, None
+        self._proc = ctx.Process(target=classifier_main,
+                                 args=(self.config, parse, child, recover),
                                  name="bouncesink-classify", daemon=True)
         self._proc.start()
         child.close()
@@ -562,8 +594,23 @@ class Ingest:
 
     def _feed(self) -> None:
         """Thread: hand committed refs to the classifier, in batches, as it takes them."""
+        if self._recover is not None:
+            if self.in_process:
+                before, self._recover = self._recover, None
+                recover_logged(self.classifier, self.log, before)
+            else:
+                try:
+                    self._start_process()
+                except Exception as exc:
+                    self.log.error("classifier_start_failed", error=str(exc)[:300])
         while True:
             with self._backlog_cv:
+                if self._abandon:
+                    # Shutting down with a backlog: it stays pending in the store and the
+                    # next start-up classifies it.
+                    if self._backlog:
+                        self.log.warning("classification_deferred", messages=len(self._backlog))
+                    del self._backlog[:], self._backlog_ms[:]
                 while not self._backlog and not self._closing and not self._pending_config:
                     self._backlog_cv.wait()
                 batch = [_Committed(r, "", m) for r, m in
@@ -723,9 +770,14 @@ class Ingest:
             self._backlog_cv.notify()
         loop = asyncio.get_running_loop()
         for t in self._threads:
-            await loop.run_in_executor(None, t.join)
+            await loop.run_in_executor(None, t.join, self.DRAIN_CLASSIFY)
+            if t.is_alive():
+                with self._backlog_cv:
+                    self._abandon = True
+                    self._backlog_cv.notify()
+                await loop.run_in_executor(None, t.join)
         if self._proc is not None:
-            await loop.run_in_executor(None, self._proc.join, 60)
+            await loop.run_in_executor(None, self._proc.join, self.DRAIN_CLASSIFY)
             if self._proc.is_alive():
                 self._proc.kill()
         self._writer.shutdown(wait=True)
@@ -832,11 +884,7 @@ class Server:
         self.store = open_store(cfg.store.db, durability=cfg.store.durability)
         self.ingest = Ingest(cfg, self.store, self.parse, in_process=self.classify_in_process)
         self.ingest.metrics = self.metrics
-        if self.recover:
-            recovered = await loop.run_in_executor(self.ingest._writer, self.ingest.recover)
-            if recovered:
-                self.log.info("pending_recovered", messages=recovered)
-        self.ingest.start()
+        self.ingest.start(recover=self.recover)
         self.handler = BounceHandler(cfg, self.ingest)
         self.handler.metrics = self.metrics
         if cfg.server.tls_cert and cfg.server.tls_key:
@@ -940,9 +988,10 @@ def _redact(url: str) -> str:
 def serve_workers(config: Config, parse=None, reload_config=None) -> int:
     """Run `config.server.workers` server processes sharing one port (SO_REUSEPORT).
 
-    The parent classifies what a previous run left pending, then forks the workers (which
-    skip that step), forwards SIGTERM/SIGINT to them, restarts one that dies, and exits 0
-    once all have stopped cleanly. Each worker has its own store connection and group commit.
+    The parent migrates the store, then forks the workers, forwards SIGTERM/SIGINT (and
+    SIGHUP) to them, restarts one that dies, and exits 0 once all have stopped cleanly. Each
+    worker has its own store connection, group commit and classifier; the first (and any
+    restarted one) also classifies what an earlier process left pending.
     """
     log = logs.get()
     n = config.server.workers
@@ -958,20 +1007,8 @@ def serve_workers(config: Config, parse=None, reload_config=None) -> int:
     config = config.replace("server", listen=f"[{host}]:{port}" if family == socket.AF_INET6
                             else f"{host}:{port}")
 
-    async def recover_once():
-        store = open_store(config.store.db, durability=config.store.durability)
-        try:
-            if parse is None:
-                from bouncesink.parse import parse as p
-            else:
-                p = parse
-            n_rec = Classifier(config, store, p).recover()
-            if n_rec:
-                log.info("pending_recovered", messages=n_rec)
-        finally:
-            store.close()
-
-    asyncio.run(recover_once())
+    # Open (and migrate) the store once, before the workers race to do it.
+    open_store(config.store.db, durability=config.store.durability).close()
     stopping = False
     children: dict[int, int] = {}
 
@@ -1012,7 +1049,7 @@ def serve_workers(config: Config, parse=None, reload_config=None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGHUP, on_hangup)
     for slot in range(n):
-        spawn(slot)
+        spawn(slot, recover=slot == 0)
     log.info("workers_started", workers=n, listen=config.server.listen,
              pids=sorted(children))
     failed = False

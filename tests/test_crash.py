@@ -94,3 +94,20 @@ def test_kill_9_under_load_loses_no_acknowledged_message(tmp_path):
     assert pending == 0
     assert results == len(refs)  # every stored message classified ...
     assert duplicated == 0       # ... exactly once
+
+
+def test_kill_9_of_the_classifier_loses_nothing_and_records_once(make_sink, dsn_bytes):
+    sink = make_sink()
+    raw = dsn_bytes("dsn-two-recipients.eml")
+    with smtplib.SMTP("127.0.0.1", sink.port) as c:
+        for _ in range(20):
+            c.sendmail("", [RCPT], raw)
+    sink.wait_classified(20)
+    first = sink.server.ingest._proc
+    first.kill()  # SIGKILL, possibly mid-batch
+    with smtplib.SMTP("127.0.0.1", sink.port) as c:
+        for _ in range(30):
+            c.sendmail("", [RCPT], raw)  # still 250: SMTP does not depend on the classifier
+    sink.wait_classified(50)
+    assert sink.server.ingest._proc is not first and sink.server.ingest._proc.is_alive()
+    assert sink.count("SELECT COUNT(*) FROM results") == 100  # 2 per message, none twice

@@ -283,10 +283,11 @@ class Part:
         if header != "content-type":
             value = self.get(header)
             return None if value is None else self._parse_params(value)
-        if self._params is None:
+        params = self._params
+        if params is None:
             value = self.get("content-type")
-            self._params = [] if value is None else self._parse_params(value)
-        return self._params if self.get("content-type") is not None else None
+            params = self._params = _MISSING if value is None else self._parse_params(value)
+        return None if params is _MISSING else params
 
     @staticmethod
     def _parse_params(value: str) -> list[tuple[str, object]]:

@@ -3,12 +3,18 @@
 The protocol engine (aiosmtpd) knows nothing of bounces. `BounceHandler` answers RCPT
 (our domains only: the sink never relays, see `is_ours`) and DATA, whose reply is 250 only
 after the raw message is committed to the store. `Ingest` batches concurrent messages into
-one commit (group commit) in a writer thread, then classifies the committed bytes after the
-ack in a second thread; at start-up (and periodically) it classifies whatever was left stored
-but unclassified. `SinkSMTP` adds the limits a server on port 25 needs (connections in total
-and per IP, line length, command and DATA timeouts, errors per session) and STARTTLS.
-`Server` owns start-up, the main loop and graceful shutdown, like uvicorn's; `serve_workers`
-runs N of them as processes sharing one port (SO_REUSEPORT).
+one commit (group commit) in a writer thread; after the 250, a classifier process
+(`classifier_main`, running a `Classifier`) reads each message back from the store, parses
+it and records the results, so parsing never competes with SMTP for the GIL. What a crash
+or a fault leaves pending is classified at the next start-up (and by a periodic sweep).
+`SinkSMTP` adds the limits a server on port 25 needs (connections in total and per IP, line
+length, command and DATA timeouts, errors per session) and STARTTLS. `Server` owns start-up,
+the main loop and graceful shutdown, like uvicorn's; `serve_workers` runs N of them as
+processes sharing one port (SO_REUSEPORT).
+
+Seams for other concerns: `Classifier._parse` / `_campaign` / `_record_options` (VERP, DNS;
+they run in the classifier process, from the stored envelope), `Ingest.on_classified`
+(counters, in the server process), `Server.apply_config` (reload).
 """
 
 from __future__ import annotations
@@ -144,8 +150,10 @@ class SinkSMTP(SMTP):
 
     def __init__(self, handler, gate: ConnectionGate, config: Config, **kwargs) -> None:
         cfg = config.server
-        # The reader's limit bounds what one command line may buffer (RFC 5321 4.5.3.1.4).
-        self.line_length_limit = cfg.max_line_length + 2
+        # The reader's limit bounds what one command line may buffer (RFC 5321 4.5.3.1.4);
+        # the room above it is for CRLF and the SIZE / SMTPUTF8 parameters aiosmtpd allows
+        # on MAIL beyond the command limit.
+        self.line_length_limit = cfg.max_line_length + 64
         super().__init__(handler, **kwargs)
         self.command_size_limit = cfg.max_line_length
         self.command_size_limits = defaultdict(lambda: cfg.max_line_length)

@@ -460,6 +460,10 @@ def classifier_main(config: Config, parse, conn, recover: float | None = None) -
             if isinstance(batch, Config):  # SIGHUP reload in the server
                 work.set_config(batch)
                 continue
+            if isinstance(batch, tuple) and batch[0] == "recover":  # the server's sweep
+                recover_logged(work, log, batch[1])
+                conn.send([])
+                continue
             try:
                 summary = work.classify(batch)
             except Exception as exc:
@@ -543,6 +547,7 @@ class Ingest:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending_config: Config | None = None
         self._recover: float | None = None
+        self._sweep_before: float | None = None
         self._abandon = False
         self._lost = 0
         self.stats = {"commits": 0, "messages": 0, "commit_failures": 0, "classified": 0}
@@ -619,8 +624,10 @@ class Ingest:
                     if self._backlog:
                         self.log.warning("classification_deferred", messages=len(self._backlog))
                     del self._backlog[:], self._backlog_ms[:]
-                while not self._backlog and not self._closing and not self._pending_config:
+                while not (self._backlog or self._closing or self._pending_config
+                           or self._sweep_before):
                     self._backlog_cv.wait()
+                sweep_before, self._sweep_before = self._sweep_before, None
                 batch = [_Committed(r, "", m) for r, m in
                          zip(self._backlog[:256], self._backlog_ms[:256])]
                 del self._backlog[:256], self._backlog_ms[:256]
@@ -628,8 +635,14 @@ class Ingest:
                 if not batch and self._closing:
                     break
             try:
-                if self._conn is None and not self.in_process and batch:
+                if self._conn is None and not self.in_process and (batch or sweep_before):
                     self._start_process()  # on the first message: idle servers need none
+                if sweep_before is not None:
+                    if self._conn is not None:
+                        self._conn.send(("recover", sweep_before))
+                        self._conn.recv()
+                    else:
+                        recover_logged(self.classifier, self.log, sweep_before)
                 if self._conn is not None:
                     if new_config is not None:
                         self._conn.send(new_config)
@@ -748,20 +761,17 @@ class Ingest:
         return self.classifier.recover(older_than)
 
     async def _sweep_loop(self) -> None:
-        loop = asyncio.get_running_loop()
+        """Now and then, have the classifier take what was left pending here (a batch that
+        failed to record, a backlog beyond MAX_BACKLOG): rows older than SWEEP_AGE."""
         while True:
             await asyncio.sleep(self.SWEEP_INTERVAL)
             if not self._left_pending:
                 # Nothing failed here; pending rows belong to a live process or start-up.
                 continue
             self._left_pending = False
-            try:
-                n = await loop.run_in_executor(self._writer, self.recover, self.SWEEP_AGE)
-                if n:
-                    self.log.info("pending_recovered", messages=n)
-            except Exception as exc:
-                self._left_pending = True
-                self.log.warning("sweep_failed", error=str(exc)[:300])
+            with self._backlog_cv:
+                self._sweep_before = utcnow().timestamp() - self.SWEEP_AGE
+                self._backlog_cv.notify()
 
     @property
     def busy(self) -> bool:

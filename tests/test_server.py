@@ -537,3 +537,18 @@ def test_postgresql_gone_is_451_and_the_server_recovers_by_itself(make_sink, dsn
         finally:
             store.close()
         proxy.stop()
+
+
+def test_a_backlog_beyond_its_cap_is_classified_by_the_sweep(make_sink, dsn_bytes, monkeypatch):
+    from bouncesink.server import Ingest
+
+    monkeypatch.setattr(Ingest, "MAX_BACKLOG", 0)      # every ref waits in the store ...
+    monkeypatch.setattr(Ingest, "SWEEP_INTERVAL", 0.2)  # ... for the sweep
+    monkeypatch.setattr(Ingest, "SWEEP_AGE", 0.0)
+    sink = make_sink()
+    raw = dsn_bytes("dsn-hard-userunknown.eml")
+    with smtplib.SMTP("127.0.0.1", sink.port) as c:
+        for _ in range(10):
+            c.sendmail("", [RCPT], raw)
+    sink.wait_classified(10)
+    assert sink.count("SELECT COUNT(*) FROM results") == 10

@@ -348,8 +348,9 @@ def run(kind: str, args, workdir: Path, raw: bytes, workers: int = 1, sessions: 
     sessions = sessions or args.sessions
     messages = messages or args.messages
     db = db or args.db or str(workdir / f"sink-{kind}-{workers}-{time.monotonic_ns()}.db")
+    schema = None
     if db.startswith("postgres"):
-        _reset_pg(db)
+        db, schema = _pg_schema(db)
     server = ServerProc(kind, workdir, db, workers, args.durability,
                         max(2000, sessions * 2))
     try:
@@ -377,14 +378,29 @@ def run(kind: str, args, workdir: Path, raw: bytes, workers: int = 1, sessions: 
     res["exit"] = code
     if kind == "sink" and "error" not in res:
         res["stored"] = stored_count(db)
+    if schema:
+        _pg_drop(args.db, schema)
     return res, rss
 
 
-def _reset_pg(url: str) -> None:
+def _pg_schema(url: str) -> tuple[str, str]:
+    """A fresh schema for one run (the database may be shared): the URL that selects it."""
+    import secrets
+
+    import psycopg
+
+    name = "bench_" + secrets.token_hex(4)
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute(f"CREATE SCHEMA {name}")
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{name}", name
+
+
+def _pg_drop(url: str, name: str) -> None:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as c:
-        c.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        c.execute(f"DROP SCHEMA {name} CASCADE")
 
 
 def main() -> None:

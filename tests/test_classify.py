@@ -266,3 +266,26 @@ def test_user_unknown_with_mailbox_status_x20_is_a_filter():
     r = classify(model.Result(recipient="a@example.org", status="5.2.0",
                               diagnostic="550 Unknown user a@example.org"))
     assert (r.reason, r.type) == ("filtered", "soft")
+
+
+# Examples for the provider rules appended after the Microsoft 365 one (same order as the table)
+PROVIDER_EXAMPLES += [
+    ("550 5.1.1 RCP-P1 http://postmaster.facebook.com/response_codes#rcp The attempted recipient address does not exist", "mx.facebook.com", "5.1.1"),
+    ("550 5.1.1 RCP-P2 http://postmaster.facebook.com/response_codes#rcp Refused due to recipient preferences", "mx.facebook.com", "5.1.1"),
+    ("552 5.3.4 MSG-P1 message exceeds maximum size", "mx.facebook.com", "5.3.4"),
+    ("550 5.6.0 MSG-P3 duplicate headers", "mx.facebook.com", "5.6.0"),
+    ("554 5.7.1 POL-P1 listed on the Spamhaus PBL", "mx.facebook.com", "5.7.1"),
+    ("421 4.7.1 POL-T1 not accepting messages from your mail server", "mx.facebook.com", "4.7.1"),
+    ("550 5.1.8 DNS-P1 Your SMTP MAIL FROM domain does not exist", "mx.facebook.com", "5.1.8"),
+    ("421 4.3.2 CON-T1 too many connections open", "mx.facebook.com", "4.3.2"),
+    ("421 4.7.0 CON-T3 too many new connections", "mx.facebook.com", "4.7.0"),
+    ("550 5.2.1 RCP-T4 recipient address is deactivated", "mx.facebook.com", "5.2.1"),
+    ("550 Use of SMTP as mail gate is forbidden, see http://mail.i.ua/err/1/", "mx.i.ua", "5.0.0"),
+    ("550 5.1.1 Mailbox not found, see http://mail.i.ua/err/2/", "mx.i.ua", "5.1.1"),
+    ("550 Mailbox was not used for more than 3 months, see http://mail.i.ua/err/3/", "mx.i.ua", "5.0.0"),
+    ("552 Mailbox is full, see http://mail.i.ua/err/4/", "mx.i.ua", "5.2.2"),
+    ("550 Letter sending limit is exceeded, see http://mail.i.ua/err/5/", "mx.i.ua", "5.0.0"),
+    ("550 Sender IP is blacklisted, see http://mail.i.ua/err/9/", "mx.i.ua", "5.0.0"),
+    ("550 Couldn't check sender address, see http://mail.i.ua/err/8/", "mx.i.ua", "5.0.0"),
+    ("550 Not in the list, see http://mail.i.ua/err/10/", "mx.i.ua", "5.0.0"),
+]

@@ -140,3 +140,32 @@ def test_helpdesk_address_in_notice_is_not_a_result():
     assert kept == [failed]
     # nothing to compare with: both stay
     assert text.drop_bystanders([failed, helpdesk], {}) == [failed, helpdesk]
+
+
+# Formats of MTA families written after their vendors' documented layouts (Sisimai's lhost
+# modules): file -> (detector, [(recipient, status, reason, type)])
+MTA_TABLE = {
+    "mta-mailmarshal.eml": ("mta.mailmarshal", [
+        ("dave@example.net", "5.2.2", "mailboxfull", "soft"),
+        ("erin@example.net", "5.2.2", "mailboxfull", "soft")]),
+    # James names no SMTP command: "no such user here" is the filter's words (Sisimai)
+    "mta-apachejames.eml": ("mta.apachejames", [("carol@example.net", "5.0.910", "filtered", "soft")]),
+    "mta-verizon-vtext.eml": ("mta.verizon", [("5555550100@vtext.com", "5.0.911", "userunknown", "hard")]),
+    "mta-verizon-vzwpix.eml": ("mta.verizon", [("5555550199@vzwpix.com", "5.0.911", "userunknown", "hard")]),
+    "mta-exchange2007-text.eml": ("text", [("alice@example.net", "5.1.1", "userunknown", "hard")]),
+    "mta-exchange2007-french.eml": ("text", [("bob@example.net", "5.2.3", "mesgtoobig", "soft")]),
+    "mta-domino-text.eml": ("mta.lotusnotes", [("gina@example.net", "5.0.911", "userunknown", "hard")]),
+    "mta-einsundeins-size.eml": ("mta.exim", [("hank@example.net", "5.0.934", "mesgtoobig", "soft")]),
+    # Facebook's response code RCP-P2 (recipient preferences) decides over Status 5.1.1
+    "mta-facebook.eml": ("rfc3464", [("ivan@facebook.com", "5.1.1", "filtered", "soft")]),
+    "mta-surfcontrol.eml": ("text", [("frank@example.net", "5.0.910", "filtered", "soft")]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MTA_TABLE))
+def test_mta_family_formats(name):
+    detector, expected = MTA_TABLE[name]
+    parsed = parse((DATA / name).read_bytes())
+    assert parsed.detector == detector
+    assert [(r.recipient, r.status, r.reason, r.type) for r in parsed.results] == expected
+    assert parsed.errors == []

@@ -28,6 +28,9 @@ _ORDER = (
     "dragonfly",
     "yahoo",          # before qmail: qmail-derived text
     "mfilter",
+    "mailmarshal",    # before imailserver: same "Undeliverable Mail" subject
+    "apachejames",    # before qmail: qmail-like opening words
+    "verizon",
     "mailfoundry",
     "biglobe",
     "kddi",

@@ -111,3 +111,31 @@ def test_kill_9_of_the_classifier_loses_nothing_and_records_once(make_sink, dsn_
     sink.wait_classified(50)
     assert sink.server.ingest._proc is not first and sink.server.ingest._proc.is_alive()
     assert sink.count("SELECT COUNT(*) FROM results") == 100  # 2 per message, none twice
+
+
+def test_sigterm_under_load_exits_0_with_every_acknowledged_message_stored(tmp_path):
+    port = free_port()
+    proc, _ = start_serve(tmp_path, port=port)
+    acked: set[str] = set()
+    stop = threading.Event()
+    clients = [threading.Thread(target=client_loop, args=(port, i, acked, stop))
+               for i in range(6)]
+    for t in clients:
+        t.start()
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(90) == 0
+    stop.set()
+    for t in clients:
+        t.join(60)
+    store = open_store(str(tmp_path / "sink.db"), create=False)
+    try:
+        refs = [r for (r,) in store._execute("SELECT id FROM messages")]
+        stored = {message_id_of(store.message(r).raw) for r in refs}
+        pending = store._execute("SELECT COUNT(*) FROM messages WHERE state = 'pending'"
+                                 ).fetchone()[0]
+    finally:
+        store.close()
+    assert len(acked) > 20
+    assert acked <= stored
+    assert pending == 0  # classified before exit (well within the shutdown's grace)

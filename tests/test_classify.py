@@ -289,3 +289,21 @@ PROVIDER_EXAMPLES += [
     ("550 Couldn't check sender address, see http://mail.i.ua/err/8/", "mx.i.ua", "5.0.0"),
     ("550 Not in the list, see http://mail.i.ua/err/10/", "mx.i.ua", "5.0.0"),
 ]
+PROVIDER_EXAMPLES += [
+    ("550-5.7.1 The IP you're using to send mail is not authorized to send email directly to our servers.", "aspmx.l.google.com", "5.7.1"),
+    ("550 5.4.5 Daily user sending quota exceeded.", "smtp.gmail.com", "5.4.5"),
+    ("450-4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered.", "aspmx.l.google.com", "4.2.1"),
+    ("550 Mail content denied. http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000726", "mx3.qq.com", "5.0.0"),
+    ("550 a@qq.com is a deactivated mailbox", "mx3.qq.com", "5.0.0"),
+    ("554 IP=192.0.2.1 - A problem occurred. (Ask your postmaster for help.) AUP#CXBL", "cxr.mx.a.cloudfilter.net", "5.0.0"),
+    ("550 sender rejected. AUP#CXSNDR", "cxr.mx.a.cloudfilter.net", "5.0.0"),
+    ("421 too many connections. AUP#CXCNCT", "cxr.mx.a.cloudfilter.net", "4.0.0"),
+    ("452 too many recipients, wait. AUP#CXMXRT", "cxr.mx.a.cloudfilter.net", "4.0.0"),
+]
+
+
+def test_gmail_missing_from_is_not_rfc_compliant():
+    r = classify(model.Result(recipient="a@example.org", status="5.7.1", diagnostic=(
+        "550-5.7.1 Messages missing a valid address in From: header, or having no From: header, "
+        "are not accepted.")))
+    assert r.reason == "notcompliantrfc"

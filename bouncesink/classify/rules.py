@@ -92,7 +92,7 @@ RULES: tuple[Rule, ...] = (
     Rule(r"header (?:size )?(?:exceeds|too long)|too many (?:headers|hops)|attachment (?:not allowed|rejected)|(?:prohibited|banned|forbidden|not allowed) (?:attachment|file ?type|content|extension)|contains? (?:a )?(?:prohibited|banned|blocked) |mime (?:error|format)|malformed (?:mime|header|message)|invalid mime|message header (?:was )?(?:not|non)|non-?compliant (?:header|message)|8-?bit (?:data|characters) not|bare (?:lf|linefeed|cr)|line too long",
          "contenterror", "Exim 'Too many Received headers', amavis banned files, Postfix header_checks, Gmail 'not RFC 5322 compliant'"),
 
-    Rule(r"not rfc ?5322 compliant|not (?:rfc|rfc ?2822|rfc ?822) compliant|(?:multiple|duplicate) '?(?:from|date|subject|to|message-id|sender)'? headers?|missing (?:a )?'?(?:date|from|message-id)'? header|headers? (?:are|is) not rfc",
+    Rule(r"not rfc ?5322 compliant|not (?:rfc|rfc ?2822|rfc ?822) compliant|(?:multiple|duplicate) '?(?:from|date|subject|to|message-id|sender)'? headers?|missing (?:a )?'?(?:date|from|message-id)'? header|missing a valid address in from: header|headers? (?:are|is) not rfc",
          "notcompliantrfc", "Gmail 550 5.7.1 'this message is not RFC 5322 compliant: Multiple From headers', Exchange Online 'duplicate headers'"),
     # --- the sender address refused (before the recipient phrases: "sender ... does not exist")
     Rule(r"purported responsible address|from: domain is invalid|(?:^|\d )access denied|all recipient addresses rejected|sender (?:address )?(?:rejected|refused|denied|invalid|unknown|verify failed|verification failed|domain (?:must exist|not found|does not exist|unknown|invalid))|(?:invalid|unknown|bad|unverifiable|unresolvable) sender|sender (?:is |was )?(?:not (?:allowed|accepted|authorized)|blacklisted|on (?:the|our) (?:block|black)list)|domain of sender address|from address (?:rejected|invalid|not)|mail from .{0,40} (?:rejected|refused|denied)(?! for policy)|envelope sender|return path|reverse-path|address rejected.{0,20}sender|sender address does not exist|must be a valid sender|your (?:e-?mail )?address has been blacklisted|access denied.{0,30}sender|not accepting mail from|null sender|mailer-daemon .{0,10}not",
@@ -230,6 +230,23 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule("", r"\.i\.ua/err/(?:0?[79])\b", "blocked", "i.ua err/7 bad HELO, err/9 sender IP blacklisted"),
     ProviderRule("", r"\.i\.ua/err/0?8\b", "rejected", "i.ua err/8 'couldn't check sender address'"),
     ProviderRule("", r"\.i\.ua/err/10\b", "filtered", "i.ua err/10 'not in the list Mail address management'"),
+    # Google (aspmx.l.google.com, smtp.gmail.com): phrases Sisimai's Google table reads
+    # otherwise than their words' general meaning
+    ProviderRule("", r"not authorized to send email directly to our servers", "blocked",
+                 "Gmail 550 5.7.1 'The IP you're using to send mail is not authorized to send email directly to our servers' (a PBL-style block, not SPF)"),
+    ProviderRule("", r"daily (?:user )?sending quota exceeded|daily smtp relay limit exceeded", "speeding",
+                 "Gmail 550 5.4.5 'Daily user sending quota exceeded' (the sender's quota, not a full mailbox)"),
+    ProviderRule("", r"receiving mail (?:at a rate that prevents|too quickly)", "speeding",
+                 "Gmail 450 4.2.1 'The user you are trying to contact is receiving mail at a rate that prevents additional messages'"),
+    # Tencent QQ (mx.qq.com): the help page number follows the words
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mail content denied|spam is embedded in the email", "spamdetected",
+                 "QQ 550 'Mail content denied' / 'Spam is embedded in the email'"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"is a deactivated mailbox", "suspend", "QQ 'is a deactivated mailbox'"),
+    # Cox (cox.net): "AUP#<code>" after the reply names the cause
+    ProviderRule("", r"AUP#(?:CXBL|CDRBL|IPBL\d{0,4})\b", "blocked", "Cox 554 'AUP#CXBL' sending IP blocked"),
+    ProviderRule("", r"AUP#CXSNDR\b|AUP#CXSMTP\b", "rejected", "Cox 'AUP#CXSNDR' problem with the sender's domain"),
+    ProviderRule("", r"AUP#CXCNCT\b", "toomanyconn", "Cox 'AUP#CXCNCT' connection limit"),
+    ProviderRule("", r"AUP#CXMXRT\b", "speeding", "Cox 'AUP#CXMXRT' too many recipients, wait before sending more"),
 )
 PROVIDER_COMPILED = tuple((guard(re.compile(r.host, re.I)) if r.host else None, guard(re.compile(r.pattern, re.I | re.M)),
                            re.compile(r.status) if r.status else None, r) for r in PROVIDER_RULES)

@@ -8,6 +8,7 @@ recovers what a killed process committed but never classified).
 
 from __future__ import annotations
 
+import os
 import signal
 import smtplib
 import threading
@@ -139,3 +140,49 @@ def test_sigterm_under_load_exits_0_with_every_acknowledged_message_stored(tmp_p
     assert len(acked) > 20
     assert acked <= stored
     assert pending == 0  # classified before exit (well within the shutdown's grace)
+
+
+def test_kill_9_of_one_worker_under_load_loses_nothing(tmp_path):
+    import json
+
+    from test_server import output
+
+    port = free_port()
+    proc, _ = start_serve(tmp_path, "--workers", "2", port=port)
+    started = [json.loads(line) for line in output(proc).splitlines()
+               if b'"workers_started"' in line]
+    victim = started[0]["pids"][0]
+    acked: set[str] = set()
+    stop = threading.Event()
+    clients = [threading.Thread(target=client_loop, args=(port, i, acked, stop))
+               for i in range(6)]
+    for t in clients:
+        t.start()
+    time.sleep(0.8)
+    os.kill(victim, signal.SIGKILL)
+    time.sleep(1.5)  # the supervisor starts another worker in its place
+    stop.set()
+    for t in clients:
+        t.join(60)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(90) == 0
+    assert b'"worker_died"' in output(proc)
+    proc, _ = start_serve(tmp_path, port=port)  # a start-up classifies what the dead one left
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 0
+    store = open_store(str(tmp_path / "sink.db"), create=False)
+    try:
+        refs = [r for (r,) in store._execute("SELECT id FROM messages")]
+        stored = {message_id_of(store.message(r).raw) for r in refs}
+        pending = store._execute("SELECT COUNT(*) FROM messages WHERE state = 'pending'"
+                                 ).fetchone()[0]
+        twice = store._execute(
+            "SELECT COUNT(*) FROM (SELECT message_ref FROM results GROUP BY message_ref"
+            " HAVING COUNT(*) > 1)").fetchone()[0]
+    finally:
+        store.close()
+    assert len(acked) > 20
+    assert acked <= stored
+    assert pending == 0
+    assert twice == 0

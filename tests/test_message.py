@@ -172,6 +172,9 @@ HOSTILE = {
     "truncated": b"From: a@example.net\nContent-Type: multipart/mixed; boundary=\"q\"\n\n--q\nContent-Type: text/pl",
     "unknown-cte": b"Content-Type: text/plain; charset=klingon\nContent-Transfer-Encoding: base65\n\n\xff\xfe body\n",
     "bad-base64": b"Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n!!!not base64===\nQQ\n",
+    "addresses-one-line": b"From: MAILER-DAEMON@example.net\nSubject: Undelivered Mail\n\n"
+                          + b" ".join(b"u%d@example.org 550 5.1.1 user unknown" % i for i in range(3000)),
+    "long-body-line": b"From: MAILER-DAEMON@example.net\nSubject: Undelivered Mail\n\n" + b"x" * 1_000_000,
     "empty": b"",
     "only-newlines": b"\n\n\n",
     "cr-only": b"From: a@example.net\rSubject: x\r\rbody\r",

@@ -85,9 +85,12 @@ def scan(lines: list[str], exclude: set[str], only: list[str] | None = None,
     scores: dict[str, int] = {}
     order: list[str] = []
     wanted = {a.lower() for a in only} if only else None
+    budget = _MAX_ADDRESSES  # addresses diagnosed: a stranger's text may list thousands
     for i, line in enumerate(lines):
         if "@" not in line:
             continue
+        if budget <= 0:
+            break
         for am in m.ADDR_RE.finditer(line):
             addr = am.group(0).strip(".'")
             key = addr.lower()
@@ -97,11 +100,16 @@ def scan(lines: list[str], exclude: set[str], only: list[str] | None = None,
             else:
                 if key in exclude:
                     continue
-                prefix = line[:am.start()].rstrip("<\"' ")
+                prefix = line[max(0, am.start() - 300):am.start()].rstrip("<\"' ")
+                if len(prefix) < 20 and am.start() > 300:  # a long run of quotes: the whole prefix
+                    prefix = line[:am.start()].rstrip("<\"' ")
                 if _SENDERISH.search(prefix[-20:] + "<") or _SENDERISH.search(prefix[-20:]):
                     continue
                 if _DAEMON_LOCAL.match(addr.split("@")[0]):
                     continue
+            budget -= 1
+            if budget < 0:
+                break
             diag = diagnostic_near(lines, i, am.start(), am.end(), key)
             score = _score(diag)
             if key not in found:
@@ -160,8 +168,8 @@ _BULLET = re.compile(r"^[\s*\-•>:<\"'(]+|[\s\"'<>:(]+$")
 def diagnostic_near(lines: list[str], i: int, start: int, end: int, key: str = "") -> str:
     """The words about the address on line i: the rest of the line and its paragraph; when
     those say nothing, the words before the address (Notes, IMail put the reason first)."""
-    before = _BULLET.sub("", lines[i][:start])
-    parts = [lines[i][end:].strip(" :>;,.-)(\"'")]
+    before = _BULLET.sub("", lines[i][max(0, start - 1000):start])  # bounded: lines can be 256K
+    parts = [lines[i][end:end + 2000].strip(" :>;,.-)(\"'")]
     for line in lines[i + 1:i + 12]:
         if not line.strip():
             if any(p for p in parts):
@@ -188,6 +196,8 @@ def diagnostic_near(lines: list[str], i: int, start: int, end: int, key: str = "
             return (" ".join(prev) + " " + after).strip()[:1000]
     return after
 
+
+_MAX_ADDRESSES = 500  # addresses diagnosed per scan
 
 _STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
 

@@ -145,7 +145,7 @@ RULES: tuple[Rule, ...] = (
          weak=True),
 )
 
-COMPILED: tuple[tuple[re.Pattern[str], Rule], ...] = tuple((r.compiled(), r) for r in RULES)
+# (each rule's own compiled pattern: Rule.compiled(); the table is searched through _PREFILTER)
 
 
 @dataclass(frozen=True, slots=True)

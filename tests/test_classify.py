@@ -307,3 +307,18 @@ def test_gmail_missing_from_is_not_rfc_compliant():
         "550-5.7.1 Messages missing a valid address in From: header, or having no From: header, "
         "are not accepted.")))
     assert r.reason == "notcompliantrfc"
+
+
+# MTA-own wordings with no status and no reply (Sisimai's Exim and Domino tables)
+@pytest.mark.parametrize("text, reason", [
+    ("Unrouteable address", "hostunknown"),                              # Exim: no route to the domain
+    ("all host address lookups failed permanently", "hostunknown"),      # Exim smtp transport
+    ('Too many "Received" headers - suspected mail loop', "contenterror"),  # Exim deliver.c
+    ("delivery to pipe forbidden", "systemerror"),                       # Exim deliver.c
+    ("no host found for existing SMTP connection", "notaccept"),         # Exim smtp transport
+    ("Message has exceeded maximum hop count", "networkerror"),          # Notes/Domino, not a quota
+    ("Cannot route mail to user (a@example.org)", "filtered"),           # Domino
+    ("Several matches found in Domino Directory", "systemerror"),        # Domino
+])
+def test_mta_own_wordings(text, reason):
+    assert classify(model.Result(recipient="a@example.org", diagnostic=text)).reason == reason

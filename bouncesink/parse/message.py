@@ -49,6 +49,8 @@ _LONG_LINE = re.compile(rb"[^\n]{%d,}" % MAX_HEADER_LINE)
 # Possessive: a greedy group repeat keeps backtracking state per line (16 MB for 50,000 lines).
 _HEADER_RUN = re.compile(rb"(?:(?:[\x21-\x39\x3b-\x7e]*:|[ \t])[^\n]*(?:\n|\Z))*+")
 _BLANK_LINE = re.compile(rb"\r?\n")
+# The first Content-Type field of a header block (read alone: most parts need no other).
+_CTYPE_FIELD = re.compile(rb"^content-type:[ \t]*(.*(?:\n[ \t].*)*)", re.I | re.M)
 # One field of a header block already known to hold only field and continuation lines:
 # compat32's header_source_parse (value left-stripped, folds kept, final newline dropped).
 _FIELD = re.compile(r"^([^:\s]*):[ \t]*(.*(?:\n[ \t].*)*)", re.M)
@@ -170,8 +172,8 @@ class Part:
     get_payload([decode]), is_multipart.
     """
 
-    __slots__ = ("raw", "depth", "_default", "_headers", "_index", "_body", "_ctype",
-                 "_params", "_payload", "_text")
+    __slots__ = ("raw", "depth", "_default", "_headers", "_index", "_head", "_body", "_ctype",
+                 "_ctvalue", "_params", "_payload", "_text")
 
     def __init__(self, raw: bytes, depth: int = 0, default_type: str = "text/plain",
                  headers_only: bool = False):
@@ -180,8 +182,10 @@ class Part:
         self._default = default_type
         self._headers: list[tuple[str, str]] | None = None
         self._index: dict[str, str] | None = None
-        self._body: bytes = b""
+        self._head: tuple[int, int] | None = None   # the header block's bounds in raw
+        self._body: bytes | None = None
         self._ctype: str | None = None
+        self._ctvalue: object = None                 # Content-Type value, _MISSING if none
         self._params: list[tuple[str, object]] | None = None
         self._payload = None
         self._text: str | None = None
@@ -189,7 +193,9 @@ class Part:
             self._payload = ""
 
     # --- headers ---------------------------------------------------------------------
-    def _read_headers(self) -> None:
+    def _locate(self) -> tuple[int, int]:
+        """Where the header block is and where the body starts (compat32's header lines:
+        the run of field and continuation lines, then one blank line if there is one)."""
         raw = self.raw
         start = 0
         if raw[:5] == b"From ":  # mbox "From " line (compat32 keeps it as the unixfrom)
@@ -198,7 +204,12 @@ class Part:
         end = _HEADER_RUN.match(raw, start).end()
         blank = _BLANK_LINE.match(raw, end)
         self._body = raw[blank.end():] if blank else raw[end:]
-        head = raw[start:min(end, start + MAX_HEADER_BLOCK)]
+        self._head = (start, min(end, start + MAX_HEADER_BLOCK))
+        return self._head
+
+    def _read_headers(self) -> None:
+        start, end = self._head or self._locate()
+        head = self.raw[start:end]
         if not head:
             self._headers = []
         elif len(head) <= MAX_HEADER_LINE:  # no line to cut, few fields: one C call
@@ -209,6 +220,23 @@ class Part:
             self._headers = fields
         else:
             self._headers = _parse_header_lines(_decode_head(head))
+
+    def _content_type_value(self):
+        """The Content-Type field's value (as get() gives it) or _MISSING, without reading
+        the other fields: most parts are asked for nothing else."""
+        value = self._ctvalue
+        if value is None:
+            if self._headers is not None:
+                value = self._lookup("content-type", _MISSING)
+            else:
+                start, end = self._head or self._locate()
+                if end - start > MAX_HEADER_LINE:  # lines may need cutting: read them all
+                    value = self._lookup("content-type", _MISSING)
+                else:
+                    mo = _CTYPE_FIELD.search(self.raw, start, end)
+                    value = _MISSING if mo is None else _decode_head(mo.group(1)).rstrip("\r\n")
+            self._ctvalue = value
+        return value
 
     def _lookup(self, name: str, failobj=None):
         """The first field named `name` (any case), as Message.get."""
@@ -262,8 +290,8 @@ class Part:
     # --- content type ----------------------------------------------------------------
     def get_content_type(self) -> str:
         if self._ctype is None:
-            value = self.get("content-type")
-            if value is None:
+            value = self._content_type_value()
+            if value is _MISSING:
                 self._ctype = self._default
             else:
                 ctype = value.split(";", 1)[0].strip().lower()
@@ -285,8 +313,8 @@ class Part:
             return None if value is None else self._parse_params(value)
         params = self._params
         if params is None:
-            value = self.get("content-type")
-            params = self._params = _MISSING if value is None else self._parse_params(value)
+            value = self._content_type_value()
+            params = self._params = _MISSING if value is _MISSING else self._parse_params(value)
         return None if params is _MISSING else params
 
     @staticmethod
@@ -365,8 +393,8 @@ class Part:
 
     # --- payload ---------------------------------------------------------------------
     def _load_payload(self):
-        if self._headers is None:
-            self._read_headers()
+        if self._body is None:
+            self._locate()
         ctype = self.get_content_type()
         body = self._body
         payload: object = None

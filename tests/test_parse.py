@@ -159,6 +159,12 @@ MTA_TABLE = {
     # Facebook's response code RCP-P2 (recipient preferences) decides over Status 5.1.1
     "mta-facebook.eml": ("rfc3464", [("ivan@facebook.com", "5.1.1", "filtered", "soft")]),
     "mta-surfcontrol.eml": ("text", [("frank@example.net", "5.0.910", "filtered", "soft")]),
+    # Exchange 2003's "could not be reached" wording, known by its X-MS-Embedded-Report header
+    "mta-exchange2003-reached.eml": ("mta.exchange2003", [("nora@example.net", "5.1.1", "userunknown", "hard")]),
+    # Postfix text-only report: the alias named in "(expanded from <...>)" is not a recipient
+    "mta-postfix-text-expanded.eml": ("text", [
+        ("lisa@example.net", "5.1.1", "userunknown", "hard"),
+        ("mike@example.net", "5.2.2", "mailboxfull", "soft")]),
 }
 
 

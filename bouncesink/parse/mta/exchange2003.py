@@ -8,7 +8,10 @@ Quirks handled:
   "The message could not be delivered because the recipient's destination email system is
   unknown or invalid" -> hostunknown, "Recipient Not Found" with MSEXCH:IMC -> filtered
   (the IMC connector's content rules), "too large" -> mesgtoobig;
-- the "To:" block of the original summary names the recipient too; it is not the failure.
+- the "To:" block of the original summary names the recipient too; it is not the failure;
+- the later wording "Your message did not reach some or all of the intended recipients" /
+  "The following recipient(s) could not be reached:" is the same report (an MSEXCH code
+  below each address tells it from other MTAs' texts).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import re
 from . import _base
 
 NAME = "mta.exchange2003"
-_START = re.compile(r"did not reach the following recipient|could not be delivered to", re.I)
+_START = re.compile(r"did not reach the following recipient|could not be delivered to|"
+                    r"following recipient\(s\) could not be reached", re.I)
 _CODES = (
     (re.compile(r"recipient name is not recognized|Unknown Recipient|000C05A6|MSEXCH:IMS.{0,80}\(000C05A6\)", re.I), "userunknown"),
     (re.compile(r"Recipient Not Found|000B09AA|000B0981", re.I), "filtered"),
@@ -29,8 +33,11 @@ _CODES = (
 
 def sniff(ctx) -> bool:
     xm = ctx.header("X-Mailer") + ctx.header("X-MimeOLE")
-    return ("Internet Mail Service" in xm or "Microsoft Exchange" in xm
-            or "did not reach the following recipient" in ctx.body[:3000])
+    if "Internet Mail Service" in xm or "Microsoft Exchange" in xm or "X-MS-Embedded-Report" in ctx.msg:
+        return True
+    head = ctx.body[:3000]
+    return ("did not reach the following recipient" in head
+            or ("could not be reached" in head and "MSEXCH:" in ctx.body[:8000]))
 
 
 def detect(ctx):

@@ -322,13 +322,15 @@ class Guarded:
             return text
         if not text.isascii() and _ODD_FOLDING.search(text):
             return None
-        last = _LAST_LOWERED
-        if last[0] is text:
-            return last[1]
-        if last[2] is text:
-            return last[3]
+        # one read and one write of the shared pair, each a single step under the GIL:
+        # classification threads may interleave here
+        text0, low0, text1, low1 = _LAST_LOWERED
+        if text0 is text:
+            return low0
+        if text1 is text:
+            return low1
         low = text.lower()
-        last[:] = text, low, last[0], last[1]
+        _LAST_LOWERED[:] = (text, low, text0, low0)
         return low
 
     def _may_match(self, text: str) -> bool:

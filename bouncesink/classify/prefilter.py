@@ -117,6 +117,10 @@ def conditions(seq, keep: int = 3) -> list[set[str]]:
 
 _GRAM = 4  # factors are found through the text's substrings of this length
 
+# The last text's lower-cased form and substrings: the rule table and the provider table are
+# asked about the same diagnostic one after the other. Three references, never grows.
+_LAST_GRAMS: list = [None, "", frozenset()]
+
 # Rough share of each character in English mail text: a factor is filed under its rarest
 # 4-character substring, so that common words ("user", "mail") seldom send us to check it.
 _COMMON = dict(zip(" etaoinsrhldcumfpgwybvkxjqz", range(27, 0, -1)))
@@ -198,13 +202,16 @@ class Prefilter:
         """Branch numbers that may match `text`, ascending."""
         if not text.isascii() and _ODD_FOLDING.search(text):
             return self._every
-        low = text.lower()
+        text0, low, grams = _LAST_GRAMS  # one read: another thread may write it meanwhile
+        if text0 is not text:
+            low = text.lower()
+            grams = {low[j:j + _GRAM] for j in range(len(low) - _GRAM + 1)}
+            _LAST_GRAMS[:] = (text, low, grams)
         hit = set(self.always)
         owners = self.owners
         for f in self.short:
             if f in low:
                 hit.update(owners[f])
-        grams = {low[j:j + _GRAM] for j in range(len(low) - _GRAM + 1)}
         by_gram = self.by_gram
         for g in self._grams.intersection(grams):
             for f in by_gram[g]:
@@ -227,10 +234,13 @@ class Prefilter:
         out: list[int] = []
         branches = self.branches
         leads = self.leads
-        low = text.lower()
+        candidates = self.candidates(text)
+        text0, low, _ = _LAST_GRAMS
+        if text0 is not text:
+            low = text.lower()
         if len(low) != len(text):
             low = None  # positions in the lowered text would not be positions in the text
-        for b in self.candidates(text):
+        for b in candidates:
             i = branches[b][1]
             if out and out[-1] == i:
                 continue

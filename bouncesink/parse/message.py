@@ -173,7 +173,7 @@ class Part:
     """
 
     __slots__ = ("raw", "depth", "_default", "_headers", "_index", "_head", "_body", "_ctype",
-                 "_ctvalue", "_params", "_payload", "_text")
+                 "_ctvalue", "_params", "_payload", "_text", "_walked")
 
     def __init__(self, raw: bytes, depth: int = 0, default_type: str = "text/plain",
                  headers_only: bool = False):
@@ -189,6 +189,7 @@ class Part:
         self._params: list[tuple[str, object]] | None = None
         self._payload = None
         self._text: str | None = None
+        self._walked: list | None = None
         if headers_only:  # a delivery-status block: never a container
             self._payload = ""
 
@@ -558,7 +559,19 @@ def _decode_text(data: bytes, charset: str | None) -> str:
 
 
 def walk(msg: Part):
-    """Depth-first parts, bounded in count and depth; yields (part, depth)."""
+    """Depth-first parts, bounded in count and depth: an iterator of (part, depth).
+
+    The detectors walk a message several times (DSN parts, body text, report sniffing): the
+    list of a Part's parts is made once (at most MAX_PARTS) and kept on it."""
+    if isinstance(msg, Part):
+        walked = msg._walked
+        if walked is None:
+            walked = msg._walked = list(_walk(msg))
+        return iter(walked)
+    return _walk(msg)
+
+
+def _walk(msg):
     stack = [(msg, 0)]
     seen = 0
     while stack and seen < MAX_PARTS:

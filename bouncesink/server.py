@@ -316,8 +316,18 @@ class Classifier:
         self.config = config
         self.dns.policy = config.policy
 
+    # Messages recorded per transaction: a record transaction holds the store's write lock
+    # (SQLite: the whole file), and the server's commits wait behind it.
+    RECORD_CHUNK = 32
+
     def classify(self, batch: list[_Committed]) -> list[tuple]:
         """Returns a summary per message: (ref, kind, [(type, reason), ...])."""
+        out = []
+        for i in range(0, len(batch), self.RECORD_CHUNK):
+            out += self._classify_chunk(batch[i:i + self.RECORD_CHUNK])
+        return out
+
+    def _classify_chunk(self, batch: list[_Committed]) -> list[tuple]:
         done = []
         for c in batch:
             env, raw = c.envelope, c.raw

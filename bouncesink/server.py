@@ -30,7 +30,7 @@ import ssl
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aiosmtpd.smtp import SMTP
 
@@ -78,10 +78,6 @@ def is_ours(address: str, domains: frozenset[str]) -> bool:
 _PLAIN_ADDR = re.compile(
     rf"\s*<(?P<addr>{_ATEXT}+(?:\.{_ATEXT}+)*@{_DOMAIN.pattern})>(?P<rest>.*)\Z", re.S)
 _SOURCE_ROUTE = re.compile(r"(?i)\s*TO:\s*<?\s*@")
-
-
-def domain_of_rcpt(address: str) -> str:
-    return address.rpartition("@")[2].lower() if "@" in address else ""
 
 
 def campaign_of(parsed: Parsed, header_names: tuple[str, ...]) -> str | None:

@@ -552,3 +552,34 @@ def test_a_backlog_beyond_its_cap_is_classified_by_the_sweep(make_sink, dsn_byte
             c.sendmail("", [RCPT], raw)
     sink.wait_classified(10)
     assert sink.count("SELECT COUNT(*) FROM results") == 10
+
+
+def test_500_concurrent_sessions_are_held_and_served(make_sink, dsn_bytes):
+    import asyncio
+
+    sink = make_sink(server={"max_connections": 600, "max_connections_per_ip": 600})
+    block = dsn_bytes("dsn-soft-mailboxfull.eml") + b".\r\n"
+
+    async def session(all_open: asyncio.Event, opened: list):
+        r, w = await asyncio.open_connection("127.0.0.1", sink.port)
+        greeting = await r.readline()
+        opened.append(greeting[:3])
+        if len(opened) == 500:
+            all_open.set()
+        await all_open.wait()  # every session is open at once before any sends
+        w.write(f"HELO mx.example.net\r\nMAIL FROM:<>\r\nRCPT TO:<{RCPT}>\r\nDATA\r\n".encode())
+        replies = [await r.readline() for _ in range(4)]
+        w.write(block)
+        replies.append(await r.readline())
+        w.close()
+        return [x[:3] for x in replies]
+
+    async def main():
+        all_open, opened = asyncio.Event(), []
+        return opened, await asyncio.wait_for(
+            asyncio.gather(*(session(all_open, opened) for _ in range(500))), 120)
+
+    opened, replies = asyncio.run(main())
+    assert opened == [b"220"] * 500
+    assert all(r == [b"250", b"250", b"250", b"354", b"250"] for r in replies)
+    sink.wait_classified(500, timeout=120)

@@ -785,8 +785,10 @@ class Ingest:
 
     async def drain(self) -> None:
         """Finish committing and classifying what was accepted, then stop."""
-        while self.busy:
+        deadline = time.monotonic() + self.DRAIN_CLASSIFY
+        while self.busy and time.monotonic() < deadline:  # a hung store must not hang us
             await asyncio.sleep(0.01)
+        hung = self.busy
         for t in self._tasks:
             t.cancel()
         with self._backlog_cv:
@@ -804,7 +806,9 @@ class Ingest:
             await loop.run_in_executor(None, self._proc.join, self.DRAIN_CLASSIFY)
             if self._proc.is_alive():
                 self._proc.kill()
-        self._writer.shutdown(wait=True)
+        if hung:
+            self.log.error("store_commit_hung", messages=self._queue.qsize())
+        self._writer.shutdown(wait=not hung)
 
 
 # -- the handler -------------------------------------------------------------------------------

@@ -307,6 +307,9 @@ class Classifier:
         self.parse = parse
         self.log = logs.get()
         self.dns = dns or HostunknownDNS(config.policy)  # hostunknown confirmation, cached
+        # (ref, started) shared with the server, which kills a classifier stuck on one
+        # message (Ingest.PARSE_TIMEOUT); None when classifying in the server's process.
+        self.progress = None
 
     def set_config(self, config: Config) -> None:
         self.config = config
@@ -334,7 +337,11 @@ class Classifier:
                 env, raw = stored.envelope, stored.raw
                 c.message_id = c.message_id or message_id_of(raw)
             t0 = time.perf_counter()
+            if self.progress is not None:
+                self.progress[0].value, self.progress[1].value = c.ref, time.monotonic()
             parsed = self._parse(raw, env)
+            if self.progress is not None:
+                self.progress[1].value = 0.0
             done.append((c, env, len(raw), parsed, round((time.perf_counter() - t0) * 1000, 2)))
         items = [(c.ref, env, parsed, self._campaign(env, parsed))
                  for c, env, _, parsed, _ in done]
@@ -427,7 +434,8 @@ class Classifier:
 CLASSIFIER_NICE = 10
 
 
-def classifier_main(config: Config, parse, conn, recover: float | None = None) -> None:
+def classifier_main(config: Config, parse, conn, recover: float | None = None,
+                    progress=None) -> None:
     """The classifier process: refs in from the server, summaries back, until None or EOF.
 
     With `recover` (a timestamp), it first classifies what was left pending before then (a
@@ -453,6 +461,7 @@ def classifier_main(config: Config, parse, conn, recover: float | None = None) -
             log.error("classifier_store_unavailable", error=str(exc)[:300])
             time.sleep(2)
     work = Classifier(config, store, parse)
+    work.progress = progress
     try:
         if recover is not None:
             recover_logged(work, log, recover)
@@ -506,6 +515,10 @@ def store_reset(store: SQLStore, log) -> None:
         log.warning("store_reconnect_failed", error=str(exc)[:300])
 
 
+class _Stuck(EOFError):
+    """The classifier process was killed for hanging on one message."""
+
+
 class Ingest:
     """Group commit of raw messages, then classification of the stored copies.
 
@@ -527,6 +540,7 @@ class Ingest:
     SWEEP_AGE = 60.0        # ... older than this (younger ones are still in someone's hands)
     MAX_BACKLOG = 100_000   # refs held in memory for the classifier; beyond: the sweep
     DRAIN_CLASSIFY = 20.0   # seconds shutdown gives the classifier; the rest waits, pending
+    PARSE_TIMEOUT = 10.0    # seconds one message may take to classify (parse is milliseconds)
     metrics: Metrics = Metrics()  # the Server sets its own
 
     def __init__(self, config: Config, store: SQLStore, parse, in_process: bool = False) -> None:
@@ -552,6 +566,7 @@ class Ingest:
         self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending_config: Config | None = None
+        self._progress = None
         self._recover: float | None = None
         self._sweep_before: float | None = None
         self._abandon = False
@@ -595,8 +610,9 @@ class Ingest:
         parent, child = ctx.Pipe()
         parse = None if getattr(self.parse, "__module__", "") == "bouncesink.parse" else self.parse
         recover, self._recover = self._recover, None
+        self._progress = (ctx.Value("q", 0, lock=False), ctx.Value("d", 0.0, lock=False))
         self._proc = ctx.Process(target=classifier_main,
-                                 args=(self.config, parse, child, recover),
+                                 args=(self.config, parse, child, recover, self._progress),
                                  name="bouncesink-classify", daemon=True)
         self._proc.start()
         child.close()
@@ -655,7 +671,7 @@ class Ingest:
                     if not batch:
                         continue
                     self._conn.send(batch)
-                    summary = self._conn.recv()
+                    summary = self._await_summary()
                 else:
                     try:
                         summary = self.classifier.classify(batch)
@@ -665,13 +681,14 @@ class Ingest:
                         store_reset(self.store, self.log)
                         summary = self.classifier.classify_each(batch)
             except (OSError, EOFError) as exc:
-                # The classifier process died (or never started): start another; after
-                # three failures in a row classify in this process instead.
+                # The classifier process died (or never started, or was stuck on one
+                # message): start another; after three deaths in a row classify in this
+                # process instead.
                 self.log.error("classifier_lost", error=str(exc)[:300])
                 with self._backlog_cv:
                     self._backlog[:0] = array.array("q", [c.ref for c in batch])
                     self._backlog_ms[:0] = array.array("d", [c.ack_ms for c in batch])
-                self._lost += 1
+                self._lost += 0 if isinstance(exc, _Stuck) else 1
                 if self._lost >= 3:
                     self.log.error("classifier_in_process", reason="process keeps failing")
                     self._conn = None
@@ -692,6 +709,33 @@ class Ingest:
                 self._conn.send(None)
             except OSError:
                 pass
+
+    def _await_summary(self) -> list[tuple]:
+        """The classifier's answer to a batch; a classifier stuck longer than PARSE_TIMEOUT on
+        one message (a parser bug: a loop, a runaway regex) is killed, and that message is
+        recorded as unrecognised so it is not tried again."""
+        while not self._conn.poll(0.5):
+            ref, started = self._progress[0].value, self._progress[1].value
+            if started and time.monotonic() - started > self.PARSE_TIMEOUT:
+                self._proc.kill()
+                self._proc.join(5)
+                self.log.error("parse_timed_out", ref=ref, seconds=self.PARSE_TIMEOUT)
+                self._mark_unparseable(ref)
+                raise _Stuck(f"classifier stuck on message {ref}")
+            if not self._proc.is_alive():
+                raise EOFError("classifier exited")
+        return self._conn.recv()
+
+    def _mark_unparseable(self, ref: int) -> None:
+        stored = self.store.message(ref)
+        if stored is None:
+            return
+        parsed = Parsed(kind="unrecognised",
+                        errors=[f"parse: no result within {self.PARSE_TIMEOUT:g} s"])
+        try:
+            self.store.record([(ref, stored.envelope, parsed, None)], self.config.policy)
+        except Exception as exc:  # left pending: the sweep or a start-up meets it again
+            self.log.error("record_failed", ref=ref, error=str(exc)[:300])
 
     def _restart_process(self) -> None:
         if self._closing or self.in_process:

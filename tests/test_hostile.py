@@ -96,6 +96,14 @@ MONSTERS = {
 }
 
 
+def hanging_parse(raw: bytes, verp_recipient: str | None = None) -> Parsed:
+    """A parser with a bug: it never returns on a message containing HANG-ME."""
+    if b"HANG-ME" in raw:
+        while True:
+            pass
+    return parse(raw, verp_recipient=verp_recipient)
+
+
 def parse_bounded(raw: bytes) -> Parsed:
     """Parse under tracemalloc; returns the result after checking the peak allocation."""
     tracemalloc.start()
@@ -196,3 +204,25 @@ def test_hostile_messages_are_stored_raw_and_the_server_survives(sink):
     # ... and the server still answers.
     with smtplib.SMTP("127.0.0.1", sink.port) as c:
         assert c.noop()[0] == 250
+
+
+@pytest.mark.timeout(120)
+def test_a_message_the_parser_hangs_on_is_kept_unrecognised_and_the_rest_flows(
+        make_sink, monkeypatch):
+    from bouncesink.server import Ingest
+
+    monkeypatch.setattr(Ingest, "PARSE_TIMEOUT", 1.0)
+    sink = make_sink(parse=hanging_parse)  # runs in the classifier process
+    good = (DATA_DIR / "dsn-hard-userunknown.eml").read_bytes().replace(b"\n", b"\r\n")
+    with smtplib.SMTP("127.0.0.1", sink.port, timeout=60) as c:
+        c.sendmail("", [f"bounces@{DOMAIN}"], good)
+        c.sendmail("", [f"bounces@{DOMAIN}"], b"Subject: HANG-ME\r\n\r\nbody\r\n")
+        c.sendmail("", [f"bounces@{DOMAIN}"], good)
+    sink.wait_classified(3, timeout=60)
+    store = sink.open_store()
+    try:
+        rows = store._execute("SELECT id, state, errors FROM messages ORDER BY id").fetchall()
+    finally:
+        store.close()
+    assert [state for _, state, _ in rows] == ["classified", "unrecognised", "classified"]
+    assert "no result within 1 s" in rows[1][2]

@@ -432,6 +432,7 @@ class Classifier:
 
 
 CLASSIFIER_NICE = 10
+CLASSIFIER_MEMORY = 2 << 30  # bytes of address space for the classifier process
 
 
 def classifier_main(config: Config, parse, conn, recover: float | None = None,
@@ -448,6 +449,16 @@ def classifier_main(config: Config, parse, conn, recover: float | None = None,
         # than the senders.
         os.nice(CLASSIFIER_NICE)
     except OSError:
+        pass
+    try:
+        # A message that makes the parser allocate without end meets MemoryError (parse()
+        # keeps it as unrecognised) instead of the machine's OOM killer.
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard == resource.RLIM_INFINITY or hard > CLASSIFIER_MEMORY:
+            resource.setrlimit(resource.RLIMIT_AS, (CLASSIFIER_MEMORY, hard))
+    except (ImportError, ValueError, OSError):
         pass
     logs.setup(config.log.format, config.log.level)
     if parse is None:

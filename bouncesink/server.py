@@ -36,7 +36,7 @@ from aiosmtpd.smtp import SMTP
 
 from bouncesink import logs, verp
 from bouncesink.dns import HostunknownDNS
-from bouncesink.config import Config, merge_reload, parse_hostport
+from bouncesink.config import Config, ConfigError, merge_reload, parse_hostport
 from bouncesink.metrics import Metrics, create as create_metrics
 from bouncesink.model import Envelope, Parsed, utcnow
 from bouncesink.store import SQLStore, open_store
@@ -198,10 +198,14 @@ class SinkSMTP(SMTP):
     def _timeout_cb(self) -> None:
         limit = "data_timeout" if self.in_data else "command_timeout"
         self.log.warning("session_timed_out", peer=self.peer_ip, limit=limit)
-        if self.transport is not None and not self._closing:
+        if self.transport is not None and not self._closing and not self.transport.is_closing():
             self._closing = True
-            self.transport.write(REPLY_TIMEOUT.encode() + b"\r\n")
-        super()._timeout_cb()
+            try:
+                self.transport.write(REPLY_TIMEOUT.encode() + b"\r\n")
+            except Exception:  # a TLS transport whose peer has just gone
+                pass
+        if self.transport is not None:
+            super()._timeout_cb()
 
     def _getaddr(self, arg):
         # aiosmtpd parses every MAIL/RCPT address with the email header parser (and defines
@@ -265,8 +269,13 @@ class SinkSMTP(SMTP):
         """At shutdown: say 421 and close unless a message is being received or stored."""
         if self.in_data or self.transport is None:
             return False
+        if self._closing or self.transport.is_closing():
+            return True
         self._closing = True
-        self.transport.write(REPLY_SHUTDOWN.encode() + b"\r\n")
+        try:
+            self.transport.write(REPLY_SHUTDOWN.encode() + b"\r\n")
+        except Exception:  # a TLS transport whose peer has just gone: nothing to tell
+            pass
         self.transport.close()
         return True
 
@@ -442,8 +451,10 @@ def classifier_main(config: Config, parse, conn, recover: float | None = None,
     With `recover` (a timestamp), it first classifies what was left pending before then (a
     crash between commit and classification), while the server already takes mail.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the server says when to stop
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # Ctrl-C reaches the whole process group: the server says when to stop. SIGTERM (the
+    # server's own exit, a `kill` of the group) ends us at once; what we had not classified
+    # stays pending, and the server classifies it itself or at its next start.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         # SMTP and commits first: under a burst the backlog waits (stored, pending) rather
         # than the senders.
@@ -921,7 +932,11 @@ class BounceHandler:
 def tls_context(cert: str, key: str) -> ssl.SSLContext:
     """A server context for STARTTLS (RFC 3207); clients are not asked for certificates."""
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(cert, key)
+    try:
+        ctx.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError([f"server.tls_cert / tls_key: cannot load {cert}, {key}:"
+                           f" {getattr(exc, 'strerror', None) or exc}"]) from None
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     return ctx
@@ -964,14 +979,14 @@ class Server:
     async def startup(self) -> None:
         cfg = self.config
         loop = asyncio.get_running_loop()
+        if cfg.server.tls_cert and cfg.server.tls_key:  # a bad certificate fails start-up
+            self._tls = tls_context(cfg.server.tls_cert, cfg.server.tls_key)
         self.store = open_store(cfg.store.db, durability=cfg.store.durability)
         self.ingest = Ingest(cfg, self.store, self.parse, in_process=self.classify_in_process)
         self.ingest.metrics = self.metrics
         self.ingest.start(recover=self.recover)
         self.handler = BounceHandler(cfg, self.ingest)
         self.handler.metrics = self.metrics
-        if cfg.server.tls_cert and cfg.server.tls_key:
-            self._tls = tls_context(cfg.server.tls_cert, cfg.server.tls_key)
         host, port = parse_hostport(cfg.server.listen)
         self._server = await loop.create_server(
             self._factory, host=host, port=port, reuse_address=True,

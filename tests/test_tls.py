@@ -81,3 +81,18 @@ def test_no_starttls_without_a_certificate(sink):
     with smtplib.SMTP("127.0.0.1", sink.port) as c:
         c.ehlo("mx.example.net")
         assert not c.has_extn("starttls")
+
+
+def test_a_certificate_that_does_not_load_stops_serve_with_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "sink.toml"
+    cfg.write_text(f'[server]\nlisten = "127.0.0.1:0"\ndomains = ["{DOMAIN}"]\n'
+                   f'tls_cert = "{tmp_path}/missing.pem"\ntls_key = "{tmp_path}/missing.key"\n'
+                   f'[store]\ndb = "{tmp_path}/sink.db"\n')
+    proc = subprocess.run([sys.executable, "-m", "bouncesink", "serve", "--config", str(cfg)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("bouncesink: server.tls_cert / tls_key: cannot load")
+    assert len(proc.stderr.strip().splitlines()) == 1

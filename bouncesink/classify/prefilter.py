@@ -116,6 +116,12 @@ def conditions(seq, keep: int = 3) -> list[set[str]]:
 
 
 _GRAM = 4  # factors are found through the text's substrings of this length
+# Only the substrings starting at every _STRIDE-th character of the text are taken (slicing
+# and hashing them is most of the cost of a look-up). Any occurrence of a factor of at least
+# _GRAM + _STRIDE - 1 characters then holds one of them at one of _STRIDE consecutive offsets,
+# so such a factor is filed under its _GRAM-character substrings at those offsets; a shorter
+# factor is tested with `in` directly.
+_STRIDE = 3
 
 # The last text's lower-cased form and substrings: the rule table and the provider table are
 # asked about the same diagnostic one after the other. Three references, never grows.
@@ -126,9 +132,13 @@ _LAST_GRAMS: list = [None, "", frozenset()]
 _COMMON = dict(zip(" etaoinsrhldcumfpgwybvkxjqz", range(27, 0, -1)))
 
 
-def _rare_gram(f: str) -> str:
+def _rare_grams(f: str) -> list[str]:
+    """The _STRIDE consecutive _GRAM-character substrings of `f` (len(f) >= _GRAM + _STRIDE
+    - 1) least likely to occur in ordinary text: one of them starts at a sampled position."""
     grams = [f[i:i + _GRAM] for i in range(len(f) - _GRAM + 1)]
-    return min(grams, key=lambda g: (sum(_COMMON.get(c, 8) for c in g), grams.index(g)))
+    weight = [sum(_COMMON.get(c, 8) for c in g) for g in grams]
+    best = min(range(len(grams) - _STRIDE + 1), key=lambda k: (max(weight[k:k + _STRIDE]), k))
+    return list(dict.fromkeys(grams[best:best + _STRIDE]))
 
 
 class Prefilter:
@@ -148,8 +158,8 @@ class Prefilter:
         self._compiled: dict[int, re.Pattern[str]] = {}  # compiled when first searched
         self.always: list[int] = []                      # branch numbers
         self.owners: dict[str, list[int]] = {}           # factor -> branches it admits
-        self.short: list[str] = []                       # factors under _GRAM characters
-        self.by_gram: dict[str, list[str]] = {}          # first _GRAM characters -> factors
+        self.short: list[str] = []                       # factors under _GRAM + _STRIDE - 1 characters
+        self.by_gram: dict[str, list[str]] = {}          # _GRAM characters -> factors holding them
         self.also: list[tuple[tuple[str, ...], ...]] = []   # further conditions per branch
         self.leads: list[tuple[str, ...] | None] = []    # literals every match starts with
         for i, pattern in enumerate(patterns):
@@ -183,10 +193,11 @@ class Prefilter:
                 for f in conds[0]:
                     self.owners.setdefault(f, []).append(b)
         for f in self.owners:
-            if len(f) < _GRAM:
+            if len(f) < _GRAM + _STRIDE - 1:
                 self.short.append(f)
             else:
-                self.by_gram.setdefault(_rare_gram(f), []).append(f)
+                for g in _rare_grams(f):
+                    self.by_gram.setdefault(g, []).append(f)
         self._grams = frozenset(self.by_gram)
         self._every = tuple(range(len(self.branches)))
         # match() and reasons() of the rule table ask about the same diagnostic texts
@@ -205,7 +216,7 @@ class Prefilter:
         text0, low, grams = _LAST_GRAMS  # one read: another thread may write it meanwhile
         if text0 is not text:
             low = text.lower()
-            grams = {low[j:j + _GRAM] for j in range(len(low) - _GRAM + 1)}
+            grams = {low[j:j + _GRAM] for j in range(0, len(low) - _GRAM + 1, _STRIDE)}
             _LAST_GRAMS[:] = (text, low, grams)
         hit = set(self.always)
         owners = self.owners
@@ -213,10 +224,13 @@ class Prefilter:
             if f in low:
                 hit.update(owners[f])
         by_gram = self.by_gram
+        seen: set[str] = set()  # a factor is filed under several substrings
         for g in self._grams.intersection(grams):
             for f in by_gram[g]:
-                if f in low:
-                    hit.update(owners[f])
+                if f not in seen:
+                    seen.add(f)
+                    if f in low:
+                        hit.update(owners[f])
         also = self.also
         out = []
         for b in sorted(hit):

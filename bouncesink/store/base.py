@@ -98,6 +98,10 @@ class SQLStore:
         """Insert one row and return its id (back-ends use lastrowid or RETURNING)."""
         raise NotImplementedError
 
+    def _insert_ids(self, sql: str, rows: list) -> list[int]:
+        """Insert several rows; their ids in order (a back-end may do it in one round trip)."""
+        return [self._insert_id(sql, params) for params in rows]
+
     def _commit(self) -> None:
         self._conn.commit()
 
@@ -124,15 +128,12 @@ class SQLStore:
         """
         with self._lock:
             try:
-                refs = [
-                    self._insert_id(
-                        "INSERT INTO messages (received_at, peer, helo, mail_from, rcpt_to, size,"
-                        " raw, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (iso(env.received_at), env.peer, env.helo, env.mail_from,
-                         json.dumps(env.rcpt_tos), len(raw), zlib.compress(raw, 1), PENDING),
-                    )
-                    for env, raw in items
-                ]
+                refs = self._insert_ids(
+                    "INSERT INTO messages (received_at, peer, helo, mail_from, rcpt_to, size,"
+                    " raw, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(iso(env.received_at), env.peer, env.helo, env.mail_from,
+                      json.dumps(env.rcpt_tos), len(raw), zlib.compress(raw, 1), PENDING)
+                     for env, raw in items])
                 self._commit()
                 return refs
             except BaseException:

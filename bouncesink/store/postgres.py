@@ -176,6 +176,20 @@ class PostgresStore(SQLStore):
     def _insert_id(self, sql, params) -> int:
         return self._execute(sql + " RETURNING id", params).fetchone()[0]
 
+    def _insert_ids(self, sql, rows) -> list[int]:
+        # One pipelined round trip for a whole group commit instead of one per message.
+        sql = self._sql(sql + " RETURNING id")
+
+        def go():
+            cur = self._conn.cursor()
+            cur.executemany(sql, rows, returning=True)
+            ids = []
+            while True:
+                ids.append(cur.fetchone()[0])
+                if not cur.nextset():
+                    return ids
+        return self._run(go) if rows else []
+
     def _lock_address(self, address: str) -> None:
         self._execute(f"SELECT pg_advisory_xact_lock({LOCK_ADDRESS}, hashtext(?))", (address,))
 

@@ -75,6 +75,9 @@ class VerpConfig:
     delimiter: str = "+"
     secrets: tuple[str, ...] = ()           # HMAC secrets; the first signs, all verify (rotation)
     expiry_days: int = 60                   # signed tags older than this are refused
+    # With secrets: a bounce that reaches us without a valid signed VERP address (in the
+    # envelope, or in the bounced message's Return-Path) is recorded but acts on nothing.
+    require_signed: bool = True
     campaign_headers: tuple[str, ...] = ("X-Campaign-ID", "X-Mailer-Campaign", "List-Id")
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bouncesink.config import PolicyConfig
+from bouncesink.verp import UNSIGNED
 from bouncesink.model import (AUTOREPLY, COMPLAINT, DELAY, DELIVERED, HARD, SENDER_SIDE_REASONS,
                               SOFT, Result)
 
@@ -72,6 +73,9 @@ def decide(result: Result, soft_history: list[datetime], now: datetime,
     about any other address in the same message acts on nothing, since only the VERP
     address is evidence we sent to it.
     """
+    if verp_recipient == UNSIGNED:
+        return Decision(IGNORE, result.reason,
+                        "not addressed to a signed VERP address (verp.require_signed): ignore")
     if verp_recipient and (result.recipient or "").lower() != verp_recipient.lower():
         return Decision(IGNORE, result.reason,
                         f"recipient is not the VERP recipient {verp_recipient}: ignore")

@@ -113,7 +113,9 @@ def reparse(store, cfg: Config, *, since: datetime | None = None, parse=None, ch
                                                                  cfg.verp.campaign_headers)
             done = store.record_reparse(stored, parsed, changes, campaign, cfg.policy, now=now,
                                         dns_verdicts=verdicts,
-                                        verp_recipient=v.recipient if v else None,
+                                        verp_recipient=verp.acting_recipient(
+                                            env.rcpt_tos, parsed.original, cfg.verp,
+                                            env.received_at),
                                         dry_run=dry_run)
             summary.newly_recognised += changes[0].kind == "first"
             for change, decision in done:

@@ -380,8 +380,9 @@ class Classifier:
         """DNS verdicts for hostunknown results, and each message's VERP recipient (decoded
         again from the stored envelope, so it survives a restart)."""
         cfg = self.config.verp
-        verps = {ref: v.recipient for ref, env, _, _ in items
-                 if (v := verp.for_envelope(env.rcpt_tos, cfg, env.received_at))}
+        verps = {ref: r for ref, env, parsed, _ in items
+                 if (r := verp.acting_recipient(env.rcpt_tos, parsed.original, cfg,
+                                                env.received_at))}
         return {"dns_verdicts": self.dns.verdicts([p for _, _, p, _ in items]),
                 "verp_recipients": verps}
 

@@ -186,6 +186,29 @@ def refusal(address: str, cfg) -> str | None:
     return None
 
 
+# The acting recipient of a message that carries no valid signed VERP address while one is
+# required: nothing in it is evidence that we sent mail to anyone it names.
+UNSIGNED = "<unsigned>"
+
+
+def acting_recipient(rcpt_tos, original: dict, cfg, at: datetime | None = None) -> str | None:
+    """The one address a stored message may act on, or None when it may act on any it names.
+
+    The envelope's VERP recipient first. With secrets and `require_signed`, else a valid
+    signed VERP address in the bounced message's Return-Path (ARF feedback reports and
+    bounces forwarded to a fixed address carry it there), else UNSIGNED.
+    """
+    v = for_envelope(rcpt_tos, cfg, at)
+    if v is not None:
+        return v.recipient
+    if not (cfg.secrets and cfg.require_signed):
+        return None
+    path = (original or {}).get("return-path", "").strip().strip("<>").strip()
+    v = first_valid([path], prefix=cfg.prefix, delimiter=cfg.delimiter, secrets=cfg.secrets,
+                    expiry_days=cfg.expiry_days) if path else None
+    return v.recipient if v is not None and v.signed else UNSIGNED
+
+
 def for_envelope(rcpt_tos, cfg, at: datetime | None = None) -> Verp | None:
     """The VERP recipient of a stored message, decoded again from its envelope (so it
     survives a restart); checked at the time the message was received."""

@@ -56,6 +56,16 @@ def find_parts(msg: Message) -> tuple[list[Message], Message | None, str]:
 
 
 def field_blocks_of(part: Message) -> list[list[tuple[str, str]]]:
+    """The blocks of fields of a delivery-status (or feedback-report) part, read once per part:
+    the PowerMTA sniff, the DSN reader and the ARF reader all ask (callers do not change them)."""
+    if isinstance(part, m.Part):
+        if part.fields is None:
+            part.fields = _field_blocks_of(part)
+        return part.fields
+    return _field_blocks_of(part)
+
+
+def _field_blocks_of(part: Message) -> list[list[tuple[str, str]]]:
     payload = part.get_payload()
     blocks: list[list[tuple[str, str]]] = []
     if isinstance(payload, list):

@@ -173,7 +173,7 @@ class Part:
     """
 
     __slots__ = ("raw", "depth", "_default", "_headers", "_index", "_head", "_body", "_ctype",
-                 "_ctvalue", "_params", "_payload", "_text", "_walked")
+                 "_ctvalue", "_params", "_payload", "_text", "_walked", "fields")
 
     def __init__(self, raw: bytes, depth: int = 0, default_type: str = "text/plain",
                  headers_only: bool = False):
@@ -190,6 +190,7 @@ class Part:
         self._payload = None
         self._text: str | None = None
         self._walked: list | None = None
+        self.fields: list | None = None              # dsn.field_blocks_of's answer, kept
         if headers_only:  # a delivery-status block: never a container
             self._payload = ""
 

@@ -82,7 +82,7 @@ def scan(lines: list[str], exclude: set[str], only: list[str] | None = None,
     the text is searched just for their diagnostics.
     """
     found: dict[str, Result] = {}
-    scores: dict[str, int] = {}
+    scores: dict[str, int | None] = {}  # None: a status code is said, so at least 2
     order: list[str] = []
     wanted = {a.lower() for a in only} if only else None
     budget = _MAX_ADDRESSES  # addresses diagnosed: a stranger's text may list thousands
@@ -111,14 +111,19 @@ def scan(lines: list[str], exclude: set[str], only: list[str] | None = None,
             if budget < 0:
                 break
             diag = diagnostic_near(lines, i, am.start(), am.end(), key)
-            score = _score(diag)
             if key not in found:
                 found[key] = Result(recipient=addr, diagnostic=diag, detector=detector)
-                scores[key] = score
+                # the exact score matters only against another mention of the address
+                scores[key] = None if _STATUS_RE.search(diag) else _score(diag)
                 order.append(key)
-            elif score > scores[key]:
-                found[key].diagnostic = diag
-                scores[key] = score
+            else:
+                old = scores[key]
+                if old is None:
+                    old = scores[key] = _score(found[key].diagnostic)
+                score = _score(diag)
+                if score > old:
+                    found[key].diagnostic = diag
+                    scores[key] = score
     if wanted is not None:
         for addr in only or []:
             if addr.lower() not in found:
@@ -126,7 +131,7 @@ def scan(lines: list[str], exclude: set[str], only: list[str] | None = None,
                 scores[addr.lower()] = 0
                 order.append(addr.lower())
     results = [found[k] for k in order]
-    if results and all(scores[k] < 2 for k in order):
+    if results and all(scores[k] is not None and scores[k] < 2 for k in order):
         # the words are elsewhere in the section (a "Technical details" block, a lone reply)
         extra = best_line(lines)
         if extra:
@@ -148,6 +153,17 @@ def _score(diag: str) -> int:
     if match(diag) is not None:
         score += 2
     return score
+
+
+def _scores(diag: str, at_least: int) -> bool:
+    """_score(diag) >= at_least (1 or 2), asking the rule table only when the codes do not
+    settle it: the rules are the expensive part."""
+    from ..classify.rules import match
+    if _STATUS_RE.search(diag):
+        return True
+    if at_least == 1 and REPLY_RE.search(diag):
+        return True
+    return match(diag) is not None
 
 
 def best_line(lines: list[str]) -> str:
@@ -182,17 +198,17 @@ def diagnostic_near(lines: list[str], i: int, start: int, end: int, key: str = "
             break
         parts.append(line.strip())
     after = " ".join(p for p in parts if p)[:1000]
-    if _score(after) >= 2:
-        return (before + " " + after).strip() if _score(before) >= 2 else after
+    if _scores(after, 2):
+        return (before + " " + after).strip() if _scores(before, 2) else after
     if len(before) > 3 and any(c.isalpha() for c in before):
         return (before + " " + after).strip()[:1000]
-    if _score(after) == 0:
+    if not _scores(after, 1):
         prev = []
         for line in reversed(lines[max(0, i - 4):i]):
             if not line.strip():
                 break
             prev.insert(0, line.strip())
-        if prev and _score(" ".join(prev)) > 0:
+        if prev and _scores(" ".join(prev), 1):
             return (" ".join(prev) + " " + after).strip()[:1000]
     return after
 
@@ -255,9 +271,7 @@ def fill_commands(human: str, results: list[Result]) -> None:
     if "@" not in flat and "reply to" not in flat:
         return
     lower = flat.lower()
-    every = {_COMMANDS.get(c.lower(), "") for c in _SENT_RE.findall(flat)}
-    every.update(_COMMANDS.get(c.group(1).lower(), "") for c in _COMMAND_RE.finditer(flat))
-    every.discard("")
+    every: set[str] | None = None  # the commands named anywhere: read when first needed
     for r in todo:
         at = lower.find(r.recipient.lower())
         command = ""
@@ -269,8 +283,13 @@ def fill_commands(human: str, results: list[Result]) -> None:
                 command = _COMMANDS.get(sent[-1].lower(), "")
             elif cm:
                 command = _COMMANDS.get(cm.group(1).lower(), "")
-        if not command and len(every) == 1:
-            command = next(iter(every))
+        if not command:
+            if every is None:
+                every = {_COMMANDS.get(c.lower(), "") for c in _SENT_RE.findall(flat)}
+                every.update(_COMMANDS.get(c.group(1).lower(), "") for c in _COMMAND_RE.finditer(flat))
+                every.discard("")
+            if len(every) == 1:
+                command = next(iter(every))
         r.command = command
 
 
@@ -290,4 +309,4 @@ def drop_bystanders(results: list[Result], original: dict[str, str]) -> list[Res
     inside = [r for r in results if r.recipient and r.recipient.lower() in named]
     if not inside:
         return results
-    return [r for r in results if r in inside or r.status or r.reply_code or _score(r.diagnostic) >= 2]
+    return [r for r in results if r in inside or r.status or r.reply_code or _scores(r.diagnostic, 2)]

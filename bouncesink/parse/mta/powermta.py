@@ -33,8 +33,18 @@ def _categories(ctx) -> dict[str, str]:
     return out
 
 
+def _may_have_categories(ctx) -> bool:
+    """False when no delivery-status part can hold the field (substring first: sniffs run on
+    every message); a part read from decoded text is always read."""
+    for part in ctx.dsn_parts[:4]:
+        if not isinstance(part.get_payload(), list) or b"-bouncecategory" in part.raw.lower():
+            return True
+    return False
+
+
 def sniff(ctx) -> bool:
-    return bool(ctx.msg.get("X-PowerMTA-VirtualMTA")) or bool(ctx.dsn_parts and _categories(ctx))
+    return bool(ctx.msg.get("X-PowerMTA-VirtualMTA")) or bool(
+        ctx.dsn_parts and _may_have_categories(ctx) and _categories(ctx))
 
 
 def amend(ctx, results) -> bool:

@@ -224,22 +224,25 @@ class Prefilter:
             if f in low:
                 hit.update(owners[f])
         by_gram = self.by_gram
-        seen: set[str] = set()  # a factor is filed under several substrings
+        filed: set[str] = set()  # a factor is filed under several substrings: tested once
         for g in self._grams.intersection(grams):
-            for f in by_gram[g]:
-                if f not in seen:
-                    seen.add(f)
-                    if f in low:
-                        hit.update(owners[f])
+            filed.update(by_gram[g])
+        for f in filed:
+            if f in low:
+                hit.update(owners[f])
         also = self.also
         out = []
         for b in sorted(hit):
-            for cond in also[b]:
-                for f in cond:
-                    if f in low:
-                        break
+            conds = also[b]
+            if conds:
+                for cond in conds:
+                    for f in cond:
+                        if f in low:
+                            break
+                    else:
+                        break  # a necessary factor set with no factor in the text
                 else:
-                    break  # a necessary factor set with no factor in the text
+                    out.append(b)
             else:
                 out.append(b)
         return tuple(out)

@@ -33,6 +33,7 @@ class Context:
     exclude: set[str] = field(default_factory=set)   # the bounce's own From/To addresses
     from_exclude: set[str] = field(default_factory=set)  # the bounce's From addresses only
     _body: str | None = None
+    _seen: dict[str, str] = field(default_factory=dict)  # header() answers: sniffs ask alike
 
     @classmethod
     def of(cls, msg: m.Part) -> "Context":
@@ -74,7 +75,10 @@ class Context:
         return self._body
 
     def header(self, name: str) -> str:
-        return m.header(self.msg, name)
+        value = self._seen.get(name)
+        if value is None:
+            value = self._seen[name] = m.header(self.msg, name)
+        return value
 
     def looks_like_bounce(self) -> bool:
         return bool(BOUNCE_FROM_RE.search(self.from_) or BOUNCE_SUBJECT_RE.search(self.subject)

@@ -581,7 +581,13 @@ def _walk(msg):
         yield part, depth
         if depth >= MAX_DEPTH:
             continue
-        payload = part.get_payload()
+        if type(part) is Part:  # its payload read directly: this loop runs for every part
+            payload = part._payload
+            if payload is None:
+                part._load_payload()
+                payload = part._payload
+        else:
+            payload = part.get_payload()
         if isinstance(payload, list):
             for sub in reversed(payload):
                 if isinstance(sub, (Part, Message)):

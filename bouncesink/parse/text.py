@@ -172,10 +172,18 @@ def best_line(lines: list[str]) -> str:
     for line in lines[:400]:
         if len(line) > 600 or not line.strip():
             continue
-        score = _score(line)
+        codes = (2 if _STATUS_RE.search(line) else 0) + (1 if REPLY_RE.search(line) else 0)
+        if codes + 2 <= best_score:
+            continue  # even a rule's words could not make it better: the rules not asked
+        score = codes + (2 if _rule_matches(line) else 0)
         if score > best_score:
             best, best_score = line.strip(), score
     return best
+
+
+def _rule_matches(text: str) -> bool:
+    from ..classify.rules import match
+    return match(text) is not None
 
 
 _BULLET = re.compile(r"^[\s*\-•>:<\"'(]+|[\s\"'<>:(]+$")

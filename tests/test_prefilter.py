@@ -93,16 +93,19 @@ def test_guard_exact_on_every_module_pattern(name):
         assert _all_searches(guarded, text) == _all_searches(plain, text), text[:200]
 
 
-def test_rule_table_matching_is_exact():
-    table = Prefilter(RULE_PATTERNS)
+# automaton=False: the pure-Python substring index used where pyahocorasick is not installed
+@pytest.mark.parametrize("automaton", [True, False], ids=["automaton", "index"])
+def test_rule_table_matching_is_exact(automaton):
+    table = Prefilter(RULE_PATTERNS, automaton=automaton)
     compiled = [re.compile(p, re.I) for p in RULE_PATTERNS]
     for text in TEXTS:
         want = tuple(i for i, c in enumerate(compiled) if c.search(text))
         assert table.matching(text) == want, text[:200]
 
 
-def test_provider_table_matching_is_exact():
-    table = Prefilter(PROVIDER_PATTERNS, re.I | re.M)
+@pytest.mark.parametrize("automaton", [True, False], ids=["automaton", "index"])
+def test_provider_table_matching_is_exact(automaton):
+    table = Prefilter(PROVIDER_PATTERNS, re.I | re.M, automaton=automaton)
     compiled = [re.compile(p, re.I | re.M) for p in PROVIDER_PATTERNS]
     for text in TEXTS:
         want = tuple(i for i, c in enumerate(compiled) if c.search(text))
@@ -132,3 +135,13 @@ def test_property_guard_and_table_exact(text):
         assert _all_searches(guard(plain), text) == _all_searches(plain, text)
     want = tuple(i for i, p in enumerate(RULE_PATTERNS) if re.search(p, text, re.I))
     assert rules._PREFILTER.matching(text) == want
+    assert _INDEX_TABLE.matching(text) == want
+
+
+_INDEX_TABLE = Prefilter(RULE_PATTERNS, automaton=False)
+
+
+def test_rule_tables_use_the_automaton_when_installed():
+    pytest.importorskip("ahocorasick")
+    assert rules._PREFILTER._automaton is not None
+    assert rules._PROVIDER_WORDS._automaton is not None

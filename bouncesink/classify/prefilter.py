@@ -10,6 +10,10 @@ the patterns whose factors occur in it, found through the text's 4-character sub
 The condition is exact (never drops a pattern that would match): a pattern for which no
 factor can be derived is always searched, and texts holding characters whose case folding
 under re.IGNORECASE differs from str.lower() are searched with every pattern.
+
+With pyahocorasick installed, the factors occurring in a text are found in one C pass of an
+Aho-Corasick automaton over its lower-cased form (a sixth of the time of the substring
+index); without it, through the index. Both give the same answers.
 """
 
 from __future__ import annotations
@@ -18,6 +22,11 @@ import re
 from functools import lru_cache
 from re import _constants as C
 from re import _parser as P
+
+try:
+    import ahocorasick
+except ImportError:  # the pure-Python index below answers the same, more slowly
+    ahocorasick = None
 
 # re.IGNORECASE folds these onto ASCII letters (or back), str.lower() does not agree
 _ODD_FOLDING = re.compile("[\u0130\u0131\u017f\u212a\u212b\u1e9e\u00df\ufb00-\ufb06\u03c2\u1fbe\u0345]")
@@ -149,7 +158,7 @@ class Prefilter:
     own factors, so that a text is searched only with the few alternatives that can match.
     """
 
-    def __init__(self, patterns: list[str], flags: int = re.I):
+    def __init__(self, patterns: list[str], flags: int = re.I, automaton: bool = True):
         if not flags & re.I:
             raise ValueError("Prefilter reads its factors case-insensitively: re.I is required")
         self.flags = flags
@@ -199,6 +208,13 @@ class Prefilter:
                 for g in _rare_grams(f):
                     self.by_gram.setdefault(g, []).append(f)
         self._grams = frozenset(self.by_gram)
+        # every factor -> the branches it admits, found in one pass (pyahocorasick)
+        self._automaton = None
+        if automaton and ahocorasick is not None and self.owners:
+            self._automaton = ahocorasick.Automaton()
+            for f, bs in self.owners.items():
+                self._automaton.add_word(f, tuple(bs))
+            self._automaton.make_automaton()
         self._every = tuple(range(len(self.branches)))
         # match() and reasons() of the rule table ask about the same diagnostic texts
         self.matching = lru_cache(maxsize=4096)(self._matching)
@@ -215,21 +231,29 @@ class Prefilter:
             return self._every
         text0, low, grams = _LAST_GRAMS  # one read: another thread may write it meanwhile
         if text0 is not text:
-            low = text.lower()
-            grams = {low[j:j + _GRAM] for j in range(0, len(low) - _GRAM + 1, _STRIDE)}
-            _LAST_GRAMS[:] = (text, low, grams)
+            low, grams = text.lower(), None
         hit = set(self.always)
-        owners = self.owners
-        for f in self.short:
-            if f in low:
-                hit.update(owners[f])
-        by_gram = self.by_gram
-        filed: set[str] = set()  # a factor is filed under several substrings: tested once
-        for g in self._grams.intersection(grams):
-            filed.update(by_gram[g])
-        for f in filed:
-            if f in low:
-                hit.update(owners[f])
+        automaton = self._automaton
+        if automaton is not None:
+            if text0 is not text:
+                _LAST_GRAMS[:] = (text, low, None)
+            for _, branches in automaton.iter(low):
+                hit.update(branches)
+        else:
+            if grams is None:  # substrings taken once per text, shared by the tables
+                grams = {low[j:j + _GRAM] for j in range(0, len(low) - _GRAM + 1, _STRIDE)}
+                _LAST_GRAMS[:] = (text, low, grams)
+            owners = self.owners
+            for f in self.short:
+                if f in low:
+                    hit.update(owners[f])
+            by_gram = self.by_gram
+            filed: set[str] = set()  # a factor is filed under several substrings: tested once
+            for g in self._grams.intersection(grams):
+                filed.update(by_gram[g])
+            for f in filed:
+                if f in low:
+                    hit.update(owners[f])
         also = self.also
         out = []
         for b in sorted(hit):

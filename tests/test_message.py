@@ -142,6 +142,17 @@ def test_digest_default_type_and_folded_headers():
     assert m.headers_dict(parts[0].get_payload()[0])["subject"] == "first"
 
 
+@pytest.mark.parametrize("raw", [
+    b"X-Content-Type: image/png\nCONTENT-TYPE: Text/HTML; charset=x\n\nbody\n",
+    b"From someone Mon Jan 1 00:00:00 2024\ncontent-type:text/html\n\nbody\n",
+    b"Subject: a\n content-type: text/html\nContent-Type: message/rfc822\n\nbody\n",
+    b"Subject: a\nXContent-Type: text/html\n\nbody\n",
+], ids=["decoy-then-upper", "after-mbox-from", "continuation-decoy", "absent"])
+def test_content_type_read_alone_agrees_with_stdlib(raw):
+    # the Content-Type field is found without reading the other fields: same answer
+    assert m.load(raw).get_content_type() == message_from_bytes(raw, policy=compat32).get_content_type()
+
+
 def test_headers_without_separator():
     msg = m.load((DATA / "mime" / "headers-no-separator.eml").read_bytes())
     assert msg.keys() == ["From", "Subject"]

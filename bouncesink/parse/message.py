@@ -235,7 +235,15 @@ class Part:
                 if end - start > MAX_HEADER_LINE:  # lines may need cutting: read them all
                     value = self._lookup("content-type", _MISSING)
                 else:
-                    mo = _CTYPE_FIELD.search(self.raw, start, end)
+                    # the first line starting "content-type:" found by bytes.find (re.I
+                    # under a "^" tries the pattern at every character of the block)
+                    head = self.raw[start:end].lower()
+                    if head.startswith(b"content-type:"):
+                        at = 0
+                    else:
+                        at = head.find(b"\ncontent-type:")
+                        at = -1 if at < 0 else at + 1
+                    mo = None if at < 0 else _CTYPE_FIELD.match(self.raw, start + at, end)
                     value = _MISSING if mo is None else _decode_head(mo.group(1)).rstrip("\r\n")
             self._ctvalue = value
         return value

@@ -201,20 +201,22 @@ class Prefilter:
                     continue
                 for f in conds[0]:
                     self.owners.setdefault(f, []).append(b)
-        for f in self.owners:
-            if len(f) < _GRAM + _STRIDE - 1:
-                self.short.append(f)
-            else:
-                for g in _rare_grams(f):
-                    self.by_gram.setdefault(g, []).append(f)
-        self._grams = frozenset(self.by_gram)
-        # every factor -> the branches it admits, found in one pass (pyahocorasick)
+        # every factor -> the branches it admits, found in one pass (pyahocorasick); the
+        # substring index only where there is no automaton (it costs start-up time)
         self._automaton = None
         if automaton and ahocorasick is not None and self.owners:
             self._automaton = ahocorasick.Automaton()
             for f, bs in self.owners.items():
                 self._automaton.add_word(f, tuple(bs))
             self._automaton.make_automaton()
+        else:
+            for f in self.owners:
+                if len(f) < _GRAM + _STRIDE - 1:
+                    self.short.append(f)
+                else:
+                    for g in _rare_grams(f):
+                        self.by_gram.setdefault(g, []).append(f)
+        self._grams = frozenset(self.by_gram)
         self._every = tuple(range(len(self.branches)))
         # match() and reasons() of the rule table ask about the same diagnostic texts
         self.matching = lru_cache(maxsize=4096)(self._matching)

@@ -293,12 +293,13 @@ def fill_commands(human: str, results: list[Result]) -> None:
         command = ""
         if at >= 0:
             window = flat[at:at + 600]
-            cm = _COMMAND_RE.search(window)
             sent = _SENT_RE.findall(window)
             if sent:
                 command = _COMMANDS.get(sent[-1].lower(), "")
-            elif cm:
-                command = _COMMANDS.get(cm.group(1).lower(), "")
+            else:
+                cm = _COMMAND_RE.search(window)
+                if cm:
+                    command = _COMMANDS.get(cm.group(1).lower(), "")
         if not command:
             if every is None:
                 every = {_COMMANDS.get(c.lower(), "") for c in _SENT_RE.findall(flat)}

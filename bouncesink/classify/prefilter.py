@@ -365,6 +365,8 @@ class Guarded:
             found = None  # keep str.lower() / re.I differences out of the question
         if lead and not all(f.isascii() for f in lead):
             lead = None
+        if found:  # one factor holding another says nothing more ("qmail-send program")
+            found = {f for f in found if not any(g != f and g in f for g in found)}
         self._factors = tuple(sorted(found, key=len, reverse=True)) if found else None
         self._lead = tuple(lead) if lead and len(lead) <= 16 else None
 

@@ -175,31 +175,3 @@ def test_mta_family_formats(name):
     assert parsed.detector == detector
     assert [(r.recipient, r.status, r.reason, r.type) for r in parsed.results] == expected
     assert parsed.errors == []
-
-
-def _first_end_line(lines: list[str]) -> int:
-    from bouncesink.parse import text
-    return next((i for i, line in enumerate(lines) if text.END_RE.search(line)), len(lines))
-
-
-def test_error_section_end_found_in_one_search_is_the_per_line_answer():
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
-    from bouncesink.parse import text
-    words = st.sampled_from(["original message", "Original Message", "--", "==", "x", " ", "\t",
-                             "\x1f", "\u3000", "was", " was", "returned mail", "follows", "\n",
-                             "\r\n", "\x0b", "undelivered message", ":", "headers of the original"])
-
-    @settings(max_examples=400, deadline=None)
-    @given(st.lists(words, max_size=20).map("".join))
-    def check(body):
-        lines = body.splitlines()
-        want = _first_end_line(lines)
-        assert text.error_section(body) == lines[:want] or any(
-            text._HEADER_LINE.match(line) for line in lines[:want])
-        joined = "\n".join(lines)
-        em = text._END_LINES.search(joined)
-        assert (len(lines) if em is None else joined.count("\n", 0, em.start())) == want
-
-    check()

@@ -31,11 +31,6 @@ END_RE = re.compile(
     r"元のメッセージ|以下(?:に)?元|原始邮件|原件|оригинальное сообщение|исходное сообщение|"
     r"message d'origine|ursprüngliche nachricht|mensaje original"
     r")", re.I)
-# END_RE over many lines at once: "^" at every line start and no part of the pattern able to
-# cross a line break (\s becomes "blank but newline"), so it finds, in the lines joined with
-# "\n", exactly the first line END_RE.search accepts (one search instead of one per line).
-assert "[^" not in END_RE.pattern and "$" not in END_RE.pattern
-_END_LINES = re.compile(END_RE.pattern.replace(r"\s", r"[^\S\n]"), END_RE.flags | re.M)
 _HEADER_LINE = re.compile(
     r"^(?:Return-Path|Received|Message-I[Dd]|From|Date|Subject|To|Cc|DKIM-Signature|MIME-Version|"
     r"Content-Type|X-[A-Za-z0-9-]+|Delivered-To|Reply-To|Sender|Authentication-Results|"
@@ -57,11 +52,8 @@ def error_section(text: str, start: re.Pattern[str] | None = None,
         else:
             return []
     out: list[str] = []
-    joined = "\n".join(lines)  # splitlines() left no "\n" inside a line
-    em = _END_LINES.search(joined)
-    stop = len(lines) if em is None else joined.count("\n", 0, em.start())
     for i, line in enumerate(lines):
-        if i == stop or (end is not None and end.search(line)):
+        if (end is not None and end.search(line)) or END_RE.search(line):
             break
         if _HEADER_LINE.match(line) and _header_block(lines, i):
             break  # a block of mail headers: the original message starts here

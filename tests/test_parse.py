@@ -175,3 +175,30 @@ def test_mta_family_formats(name):
     assert parsed.detector == detector
     assert [(r.recipient, r.status, r.reason, r.type) for r in parsed.results] == expected
     assert parsed.errors == []
+
+
+def test_section_end_read_on_lowered_ascii_is_end_re():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from bouncesink.parse import text
+    words = st.sampled_from(["Original Message", "ORIGINAL MESSAGE follows", "--", "==", "-----", "x",
+                             " ", "\t", "\x1f", "was", " WAS", "Returned Mail", "Undelivered Message",
+                             "Headers ARE", "RFC822 Headers", "Content-Type: Message/RFC822", ":",
+                             "The Original Mail", " sent", "Below This Line Is A Copy Of The Message",
+                             "Message Headers Follow", "k", "K", "s", "S", "i", "I"])
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.lists(words, max_size=12).map("".join))
+    def check(line):
+        assert text._ends_section(line) == bool(text.END_RE.search(line))
+
+    check()
+    from bouncesink.parse import message as m
+    corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev" / "emails"
+    files = sorted(DATA.rglob("*.eml")) + (sorted(corpus.glob("*.eml")) if corpus.is_dir() else [])
+    for path in files:
+        for part, _ in m.walk(m.load(path.read_bytes())):
+            if not part.is_multipart():
+                for line in m.text_of(part).splitlines()[:3000]:
+                    assert text._ends_section(line) == bool(text.END_RE.search(line)), line

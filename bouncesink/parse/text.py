@@ -31,6 +31,19 @@ END_RE = re.compile(
     r"元のメッセージ|以下(?:に)?元|原始邮件|原件|оригинальное сообщение|исходное сообщение|"
     r"message d'origine|ursprüngliche nachricht|mensaje original"
     r")", re.I)
+# END_RE as a case-sensitive pattern over a lower-cased ASCII line: the same answer (re.I does
+# ASCII case folding to ASCII text) at a third of the cost (under re.I the engine cannot skip
+# an alternative on its first character; 4.4 us a line, the most expensive step of a section)
+assert not re.search(r"\\[A-Z]", END_RE.pattern)  # lower() would change such an escape
+_END_LOWER = re.compile(END_RE.pattern.lower())
+
+
+def _ends_section(line: str) -> bool:
+    if line.isascii():
+        return _END_LOWER.search(line.lower()) is not None
+    return END_RE.search(line) is not None
+
+
 _HEADER_LINE = re.compile(
     r"^(?:Return-Path|Received|Message-I[Dd]|From|Date|Subject|To|Cc|DKIM-Signature|MIME-Version|"
     r"Content-Type|X-[A-Za-z0-9-]+|Delivered-To|Reply-To|Sender|Authentication-Results|"
@@ -53,7 +66,7 @@ def error_section(text: str, start: re.Pattern[str] | None = None,
             return []
     out: list[str] = []
     for i, line in enumerate(lines):
-        if (end is not None and end.search(line)) or END_RE.search(line):
+        if (end is not None and end.search(line)) or _ends_section(line):
             break
         if _HEADER_LINE.match(line) and _header_block(lines, i):
             break  # a block of mail headers: the original message starts here

@@ -202,3 +202,23 @@ def test_section_end_read_on_lowered_ascii_is_end_re():
             if not part.is_multipart():
                 for line in m.text_of(part).splitlines()[:3000]:
                     assert text._ends_section(line) == bool(text.END_RE.search(line)), line
+
+
+def test_senderish_read_on_lowered_ascii_is_senderish_re():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from bouncesink.parse import text
+    words = st.sampled_from(["Mail From", "FROM", "sender", "Envelope-From", "Return-Path", "Reply-To",
+                             "Message-ID", "MSGID", "id", "Id", " ID", "xid", "Sent By", "Contact",
+                             "Write To", "E-Mail Us At", "email us at", "Reach Us At", ":", "=", " ",
+                             "\t", "<", "x", "K", "s", "I"])
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.lists(words, max_size=8).map("".join))
+    def check(before):
+        before = before[-20:]
+        want = bool(text._SENDERISH.search(before + "<") or text._SENDERISH.search(before))
+        assert text._senderish(before) == want
+
+    check()

@@ -50,6 +50,19 @@ _HEADER_LINE = re.compile(
     r"ARC-[A-Za-z-]+|Thread-[A-Za-z]+|In-Reply-To|References|User-Agent)\s*:", re.I)
 _SENDERISH = re.compile(r"(?:mail from|from|sender|envelope-from|return-path|reply-to|message-id|msgid|\bid|sent by|"
                         r"contact|write to|e-?mail us at|reach us at)\s*[:=]?\s*<?$", re.I)  # helpdesk addresses (OCN, ISPs)
+# the same on a lower-cased ASCII text, case-sensitive (see _END_LOWER): 2-4x cheaper
+assert not re.search(r"\\[A-Z]", _SENDERISH.pattern)
+_SENDERISH_LOWER = re.compile(_SENDERISH.pattern.lower())
+
+
+def _senderish(before: str) -> bool:
+    """The words before an address name a sender or a helpdesk, not a failed recipient."""
+    if before.isascii():
+        low = before.lower()
+        return bool(_SENDERISH_LOWER.search(low + "<") or _SENDERISH_LOWER.search(low))
+    return bool(_SENDERISH.search(before + "<") or _SENDERISH.search(before))
+
+
 _DAEMON_LOCAL = re.compile(r"^(?:mailer-daemon|postmaster|root|daemon|mail-daemon|nobody|noreply|no-reply)$", re.I)
 
 
@@ -116,7 +129,7 @@ def scan(lines: list[str], exclude: set[str], only: list[str] | None = None,
                 prefix = line[max(0, am.start() - 300):am.start()].rstrip("<\"' ")
                 if len(prefix) < 20 and am.start() > 300:  # a long run of quotes: the whole prefix
                     prefix = line[:am.start()].rstrip("<\"' ")
-                if _SENDERISH.search(prefix[-20:] + "<") or _SENDERISH.search(prefix[-20:]):
+                if _senderish(prefix[-20:]):
                     continue
                 if _DAEMON_LOCAL.match(addr.split("@")[0]):
                     continue

@@ -45,13 +45,14 @@ _ORDER = (
 )
 
 DETECTORS = tuple(import_module(f"{__name__}.{name}") for name in _ORDER)
+_SNIFFS = tuple((mod, mod.sniff) for mod in DETECTORS)  # run on every message
 
 
 def candidates(ctx) -> list:
     out = []
-    for mod in DETECTORS:
+    for mod, sniff in _SNIFFS:
         try:
-            if mod.sniff(ctx):
+            if sniff(ctx):
                 out.append(mod)
         except Exception:
             continue

@@ -27,7 +27,7 @@ _START = re.compile(r"following address(?:\(es\))?(?: failed|:)|address\(es\) fa
                     r"following address failed")
 _SNIFF = guard(_BODY)  # substring test first: sniffs run on every message
 _DELAY = guard(re.compile(r"has not yet been delivered|Warning: message .{0,40}delayed", re.I))  # read over 4 KB
-_EXPIRED = re.compile(r"retry timeout exceeded|all hosts have been failing|retry time not reached", re.I)
+_EXPIRED = guard(re.compile(r"retry timeout exceeded|all hosts have been failing|retry time not reached", re.I))
 
 
 def sniff(ctx) -> bool:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import re
 
+from ...classify.prefilter import guard
 from . import _base
 
 NAME = "mta.gmail"
-_START = re.compile(r"Delivery to the following recipients? (?:failed|has been delayed)|"
-                    r"Your message wasn't delivered to|Message not delivered|"
-                    r"There was a temporary problem delivering|Address not found", re.I)
+# guarded: a substring test first, re.I alternations are tried at every character
+_START = guard(re.compile(r"Delivery to the following recipients? (?:failed|has been delayed)|"
+                          r"Your message wasn't delivered to|Message not delivered|"
+                          r"There was a temporary problem delivering|Address not found", re.I))
 
 
 def sniff(ctx) -> bool:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 
+from ...classify.prefilter import guard
 from . import _base
 
 NAME = "mta.gmx"
-_START = re.compile(r"following address(?:\(es\))? failed|could not be delivered to one or more", re.I)
-_EXPIRED = re.compile(r"retry timeout exceeded|retry time not reached", re.I)
+# guarded: a substring test first, re.I alternations are tried at every character
+_START = guard(re.compile(r"following address(?:\(es\))? failed|could not be delivered to one or more", re.I))
+_EXPIRED = guard(re.compile(r"retry timeout exceeded|retry time not reached", re.I))
 
 
 def sniff(ctx) -> bool:

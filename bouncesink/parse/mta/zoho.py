@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 
+from ...classify.prefilter import guard
 from . import _base
 
 NAME = "mta.zoho"
 _START = re.compile(r"could not be delivered to one or more|following address\(es\) failed|"
                     r"has been delayed|following recipients?", re.I)
-_EXPIRED = re.compile(r"Host not reachable", re.I)
+_EXPIRED = guard(re.compile(r"Host not reachable", re.I))
 
 
 def sniff(ctx) -> bool:

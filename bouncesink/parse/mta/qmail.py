@@ -21,18 +21,19 @@ from . import _base
 NAME = "mta.qmail"
 _BODY = re.compile(r"This is the qmail-send program|qmail-send|I'm afraid I wasn't able to deliver|"
                    r"couldn't deliver your message|wasn't able to deliver your message", re.I)
-_START = re.compile(r"I'm afraid I wasn't able to deliver|This is a permanent error|"
-                    r"wasn't able to deliver|could not deliver|couldn't deliver|unable to deliver", re.I)
+# guarded (here and below): a substring test first, re.I alternations are tried at every character
+_START = guard(re.compile(r"I'm afraid I wasn't able to deliver|This is a permanent error|"
+                          r"wasn't able to deliver|could not deliver|couldn't deliver|unable to deliver", re.I))
 _END = re.compile(r"^--- (?:Below this line|Enclosed)", re.I)
 # qmail-remote's own texts that say more than the remote reply (Sisimai's qmail table)
-_OWN = (
+_OWN = tuple((guard(pattern), reason) for pattern, reason in (
     (re.compile(r"wasn't able to establish an SMTP connection", re.I), "networkerror"),
     (re.compile(r"Sorry, I couldn't find any host (?:by that name|named)", re.I), "hostunknown"),
     (re.compile(r"Connected to .{1,80} but my name was rejected", re.I), "blocked"),
     (re.compile(r"Unable to contact LDAP server|LDAP server", re.I), "systemerror"),
     (re.compile(r"Sorry, no mailbox here by that name", re.I), "userunknown"),
-)
-_QUEUE = re.compile(r"I'm not going to try again; this message has been in the queue too long", re.I)
+))
+_QUEUE = guard(re.compile(r"I'm not going to try again; this message has been in the queue too long", re.I))
 
 _SNIFF = guard(_BODY)  # substring test first: the re.I alternation is slow on long bodies
 

@@ -222,3 +222,26 @@ def test_senderish_read_on_lowered_ascii_is_senderish_re():
         assert text._senderish(before) == want
 
     check()
+
+
+def test_status_and_reply_patterns_find_what_their_plain_forms_find():
+    import re
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from bouncesink.parse import dsn, text
+    status_plain = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
+    reply_plain = re.compile(r"(?:^|[\s;:(\[])([245][0-7][0-9])(?=[\s\-.,:)\]]|$)")
+    parts = st.sampled_from(["2", "4", "5", ".", "0", "1", "9", " ", ";", ":", "(", "[", "]", ")", "-",
+                             ",", "a", "\n", "55", "5.", "550", "4.7.1", "5.1.10", "\t", "x"])
+
+    @settings(max_examples=2000, deadline=None)
+    @given(st.lists(parts, max_size=16).map("".join))
+    def check(s):
+        assert text._STATUS_RE.findall(s) == status_plain.findall(s)
+        assert [m.group(1) for m in dsn.REPLY_RE.finditer(s)] == [m.group(1) for m in reply_plain.finditer(s)]
+        first, plain = dsn.REPLY_RE.search(s), reply_plain.search(s)
+        assert (first and first.group(1)) == (plain and plain.group(1))
+
+    check()

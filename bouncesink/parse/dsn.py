@@ -29,7 +29,10 @@ _RECIPIENT_FIELDS = ("final-recipient", "original-recipient")
 _PER_RECIPIENT = frozenset({"action", "status", "diagnostic-code", "remote-mta", "last-attempt-date",
                             "x-actual-recipient"})
 _FIELD_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]{1,40})\s*:\s*(.*)$")
-REPLY_RE = re.compile(r"(?:^|[\s;:(\[])([245][0-7][0-9])(?=[\s\-.,:)\]]|$)")
+# A reply code after a blank, ";", ":", "(" or "[" (or at the start). The class check is a
+# lookbehind after the first digit, so that the pattern starts with [245] and the engine skips
+# to those characters (r"(?:^|[\s;:(\[])([245][0-7][0-9])..." tried every position: 3x slower).
+REPLY_RE = re.compile(r"([245](?<![^\s;:(\[][245])[0-7][0-9])(?=[\s\-.,:)\]]|$)")
 _TYPE_PREFIX = re.compile(r"^\s*(smtp|x-postfix|x-unix|x-local|x-exim|x-notes|rfc822|x-[a-z-]+|mta|dns|utf-8)\s*;\s*", re.I)
 
 

@@ -245,3 +245,25 @@ def test_status_and_reply_patterns_find_what_their_plain_forms_find():
         assert (first and first.group(1)) == (plain and plain.group(1))
 
     check()
+
+
+def test_commands_read_on_lowered_ascii_are_the_re_i_answers():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from bouncesink.parse import text
+    words = st.sampled_from(["In Reply To", "in reply to", "AFTER", "after ", " ", "\t", ">>>", ">>",
+                             "SMTP:", "smtp: ", "RCPT", "rcpt to", "Mail From", "DATA", "data",
+                             "HELO", "ehlo", "connection", "Connect", "message", "the ", "End Of ",
+                             "final ", "initial ", "did not like our", "while talking to mx:", "x",
+                             ":", "K", "commands", "\u00e9"])
+
+    @settings(max_examples=1000, deadline=None)
+    @given(st.lists(words, max_size=10).map("".join))
+    def check(s):
+        assert text._sent(s) == [c.lower() for c in text._SENT_RE.findall(s)]
+        assert text._named(s) == [m.group(1).lower() for m in text._COMMAND_RE.finditer(s)]
+        first = text._COMMAND_RE.search(s)
+        assert text._named(s, first=True) == ([first.group(1).lower()] if first else [])
+
+    check()

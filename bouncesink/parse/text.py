@@ -260,6 +260,30 @@ _COMMAND_RE = re.compile(
 _SENT_RE = re.compile(r"(?:>>>|SMTP:)\s*(DATA|RCPT|MAIL|HELO|EHLO)\b", re.I)
 # tried only where "in reply to", "after", ">>>"... occur, not at every character (prefilter.py)
 _COMMAND_RE, _SENT_RE = guard(_COMMAND_RE), guard(_SENT_RE)
+# the same, case-sensitive, for lower-cased ASCII text (the command found is lower-cased
+# anyway): under re.I the engine cannot skip an alternative on its first character
+assert not re.search(r"\\[A-Z]", _COMMAND_RE.pattern + _SENT_RE.pattern)
+_COMMAND_LOWER = guard(re.compile(_COMMAND_RE.pattern.lower()))
+_SENT_LOWER = guard(re.compile(_SENT_RE.pattern.lower()))
+
+
+def _sent(s: str) -> list[str]:
+    """The commands quoted as sent (">>> RCPT", "SMTP: DATA"), lower-cased, in order."""
+    if s.isascii():
+        return _SENT_LOWER.findall(s.lower())
+    return [c.lower() for c in _SENT_RE.findall(s)]
+
+
+def _named(s: str, first: bool = False) -> list[str]:
+    """The commands named ("in reply to RCPT TO", "after DATA"), lower-cased, in order (only
+    the first when `first`)."""
+    ascii_ = s.isascii()
+    pattern, subject = (_COMMAND_LOWER, s.lower()) if ascii_ else (_COMMAND_RE, s)
+    if first:
+        mo = pattern.search(subject)
+        return [] if mo is None else [mo.group(1).lower()]
+    return [mo.group(1).lower() for mo in pattern.finditer(subject)]
+
 _COMMANDS = {"data": "DATA", "message": "DATA", "rcpt": "RCPT", "rcpt to": "RCPT", "mail": "MAIL",
              "mail from": "MAIL", "helo": "HELO", "ehlo": "HELO", "connect": "CONN",
              "connection": "CONN"}
@@ -278,14 +302,14 @@ def fill_codes(r: Result) -> None:
         if not r.status or last[0] == r.status[0] or r.status.endswith(".0.0"):
             r.status = last
     if not r.command:
-        sent = _SENT_RE.findall(r.diagnostic[:1000])
+        sent = _sent(r.diagnostic[:1000])
         if sent:
             # Sendmail-style transcript: the last command we sent is the one refused
-            r.command = _COMMANDS.get(sent[-1].lower(), "")
+            r.command = _COMMANDS.get(sent[-1], "")
         else:
-            cm = _COMMAND_RE.search(r.diagnostic[:1000])
-            if cm:
-                r.command = _COMMANDS.get(cm.group(1).lower(), "")
+            named = _named(r.diagnostic[:1000], first=True)
+            if named:
+                r.command = _COMMANDS.get(named[0], "")
     if not r.reply_code:
         rm = REPLY_RE.search(r.diagnostic[:600])
         if rm:
@@ -313,17 +337,17 @@ def fill_commands(human: str, results: list[Result]) -> None:
         command = ""
         if at >= 0:
             window = flat[at:at + 600]
-            sent = _SENT_RE.findall(window)
+            sent = _sent(window)
             if sent:
-                command = _COMMANDS.get(sent[-1].lower(), "")
+                command = _COMMANDS.get(sent[-1], "")
             else:
-                cm = _COMMAND_RE.search(window)
-                if cm:
-                    command = _COMMANDS.get(cm.group(1).lower(), "")
+                named = _named(window, first=True)
+                if named:
+                    command = _COMMANDS.get(named[0], "")
         if not command:
             if every is None:
-                every = {_COMMANDS.get(c.lower(), "") for c in _SENT_RE.findall(flat)}
-                every.update(_COMMANDS.get(c.group(1).lower(), "") for c in _COMMAND_RE.finditer(flat))
+                every = {_COMMANDS.get(c, "") for c in _sent(flat)}
+                every.update(_COMMANDS.get(c, "") for c in _named(flat))
                 every.discard("")
             if len(every) == 1:
                 command = next(iter(every))

@@ -47,6 +47,25 @@ def client_loop(port: int, client: int, acked: set, stop: threading.Event) -> No
         n += 1
 
 
+def read_back(tmp_path):
+    """The store a test's sink left: (message refs, Message-IDs stored, messages pending,
+    messages with results, messages with more than one result)."""
+    store = open_store(str(tmp_path / "sink.db"), create=False)
+    try:
+        refs = [r for (r,) in store._execute("SELECT id FROM messages")]
+        stored = {message_id_of(store.message(r).raw) for r in refs}
+        pending = store._execute("SELECT COUNT(*) FROM messages WHERE state = 'pending'"
+                                 ).fetchone()[0]
+        classified = store._execute("SELECT COUNT(DISTINCT message_ref) FROM results"
+                                    ).fetchone()[0]
+        twice = store._execute(
+            "SELECT COUNT(*) FROM (SELECT message_ref FROM results GROUP BY message_ref"
+            " HAVING COUNT(*) > 1)").fetchone()[0]
+    finally:
+        store.close()
+    return refs, stored, pending, classified, twice
+
+
 def test_kill_9_under_load_loses_no_acknowledged_message(tmp_path):
     port = free_port()
     proc, _ = start_serve(tmp_path, port=port)
@@ -75,19 +94,7 @@ def test_kill_9_under_load_loses_no_acknowledged_message(tmp_path):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 0
 
-    store = open_store(str(tmp_path / "sink.db"), create=False)
-    try:
-        refs = [r for (r,) in store._execute("SELECT id FROM messages")]
-        stored = {message_id_of(store.message(r).raw) for r in refs}
-        pending = store._execute("SELECT COUNT(*) FROM messages WHERE state = 'pending'"
-                                 ).fetchone()[0]
-        results = store._execute("SELECT COUNT(DISTINCT message_ref) FROM results"
-                                 ).fetchone()[0]
-        duplicated = store._execute(
-            "SELECT COUNT(*) FROM (SELECT message_ref FROM results GROUP BY message_ref"
-            " HAVING COUNT(*) > 1)").fetchone()[0]
-    finally:
-        store.close()
+    refs, stored, pending, results, duplicated = read_back(tmp_path)
     print(f"acked={len(acked)} stored={len(stored)} kills={kills}")
     assert kills == 4
     assert len(acked) > 50, "the load did not get going"
@@ -129,14 +136,7 @@ def test_sigterm_under_load_exits_0_with_every_acknowledged_message_stored(tmp_p
     stop.set()
     for t in clients:
         t.join(60)
-    store = open_store(str(tmp_path / "sink.db"), create=False)
-    try:
-        refs = [r for (r,) in store._execute("SELECT id FROM messages")]
-        stored = {message_id_of(store.message(r).raw) for r in refs}
-        pending = store._execute("SELECT COUNT(*) FROM messages WHERE state = 'pending'"
-                                 ).fetchone()[0]
-    finally:
-        store.close()
+    _, stored, pending, _, _ = read_back(tmp_path)
     assert len(acked) > 20
     assert acked <= stored
     assert pending == 0  # classified before exit (well within the shutdown's grace)
@@ -171,17 +171,7 @@ def test_kill_9_of_one_worker_under_load_loses_nothing(tmp_path):
     time.sleep(1.0)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 0
-    store = open_store(str(tmp_path / "sink.db"), create=False)
-    try:
-        refs = [r for (r,) in store._execute("SELECT id FROM messages")]
-        stored = {message_id_of(store.message(r).raw) for r in refs}
-        pending = store._execute("SELECT COUNT(*) FROM messages WHERE state = 'pending'"
-                                 ).fetchone()[0]
-        twice = store._execute(
-            "SELECT COUNT(*) FROM (SELECT message_ref FROM results GROUP BY message_ref"
-            " HAVING COUNT(*) > 1)").fetchone()[0]
-    finally:
-        store.close()
+    _, stored, pending, _, twice = read_back(tmp_path)
     assert len(acked) > 20
     assert acked <= stored
     assert pending == 0

@@ -122,13 +122,17 @@ class PostgresStore(SQLStore):
     def _usable(self) -> bool:
         return self._conn is not None and not self._conn.closed and not self._conn.broken
 
-    def _reconnect(self) -> None:
+    def _drop_connection(self) -> None:
+        """Close the connection, whatever state it is in; the next statement opens one."""
         if self._conn is not None:
             try:
                 self._conn.close()
             except Exception:
                 pass
             self._conn = None
+
+    def _reconnect(self) -> None:
+        self._drop_connection()
         self._connect()
         self.reconnects += 1
 
@@ -239,12 +243,7 @@ class PostgresStore(SQLStore):
         """
         with self._lock:
             self._rollback()
-            if self._conn is not None:
-                try:
-                    self._conn.close()
-                except Exception:
-                    pass
-                self._conn = None
+            self._drop_connection()
 
     # -- several writers ----------------------------------------------------------------------
     def _retrying(self, fn, *args, **kwargs):

@@ -47,6 +47,17 @@ def client_loop(port: int, client: int, acked: set, stop: threading.Event) -> No
         n += 1
 
 
+def start_clients(port: int, n: int = 6):
+    """n client threads sending until `stop` is set; `acked` collects what got a 250."""
+    acked: set[str] = set()
+    stop = threading.Event()
+    clients = [threading.Thread(target=client_loop, args=(port, i, acked, stop))
+               for i in range(n)]
+    for t in clients:
+        t.start()
+    return acked, stop, clients
+
+
 def read_back(tmp_path):
     """The store a test's sink left: (message refs, Message-IDs stored, messages pending,
     messages with results, messages with more than one result)."""
@@ -69,12 +80,7 @@ def read_back(tmp_path):
 def test_kill_9_under_load_loses_no_acknowledged_message(tmp_path):
     port = free_port()
     proc, _ = start_serve(tmp_path, port=port)
-    acked: set[str] = set()
-    stop = threading.Event()
-    clients = [threading.Thread(target=client_loop, args=(port, i, acked, stop))
-               for i in range(6)]
-    for t in clients:
-        t.start()
+    acked, stop, clients = start_clients(port)
     kills = 0
     try:
         for delay in (0.7, 0.45, 0.9, 0.3):
@@ -124,12 +130,7 @@ def test_kill_9_of_the_classifier_loses_nothing_and_records_once(make_sink, dsn_
 def test_sigterm_under_load_exits_0_with_every_acknowledged_message_stored(tmp_path):
     port = free_port()
     proc, _ = start_serve(tmp_path, port=port)
-    acked: set[str] = set()
-    stop = threading.Event()
-    clients = [threading.Thread(target=client_loop, args=(port, i, acked, stop))
-               for i in range(6)]
-    for t in clients:
-        t.start()
+    acked, stop, clients = start_clients(port)
     time.sleep(1.0)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(90) == 0
@@ -152,12 +153,7 @@ def test_kill_9_of_one_worker_under_load_loses_nothing(tmp_path):
     started = [json.loads(line) for line in output(proc).splitlines()
                if b'"workers_started"' in line]
     victim = started[0]["pids"][0]
-    acked: set[str] = set()
-    stop = threading.Event()
-    clients = [threading.Thread(target=client_loop, args=(port, i, acked, stop))
-               for i in range(6)]
-    for t in clients:
-        t.start()
+    acked, stop, clients = start_clients(port)
     time.sleep(0.8)
     os.kill(victim, signal.SIGKILL)
     time.sleep(1.5)  # the supervisor starts another worker in its place

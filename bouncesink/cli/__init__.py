@@ -4,6 +4,9 @@ Each module of this package registers its sub-commands (`register(subparsers)`);
 function takes the parsed arguments and returns an exit code. Expected failures raise
 `CLIError` (or ConfigError / StoreError) and become one line on stderr; exit codes:
 0 ok, 1 failure, 2 bad usage or bad input.
+
+Only argparse is imported to build the parser: a command imports what it needs when it runs,
+so that `bouncesink parse` does not pay for the store, asyncio or structlog at start-up.
 """
 
 from __future__ import annotations
@@ -12,9 +15,7 @@ import argparse
 import importlib
 import sys
 
-from bouncesink import __version__, config as configmod
-from bouncesink.config import Config, ConfigError
-from bouncesink.store import StoreError
+from bouncesink import __version__
 
 # Modules that add sub-commands, in the order they appear in --help.
 COMMAND_MODULES = [
@@ -40,8 +41,11 @@ def add_store_options(p: argparse.ArgumentParser) -> None:
                    help="store: a path, sqlite:///path or postgresql://user@host:port/db")
 
 
-def load_config(args) -> Config:
-    """Config file, then the flags every command shares."""
+def load_config(args):
+    """The Config (bouncesink.config) of the config file, then of the flags every command
+    shares."""
+    from bouncesink import config as configmod
+
     cfg = configmod.load(getattr(args, "config", None))
     if getattr(args, "db", None):
         cfg = cfg.replace("store", db=args.db)
@@ -73,13 +77,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args) or 0
-    except ConfigError as exc:
-        for line in exc.problems:
-            print(f"bouncesink: {line}", file=sys.stderr)
-        return 2
-    except StoreError as exc:
-        print(f"bouncesink: {exc}", file=sys.stderr)
-        return 1
     except CLIError as exc:
         print(f"bouncesink: {exc}", file=sys.stderr)
         return exc.code
@@ -89,3 +86,23 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        code = report(exc)
+        if code is None:
+            raise
+        return code
+
+
+def report(exc: Exception) -> int | None:
+    """The exit code of a ConfigError or StoreError, reported as one line; None for anything
+    else. Looked up among the loaded modules: only a command that imported them can have
+    raised them, and `parse` should not import them to find out."""
+    config, store = sys.modules.get("bouncesink.config"), sys.modules.get("bouncesink.store.base")
+    if config is not None and isinstance(exc, config.ConfigError):
+        for line in exc.problems:
+            print(f"bouncesink: {line}", file=sys.stderr)
+        return 2
+    if store is not None and isinstance(exc, store.StoreError):
+        print(f"bouncesink: {exc}", file=sys.stderr)
+        return 1
+    return None

@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-from bouncesink import config as configmod
 from bouncesink.cli import CLIError, add_store_options, load_config, open_store_for
-from bouncesink.config import ConfigError
 
 
 def register(sub) -> None:
@@ -66,6 +64,8 @@ def _days(value: str) -> float:
 
 # -- check-config ---------------------------------------------------------------------------
 def cmd_check_config(args) -> int:
+    from bouncesink import config as configmod
+
     cfg = configmod.load(args.config)
     problems = []
     for key in ("tls_cert", "tls_key"):
@@ -73,7 +73,7 @@ def cmd_check_config(args) -> int:
         if path and not os.access(path, os.R_OK):
             problems.append(f"{args.config}: server.{key}: cannot read {path}")
     if problems:
-        raise ConfigError(problems)
+        raise configmod.ConfigError(problems)
     from bouncesink.doctor import _redact
 
     print(f"{args.config}: ok (listen {cfg.server.listen}; domains"
@@ -86,7 +86,7 @@ def cmd_check_config(args) -> int:
 
 # -- doctor ---------------------------------------------------------------------------------
 def cmd_doctor(args) -> int:
-    from bouncesink import doctor
+    from bouncesink import config as configmod, doctor
 
     cfg = load_config(args)
     domains = tuple(d.lower().rstrip(".") for d in (args.domain or cfg.server.domains))

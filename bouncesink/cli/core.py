@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bouncesink import logs
 from bouncesink.cli import CLIError, add_store_options, load_config, open_store_for
-from bouncesink.config import parse_hostport
 
 PARSE_KEYS = ("file", "recipient", "action", "status", "reply_code", "diagnostic", "reason",
               "type", "rule", "reporting_mta", "remote_mta", "message_id")
@@ -42,6 +38,8 @@ def register(sub) -> None:
 
 
 def serve_config(args):
+    from bouncesink.config import parse_hostport
+
     cfg = load_config(args)
     if args.listen:
         try:
@@ -65,6 +63,9 @@ def serve_config(args):
 
 
 def cmd_serve(args) -> int:
+    import asyncio
+
+    from bouncesink import logs
     from bouncesink.server import Server, serve_workers
 
     cfg = serve_config(args)

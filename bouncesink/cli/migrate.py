@@ -17,7 +17,6 @@ import sys
 from contextlib import closing
 
 from bouncesink.cli import CLIError
-from bouncesink.store import open_store
 
 
 def register(sub) -> None:
@@ -31,6 +30,8 @@ def register(sub) -> None:
 
 
 def cmd_migrate(args) -> int:
+    from bouncesink.store import open_store
+
     if not args.dest.startswith(("postgresql://", "postgres://")):
         raise CLIError("--to: the destination must be a postgresql:// URL (copy a SQLite store"
                        " by copying its file)", 2)

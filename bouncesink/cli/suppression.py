@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from bouncesink import export as exportmod
-from bouncesink import verp as verpmod
 from bouncesink.cli import CLIError, add_store_options, load_config, open_store_for
 from bouncesink.model import Result
 
@@ -95,6 +94,8 @@ def _address(value: str) -> str:
 
 # -- verp --------------------------------------------------------------------------------------
 def cmd_verp_encode(args) -> int:
+    from bouncesink import verp as verpmod
+
     cfg = load_config(args)
     secret = args.verp_secret or (cfg.verp.secrets[0] if cfg.verp.secrets else None)
     try:
@@ -107,6 +108,8 @@ def cmd_verp_encode(args) -> int:
 
 
 def cmd_verp_decode(args) -> int:
+    from bouncesink import verp as verpmod
+
     cfg = load_config(args)
     secrets = tuple(args.verp_secret or cfg.verp.secrets)
     try:
@@ -132,6 +135,8 @@ def cmd_verp_decode(args) -> int:
 
 # -- campaigns and report ------------------------------------------------------------------------
 def cmd_campaign_sent(args) -> int:
+    from bouncesink import verp as verpmod
+
     try:
         n = int(args.sent)
         if n < 0:

@@ -32,6 +32,12 @@ except ImportError:  # the pure-Python index below answers the same, more slowly
 _ODD_FOLDING = re.compile("[\u0130\u0131\u017f\u212a\u212b\u1e9e\u00df\ufb00-\ufb06\u03c2\u1fbe\u0345]")
 
 
+def _items(seq) -> list:
+    """The (op, av) list of a parsed pattern: a SubPattern's own list, not its __getitem__
+    (one Python call per item, most of the cost of reading the rule tables at start-up)."""
+    return seq.data if isinstance(seq, P.SubPattern) else seq
+
+
 def _better(a: set[str] | None, b: set[str]) -> set[str]:
     if a is None:
         return b
@@ -51,7 +57,7 @@ def factors(seq, fold: bool = True) -> set[str] | None:
             best = _better(best, {"".join(run)})
             run.clear()
 
-    for op, av in seq:
+    for op, av in _items(seq):
         if op is C.LITERAL:
             run.append(chr(av).lower() if fold else chr(av))
             continue
@@ -108,7 +114,7 @@ def conditions(seq, keep: int = 3) -> list[set[str]]:
     """Several independent factor sets of `seq` (each necessary), most selective first."""
     found: list[set[str]] = []
     run: list[str] = []
-    for op, av in list(seq) + [(None, None)]:
+    for op, av in _items(seq) + [(None, None)]:
         if op is C.LITERAL:
             run.append(chr(av).lower())
             continue
@@ -174,7 +180,7 @@ class Prefilter:
         for i, pattern in enumerate(patterns):
             alts = split_branches(pattern)
             try:
-                tree = list(P.parse(pattern, flags))
+                tree = P.parse(pattern, flags).data
             except re.error:
                 tree = None
             if len(alts) > 1 and tree and len(tree) == 1 and tree[0][0] is C.BRANCH \
@@ -308,7 +314,7 @@ class Prefilter:
 
 def prefixes(seq, fold: bool = True) -> set[str] | None:
     """Literal strings one of which every match of `seq` starts with, or None."""
-    items = list(seq)
+    items = _items(seq)
     if not items:
         return None
     op, av = items[0]

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .prefilter import Prefilter, guard
+from .prefilter import Guarded, Prefilter, guard
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,9 +248,21 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule("", r"AUP#CXCNCT\b", "toomanyconn", "Cox 'AUP#CXCNCT' connection limit"),
     ProviderRule("", r"AUP#CXMXRT\b", "speeding", "Cox 'AUP#CXMXRT' too many recipients, wait before sending more"),
 )
-PROVIDER_COMPILED = tuple((guard(re.compile(r.host, re.I)) if r.host else None, guard(re.compile(r.pattern, re.I | re.M)),
-                           re.compile(r.status) if r.status else None, r) for r in PROVIDER_RULES)
 _PROVIDER_WORDS = Prefilter([r.pattern for r in PROVIDER_RULES], re.I | re.M)
+
+
+_PROVIDER_CONDITIONS: dict[int, tuple[Guarded | None, re.Pattern[str] | None]] = {}
+
+
+def _provider_conditions(i: int) -> tuple[Guarded | None, re.Pattern[str] | None]:
+    """Rule i's host and status patterns, compiled when its words first occur in a text (as
+    Prefilter compiles its branches): most rules are never tried in a run."""
+    got = _PROVIDER_CONDITIONS.get(i)
+    if got is None:
+        r = PROVIDER_RULES[i]
+        got = _PROVIDER_CONDITIONS[i] = (guard(re.compile(r.host, re.I)) if r.host else None,
+                                         re.compile(r.status) if r.status else None)
+    return got
 
 
 def provider(text: str, host: str, status: str = "") -> ProviderRule | None:
@@ -258,7 +270,8 @@ def provider(text: str, host: str, status: str = "") -> ProviderRule | None:
     if not text:
         return None
     for i in _PROVIDER_WORDS.matching(text):  # the rules whose words occur, in table order
-        host_re, text_re, status_re, rule = PROVIDER_COMPILED[i]
+        rule = PROVIDER_RULES[i]
+        host_re, status_re = _provider_conditions(i)
         if host_re is not None and not (host_re.search(host) or host_re.search(text)):
             continue
         if status_re is not None and not status_re.search(status):

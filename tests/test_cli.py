@@ -84,6 +84,20 @@ def test_parse_prints_one_json_line_per_result(tmp_path, capsys):
     assert row["file"].endswith("a.eml")
 
 
+def test_parse_reads_a_tree_in_path_order_without_entering_linked_directories(tmp_path, capsys):
+    # path order compares names part by part: "a/x" before "a-b/y" though "-" sorts before "/"
+    for rel in ("a-b/y.eml", "a/x.eml", "a/sub/z.eml", ".hidden/h.eml", "b.eml"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(DSN)
+    (tmp_path / "linked").symlink_to(tmp_path / "a", target_is_directory=True)
+    (tmp_path / "c.eml").symlink_to(tmp_path / "b.eml")
+    code, out, err = run(capsys, "parse", str(tmp_path) + "/")
+    assert code == 0, err
+    files = [json.loads(line)["file"] for line in out.splitlines()]
+    assert files == [f"{tmp_path}/{rel}" for rel in
+                     (".hidden/h.eml", "a/sub/z.eml", "a/x.eml", "a-b/y.eml", "b.eml", "c.eml")]
+
+
 def test_parse_prints_nothing_for_a_plain_message(tmp_path, capsys):
     (tmp_path / "plain.eml").write_bytes(b"From: a@example.com\nTo: b@example.org\nSubject: hi\n\nhello\n")
     code, out, _ = run(capsys, "parse", str(tmp_path / "plain.eml"))

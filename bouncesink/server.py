@@ -12,7 +12,7 @@ length, command and DATA timeouts, errors per session) and STARTTLS. `Server` ow
 the main loop and graceful shutdown, like uvicorn's; `serve_workers` runs N of them as
 processes sharing one port (SO_REUSEPORT).
 
-Seams for other concerns: `Classifier._parse` / `_campaign` / `_record_options` (VERP, DNS;
+Seams for other concerns: `Classifier.parser` (where parsing runs) / `_campaign` / `_record_options` (VERP, DNS;
 they run in the classifier process, from the stored envelope), `Ingest.on_classified`
 (counters, in the server process), `Server.apply_config` (reload).
 """
@@ -36,6 +36,7 @@ from aiosmtpd.smtp import SMTP
 
 from bouncesink import logs, verp
 from bouncesink.dns import HostunknownDNS
+from bouncesink.idleparse import BusyGate, IdleParser, timed_parse
 from bouncesink.config import Config, ConfigError, merge_reload, parse_hostport
 from bouncesink.metrics import Metrics, create as create_metrics
 from bouncesink.model import Envelope, Parsed, utcnow
@@ -319,6 +320,11 @@ class Classifier:
         # (ref, started) shared with the server, which kills a classifier stuck on one
         # message (Ingest.PARSE_TIMEOUT); None when classifying in the server's process.
         self.progress = None
+        # An IdleParser (the classifier process parses in a child at idle priority), or
+        # None: parse here; a BusyGate (the classifier process records when the server is
+        # not saturated), or None: record at once.
+        self.parser: IdleParser | None = None
+        self.gate: BusyGate | None = None
 
     def set_config(self, config: Config) -> None:
         self.config = config
@@ -336,7 +342,7 @@ class Classifier:
         return out
 
     def _classify_chunk(self, batch: list[_Committed]) -> list[tuple]:
-        done = []
+        todo = []
         for c in batch:
             env, raw = c.envelope, c.raw
             if raw is None:
@@ -345,15 +351,18 @@ class Classifier:
                     continue
                 env, raw = stored.envelope, stored.raw
                 c.message_id = c.message_id or message_id_of(raw)
-            t0 = time.perf_counter()
-            if self.progress is not None:
-                self.progress[0].value, self.progress[1].value = c.ref, time.monotonic()
-            parsed = self._parse(raw, env)
-            if self.progress is not None:
-                self.progress[1].value = 0.0
-            done.append((c, env, len(raw), parsed, round((time.perf_counter() - t0) * 1000, 2)))
+            todo.append((c, env, raw))
+        work = [(c.ref, raw, self._verp_recipient(env)) for c, env, raw in todo]
+        if self.parser is not None:
+            parsed_ms = self.parser.parse_many(work)
+        else:
+            parsed_ms = [timed_parse(self.parse, self.progress, *item) for item in work]
+        done = [(c, env, len(raw), parsed, ms)
+                for (c, env, raw), (parsed, ms) in zip(todo, parsed_ms)]
         items = [(c.ref, env, parsed, self._campaign(env, parsed))
                  for c, env, _, parsed, _ in done]
+        if self.gate is not None and items:
+            self.gate.wait()
         decisions = self.store.record(items, self.config.policy, **self._record_options(items)) \
             if items else []
         self._log_results(done, decisions)
@@ -386,12 +395,9 @@ class Classifier:
         return {"dns_verdicts": self.dns.verdicts([p for _, _, p, _ in items]),
                 "verp_recipients": verps}
 
-    def _parse(self, raw: bytes, envelope: Envelope) -> Parsed:
-        try:
-            v = verp.for_envelope(envelope.rcpt_tos, self.config.verp, envelope.received_at)
-            return self.parse(raw, verp_recipient=v.recipient) if v else self.parse(raw)
-        except Exception as exc:  # parse() never raises by contract; keep the message anyway
-            return Parsed(kind="unrecognised", errors=[f"parse: {exc!r}"])
+    def _verp_recipient(self, envelope: Envelope) -> str | None:
+        v = verp.for_envelope(envelope.rcpt_tos, self.config.verp, envelope.received_at)
+        return v.recipient if v else None
 
     def _log_results(self, done, decisions) -> None:
         decided = {id(r): d for r, d in decisions}
@@ -441,7 +447,6 @@ class Classifier:
                 total += len(self.classify_each(batch))
 
 
-CLASSIFIER_NICE = 10
 CLASSIFIER_MEMORY = 2 << 30  # bytes of address space for the classifier process
 
 
@@ -457,12 +462,6 @@ def classifier_main(config: Config, parse, conn, recover: float | None = None,
     # stays pending, and the server classifies it itself or at its next start.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        # SMTP and commits first: under a burst the backlog waits (stored, pending) rather
-        # than the senders.
-        os.nice(CLASSIFIER_NICE)
-    except OSError:
-        pass
-    try:
         # A message that makes the parser allocate without end meets MemoryError (parse()
         # keeps it as unrecognised) instead of the machine's OOM killer.
         import resource
@@ -476,6 +475,12 @@ def classifier_main(config: Config, parse, conn, recover: float | None = None,
     if parse is None:
         from bouncesink.parse import parse
     log = logs.get()
+    # Parsing at idle priority in a child forked now, before the store is opened; this
+    # process records at normal priority (see idleparse).
+    parser = IdleParser(parse, progress, log, inherited=[conn]) if IdleParser.available() \
+        else None
+    if parser is not None:
+        parser.start()
     while True:  # the store may be away (PostgreSQL restarting): wait for it
         try:
             store = open_store(config.store.db, durability=config.store.durability)
@@ -485,6 +490,9 @@ def classifier_main(config: Config, parse, conn, recover: float | None = None,
             time.sleep(2)
     work = Classifier(config, store, parse)
     work.progress = progress
+    work.parser = parser
+    if parser is not None:
+        work.gate = BusyGate(os.getppid())
     try:
         if recover is not None:
             recover_logged(work, log, recover)
@@ -513,6 +521,8 @@ def classifier_main(config: Config, parse, conn, recover: float | None = None,
             except OSError:
                 return
     finally:
+        if parser is not None:
+            parser.close()
         store.close()
 
 
@@ -553,7 +563,10 @@ class Ingest:
 
     Classification runs after the 250 in a classifier process of its own (parsing is CPU
     work that would otherwise compete with SMTP for the GIL): it gets the refs, reads the
-    messages back from the store and records results. Its backlog lives in the store as
+    messages back from the store and records results. It yields to SMTP (idleparse): its
+    parsing runs in a child at idle priority, and it holds back its store writes while
+    this process is saturated, so a burst is acknowledged at full speed and classified
+    when it ends. Its backlog lives in the store as
     pending rows; refs it could not take are classified by the periodic sweep or at the
     next start-up. `in_process=True` classifies in a thread instead (e.g. a parse function
     that cannot be sent to another process).

@@ -70,6 +70,9 @@ def test_kernel_devices_and_syscalls_are_fenced(unit):
     assert "@system-service" in filters
     denied = [f for f in filters if f.startswith("~")]
     assert denied and "@privileged" in denied[0]
+    # the classifier lowers its own priority and caps its memory (sched_setscheduler,
+    # setrlimit: @resources); denied, it would compete with SMTP at full priority
+    assert not any("@resources" in f for f in denied)
     assert one(unit, "SystemCallArchitectures") == "native"
 
 

@@ -111,6 +111,9 @@ class SQLStore:
         except Exception:  # the connection may be gone; the next call reconnects
             pass
 
+    def _begin_write(self) -> None:
+        """Start a transaction that writes (SQLite: take the write lock now, see there)."""
+
     def _lock_address(self, address: str) -> None:
         """Serialise decisions about one address across writers (PostgreSQL: row lock)."""
 
@@ -126,14 +129,17 @@ class SQLStore:
 
         Returns their refs once committed; raises on failure, in which case none is stored.
         """
+        # Rows (compression included) before the transaction: the write lock is held for
+        # the inserts and the commit only.
+        rows = [(iso(env.received_at), env.peer, env.helo, env.mail_from,
+                 json.dumps(env.rcpt_tos), len(raw), zlib.compress(raw, 1), PENDING)
+                for env, raw in items]
         with self._lock:
             try:
+                self._begin_write()
                 refs = self._insert_ids(
                     "INSERT INTO messages (received_at, peer, helo, mail_from, rcpt_to, size,"
-                    " raw, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(iso(env.received_at), env.peer, env.helo, env.mail_from,
-                      json.dumps(env.rcpt_tos), len(raw), zlib.compress(raw, 1), PENDING)
-                     for env, raw in items])
+                    " raw, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
                 self._commit()
                 return refs
             except BaseException:
@@ -179,6 +185,7 @@ class SQLStore:
         out: list[tuple[Result, Decision]] = []
         with self._lock:
             try:
+                self._begin_write()
                 for ref, env, parsed, campaign in items:
                     out += self._record_one(ref, env, parsed, campaign, policy, now,
                                             dns_verdicts or {},

@@ -8,6 +8,7 @@ normal survives a crash of the process, off is for tests and benchmarks only.
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 from bouncesink.store.base import PENDING, SQLStore, StoreError
@@ -74,6 +75,33 @@ class SQLiteStore(SQLStore):
         if self._conn is None:
             self._connect()
         return super()._execute(sql, params)
+
+    # SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20 ms... between tries: far longer
+    # than a group commit holds the lock, so processes sharing the file (workers, their
+    # classifiers) would idle behind one another. The write lock is taken up front
+    # (BEGIN IMMEDIATE: nothing done yet, so a retry is safe) and retried every 0.1-2 ms.
+    LOCK_WAIT = 10.0  # seconds before "database is locked" reaches the caller
+
+    def _begin_write(self) -> None:
+        if self._conn is None:
+            self._connect()
+        conn = self._conn
+        if conn.in_transaction:
+            return
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            delay, deadline = 0.0001, time.monotonic() + self.LOCK_WAIT
+            while True:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                time.sleep(delay)
+                delay = min(delay * 1.5, 0.002)
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.LOCK_WAIT * 1000)}")
 
     def _record_one(self, ref, *args, **kwargs):
         # Claim the message first (a write, so the transaction holds the write lock from

@@ -242,11 +242,42 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mail content denied|spam is embedded in the email", "spamdetected",
                  "QQ 550 'Mail content denied' / 'Spam is embedded in the email'"),
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"is a deactivated mailbox", "suspend", "QQ 'is a deactivated mailbox'"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mail is rejected by recipients", "rejected",
+                 "QQ 550 'Mail is rejected by recipients' (help page 122/92)"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"suspected spam ip|suspected bounce attacks|connection denied", "blocked",
+                 "QQ 'Suspected spam ip' / 'Suspected bounce attacks' / 'Connection denied' (help pages 122/66, 122/57, 122/170)"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mailbox unavailable or access denied", "speeding",
+                 "QQ 550 'Mailbox unavailable or access denied' (help page 122/166: too many messages to the mailbox)"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"(?:domain|sender) frequency limited", "toomanyconn",
+                 "QQ 'Domain frequency limited' / 'Sender frequency limited' (help pages 122/173, 122/174)"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"bad address syntax", "syntaxerror", "QQ 'Bad address syntax' (help page 122/167)"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mailbox not found", "userunknown", "QQ 550 'Mailbox not found' (help page 122/169)"),
     # Cox (cox.net): "AUP#<code>" after the reply names the cause
     ProviderRule("", r"AUP#(?:CXBL|CDRBL|IPBL\d{0,4})\b", "blocked", "Cox 554 'AUP#CXBL' sending IP blocked"),
     ProviderRule("", r"AUP#CXSNDR\b|AUP#CXSMTP\b", "rejected", "Cox 'AUP#CXSNDR' problem with the sender's domain"),
     ProviderRule("", r"AUP#CXCNCT\b", "toomanyconn", "Cox 'AUP#CXCNCT' connection limit"),
     ProviderRule("", r"AUP#CXMXRT\b", "speeding", "Cox 'AUP#CXMXRT' too many recipients, wait before sending more"),
+    ProviderRule("", r"AUP#CXDNS\b", "requireptr", "Cox 'AUP#CXDNS' issue with the connecting IP's DNS (no PTR)"),
+    ProviderRule("", r"AUP#(?:CXTHRT|CXMJ)\b", "securityerror",
+                 "Cox 'AUP#CXTHRT' / 'AUP#CXMJ' sending limited for suspicious account activity"),
+    ProviderRule("", r"AUP#URLBL\d{0,4}\b", "spamdetected", "Cox 'AUP#URLBL011' a URL of the body on SURBL / Spamhaus DBL"),
+    ProviderRule("", r"AUP#RRBL\d{0,4}\b", "blocked", "Cox 'AUP#RRBL0001' sending IP on a reputation block list"),
+    # Spectrum / Charter (charter.net, rr.com): "AUP#In-1310" / "AUP#O-1000", the number
+    # names the cause (spectrum.net "Understanding email error codes")
+    ProviderRule("", r"AUP#(?:In?|Out?)?-?1(?:3[0-4]\d|350)\b", "toomanyconn",
+                 "Spectrum 'AUP#In-1310' concurrent connection / recipient limits (1300-1350)"),
+    ProviderRule("", r"AUP#(?:In?|Out?)?-?1(?:000|2[01]0)\b", "blocked",
+                 "Spectrum 'AUP#1000' IP blocked for suspicious activity, 1200-1210 IP flagged by Cloudmark CSI"),
+    ProviderRule("", r"AUP#(?:In?|Out?)?-?1(?:1[0-4]\d|150)\b", "requireptr",
+                 "Spectrum 'AUP#1100'-'1150' the connecting IP has an issue with DNS"),
+    ProviderRule("", r"AUP#(?:In?|Out?)?-?12[2-5]0\b", "speeding",
+                 "Spectrum 'AUP#1220'-'1250' too many recent emails from this IP"),
+    ProviderRule("", r"AUP#(?:In?|Out?)?-?1530\b", "mesgtoobig", "Spectrum 'AUP#1530' larger than the maximum size"),
+    # Microsoft (outlook.com, hotmail, Exchange Online Protection): an IP ban, not a sender check
+    ProviderRule(r"outlook\.com|hotmail|\blive\.com|\bmsn\.com|microsoft", r"access denied, banned sender",
+                 "blocked", "Microsoft 550 5.7.511 'Access denied, banned sender[IP]. To request removal ... delist@messaging.microsoft.com'"),
+    ProviderRule("", r"recipient not found by smtp address lookup", "userunknown",
+                 "Exchange Online 550 5.1.10 'Recipient not found by SMTP address lookup' (5.1.10 is not RFC 7505's null MX here)"),
 )
 _PROVIDER_WORDS = Prefilter([r.pattern for r in PROVIDER_RULES], re.I | re.M)
 

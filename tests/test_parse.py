@@ -152,8 +152,19 @@ MTA_TABLE = {
     "mta-apachejames.eml": ("mta.apachejames", [("carol@example.net", "5.0.910", "filtered", "soft")]),
     "mta-verizon-vtext.eml": ("mta.verizon", [("5555550100@vtext.com", "5.0.911", "userunknown", "hard")]),
     "mta-verizon-vzwpix.eml": ("mta.verizon", [("5555550199@vzwpix.com", "5.0.911", "userunknown", "hard")]),
-    "mta-exchange2007-text.eml": ("text", [("alice@example.net", "5.1.1", "userunknown", "hard")]),
-    "mta-exchange2007-french.eml": ("text", [("bob@example.net", "5.2.3", "mesgtoobig", "soft")]),
+    "mta-exchange2007-text.eml": ("mta.office365", [("alice@example.net", "5.1.1", "userunknown", "hard")]),
+    "mta-exchange2007-french.eml": ("mta.office365", [("bob@example.net", "5.2.3", "mesgtoobig", "soft")]),
+    "mta-exchange2007-german.eml": ("mta.office365", [("carl@example.net", "5.1.1", "userunknown", "hard")]),
+    # Exchange 2010 quoting the remote reply inside "#<host #5.0.0 smtp; ...> #SMTP#"
+    "mta-exchange2010-remote.eml": ("mta.office365", [("dora@example.net", "5.2.2", "mailboxfull", "soft")]),
+    # Office 365: the words are in "Reported error:", near the address only "Status code:
+    # 550 5.1.10" (Exchange Online's recipient-not-found, not RFC 7505's null MX)
+    "mta-office365-text.eml": ("mta.office365", [("paul@example.net", "5.1.10", "userunknown", "hard")]),
+    "mta-office365-classic.eml": ("mta.office365", [("rosa@example.net", "5.1.10", "userunknown", "hard")]),
+    # Courier's "UNDELIVERABLE MAIL" heading is no returned copy: the recipients follow it
+    "mta-courier-text.eml": ("mta.courier", [("gwen@example.net", "5.1.1", "userunknown", "hard")]),
+    # mail.ru runs Exim; its reports may come without X-Failed-Recipients
+    "mta-mailru-text.eml": ("mta.exim", [("hugo@example.net", "5.2.2", "mailboxfull", "soft")]),
     "mta-domino-text.eml": ("mta.lotusnotes", [("gina@example.net", "5.0.911", "userunknown", "hard")]),
     "mta-einsundeins-size.eml": ("mta.exim", [("hank@example.net", "5.0.934", "mesgtoobig", "soft")]),
     # Facebook's response code RCP-P2 (recipient preferences) decides over Status 5.1.1
@@ -267,3 +278,23 @@ def test_commands_read_on_lowered_ascii_are_the_re_i_answers():
         assert text._named(s, first=True) == ([first.group(1).lower()] if first else [])
 
     check()
+
+
+@pytest.mark.parametrize("words, reason, kind", [
+    ("No such domain.", "hostunknown", "hard"),
+    ("This domain's DNS violates RFC 1035.", "systemerror", "soft"),
+])
+def test_courier_own_words(words, reason, kind):
+    raw = (DATA / "mta-courier-text.eml").read_bytes().replace(
+        b">>> RCPT TO:<gwen@example.net>\n<<< 550 5.1.1 <gwen@example.net>... User Unknown", words.encode())
+    parsed = parse(raw)
+    assert parsed.detector == "mta.courier"
+    assert [(r.recipient, r.reason, r.type) for r in parsed.results] == [("gwen@example.net", reason, kind)]
+
+
+def test_courier_delay_notice_is_a_delay():
+    raw = (DATA / "mta-courier-text.eml").read_bytes().replace(
+        b"UNDELIVERABLE MAIL", b"DELAYS IN DELIVERING YOUR MESSAGE").replace(
+        b"cannot be delivered:", b"has not been delivered yet:").replace(b"<<< 550 5.1.1", b"<<< 450 4.2.1")
+    parsed = parse(raw)
+    assert [(r.recipient, r.type) for r in parsed.results] == [("gwen@example.net", "delay")]

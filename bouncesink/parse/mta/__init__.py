@@ -36,6 +36,8 @@ _ORDER = (
     "kddi",
     "lotusnotes",
     "opensmtpd",
+    "courier",        # its "UNDELIVERABLE MAIL" heading ends the generic text section
+    "office365",      # before exchange2003: "could not be delivered to" is in both
     "exchange2003",
     "imailserver",
     "interscanmss",

@@ -309,12 +309,17 @@ PROVIDER_EXAMPLES += [
     ("550 5.7.1 Email sending limited due to suspicious account activity. AUP#CXTHRT", "cxr.mx.a.cloudfilter.net", "5.7.1"),
     ("552 URL rejected. URL is listed on a block list. AUP#URLBL1010", "cxr.mx.a.cloudfilter.net", "5.0.0"),
     ("554 192.0.2.1 listed on a reputation list. AUP#RRBL0001", "cxr.mx.a.cloudfilter.net", "5.0.0"),
+    ("550 5.1.1 <a@example.net> Recipient not found. <https://godaddy.com/help?articleId=3568>", "mx.secureserver.net", "5.1.1"),
+    ("550 <a@example.net> Account disabled", "mx.secureserver.net", "5.0.0"),
+    ("552 <a@example.net> Account storage limit", "mx.secureserver.net", "5.0.0"),
+    ("552 5.3.0 p3plibsmtp02-07.prod.phx3.secureserver.net bizsmtp Inbound URL reject URLBL011", "mx.secureserver.net", "5.3.0"),
     ("550 5.1.0 <s@example.com> sender rejected. Please see https://www.spectrum.net/support/internet/understanding-email-error-codes for more information. AUP#In-1310", "mx.charter.net", "5.1.0"),
     ("554 5.7.1 Your IP address has been blocked due to suspicious activity. AUP#I-1000", "mx.charter.net", "5.7.1"),
     ("554 5.7.1 The IP address you are connecting from has an issue with DNS. AUP#In-1100", "mx.charter.net", "5.7.1"),
     ("421 4.7.0 Too many emails from your IP recently. AUP#In-1220", "mx.charter.net", "4.7.0"),
     ("552 5.3.4 Message is larger than the maximum size. AUP#Out-1530", "mx.charter.net", "5.3.4"),
     ("550 5.7.511 Access denied, banned sender[192.0.2.1]. To request removal from this list please forward this message to delist@messaging.microsoft.com.", "example-org.mail.protection.outlook.com", "5.7.511"),
+    ("550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302). [DB3EUR04FT052.eop-eur04.prod.protection.outlook.com]", "hotmail-com.olc.protection.outlook.com", "5.5.0"),
     ("550 5.1.10 Recipient not found by SMTP address lookup", "", "5.1.10"),
 ]
 

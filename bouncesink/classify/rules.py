@@ -262,6 +262,13 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "Cox 'AUP#CXTHRT' / 'AUP#CXMJ' sending limited for suspicious account activity"),
     ProviderRule("", r"AUP#URLBL\d{0,4}\b", "spamdetected", "Cox 'AUP#URLBL011' a URL of the body on SURBL / Spamhaus DBL"),
     ProviderRule("", r"AUP#RRBL\d{0,4}\b", "blocked", "Cox 'AUP#RRBL0001' sending IP on a reputation block list"),
+    # GoDaddy (secureserver.net): its own words and codes (godaddy.com/help 3568)
+    ProviderRule(r"secureserver\.net|godaddy", r"account does not exist|recipient not found", "userunknown",
+                 "GoDaddy 550 5.1.1 'Recipient not found' / 'Account does not exist'"),
+    ProviderRule(r"secureserver\.net|godaddy", r"account disabled", "suspend", "GoDaddy 'Account disabled'"),
+    ProviderRule(r"secureserver\.net|godaddy", r"account storage limit", "mailboxfull", "GoDaddy 552 'Account storage limit'"),
+    ProviderRule(r"secureserver\.net|godaddy", r"\bURLBL\d{3}\b", "spamdetected",
+                 "GoDaddy 552 5.3.0 'Inbound URL reject URLBL011' (a blacklisted URL in the message)"),
     # Spectrum / Charter (charter.net, rr.com): "AUP#In-1310" / "AUP#O-1000", the number
     # names the cause (spectrum.net "Understanding email error codes")
     ProviderRule("", r"AUP#(?:In?|Out?)?-?1(?:3[0-4]\d|350)\b", "toomanyconn",
@@ -276,6 +283,8 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     # Microsoft (outlook.com, hotmail, Exchange Online Protection): an IP ban, not a sender check
     ProviderRule(r"outlook\.com|hotmail|\blive\.com|\bmsn\.com|microsoft", r"access denied, banned sender",
                  "blocked", "Microsoft 550 5.7.511 'Access denied, banned sender[IP]. To request removal ... delist@messaging.microsoft.com'"),
+    ProviderRule(r"outlook\.com|hotmail|\blive\.com|\bmsn\.com", r"requested action not taken: mailbox unavailable",
+                 "userunknown", "Outlook.com/Hotmail 550 5.5.0 'Requested action not taken: mailbox unavailable' (its answer for an address it does not have, at whatever stage)"),
     ProviderRule("", r"recipient not found by smtp address lookup", "userunknown",
                  "Exchange Online 550 5.1.10 'Recipient not found by SMTP address lookup' (5.1.10 is not RFC 7505's null MX here)"),
 )

@@ -121,6 +121,7 @@ PROVIDER_EXAMPLES = [
     ("552 Boite du destinataire pleine. Recipient mailbox full. OFR_417", "", "5.2.2"),
     ("550 mwinf5c04 ME Adresse IP source bloquee pour incident de spam. OFR006_102", "", "5.0.0"),
     ("550 5.2.0 Mail rejete. Mail rejected. ofr_506 [506]", "", "5.2.0"),
+    ("550-Please turn on SMTP Authentication in your mail client. 550-mail0.example.net [192.0.2.7]:51234 is not permitted to relay 550 through this server without authentication.", "mail0.example.net", "5.0.0"),
     ("554 Host network not allowed - https://community.mimecast.com/docs/DOC-1369#554", "", "5.0.0"),
     ("554 email rejected due to security policies - MCSpamSignature.sa.2.2", "", "5.0.0"),
     ("550 5.1.1 RESOLVER.ADR.RecipNotFound; not found", "", "5.1.1"),

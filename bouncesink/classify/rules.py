@@ -183,6 +183,11 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "Orange/La Poste 'Adresse IP source bloquee' 1xx codes"),
     ProviderRule("", r"\b(?:ofr|lpn)\d{0,3}_50[6-9]\b|\bofr_50[6-9]\b", "spamdetected",
                  "Orange 'Mail rejete. Mail rejected. ofr_506' (spam)"),
+    # MessageLabs (Symantec.cloud): its refusal of unauthenticated submission goes on to say
+    # "is not permitted to relay through this server without authentication"; Sisimai's
+    # MessageLabs table reads it as the authentication failure it names first
+    ProviderRule("", r"please turn on smtp authentication in your mail client", "securityerror",
+                 "MessageLabs 550 'Please turn on SMTP Authentication in your mail client. ... is not permitted to relay'"),
     # Mimecast (mimecast.com)
     ProviderRule("", r"host network not allowed", "policyviolation", "Mimecast 554 'Host network not allowed'"),
     ProviderRule("", r"rejected due to security policies", "virusdetected",

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import array
 import asyncio
-import concurrent.futures
 import os
+import queue
 import re
 import signal
 import socket
@@ -289,6 +289,7 @@ class _Job:
     future: asyncio.Future
     t0: float = 0.0
     message_id: str = ""
+    row: tuple = ()  # the store row, compressed in the event loop thread
 
 
 @dataclass
@@ -557,7 +558,9 @@ class Ingest:
 
     Commits run in one writer thread: SQLite sees one writer per process and every commit
     holds as many messages as arrived while the previous one was running; each 250 waits
-    for the commit that holds its message. A store fault fails the batch (451 to each
+    for the commit that holds its message. The event loop compresses each message into its
+    row and hands it straight to that thread, which commits without waiting for the loop,
+    in as few statements as it can (so it seldom needs the GIL the loop is using). A store fault fails the batch (451 to each
     sender), the connection is reset, and the next batch tries again: the server recovers
     by itself when the fault clears.
 
@@ -586,10 +589,13 @@ class Ingest:
         self.in_process = in_process
         self.log = logs.get()
         self.classifier = Classifier(config, store, parse)
-        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
-        self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="store")
+        # Jobs go straight to the writer thread, which commits what has arrived whenever it
+        # is free: a commit does not wait for the event loop to get round to it, so the
+        # first messages of a busy loop iteration are acknowledged while it handles the rest.
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._commit_thread: threading.Thread | None = None
+        self._inflight = 0  # submitted, not yet committed or failed (event loop only)
         self._tasks: list[asyncio.Task] = []
-        self._committing = 0
         self._left_pending = False
         # Refs waiting for the classifier, with their ack times: 16 bytes a message, so a
         # long burst costs little memory.
@@ -636,8 +642,10 @@ class Ingest:
         self._recover = utcnow().timestamp() if recover else None
         self._threads = [threading.Thread(target=self._feed, name="classify-feed", daemon=True)]
         self._threads[0].start()
-        self._tasks = [asyncio.create_task(self._commit_loop()),
-                       asyncio.create_task(self._sweep_loop())]
+        self._commit_thread = threading.Thread(target=self._commit_main, name="store",
+                                               daemon=True)
+        self._commit_thread.start()
+        self._tasks = [asyncio.create_task(self._sweep_loop())]
 
     def _start_process(self) -> None:
         import multiprocessing
@@ -800,38 +808,59 @@ class Ingest:
                      t0: float = 0.0) -> int:
         """Store one message; returns its ref once committed. Raises if the commit failed."""
         fut = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Job(envelope, raw, fut, t0 or time.perf_counter(), message_id))
+        self._inflight += 1
+        self._jobs.put(_Job(envelope, raw, fut, t0 or time.perf_counter(), message_id,
+                            self.store.message_row(envelope, raw)))
         return await fut
 
-    async def _commit_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        cfg = self.config.store
+    def _commit_main(self) -> None:
+        """The writer thread: take what has arrived (waiting `commit_interval` for more),
+        commit it in one transaction, hand the outcome to the event loop; until None."""
         while True:
-            batch = [await self._queue.get()]
-            self._committing = 1
+            job = self._jobs.get()
+            if job is None:
+                return
+            cfg = self.config.store
+            if cfg.commit_interval:
+                time.sleep(cfg.commit_interval)
+            batch, stop = [job], False
+            while len(batch) < cfg.max_batch:
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                batch.append(job)
+            t0 = time.perf_counter()
             try:
-                if cfg.commit_interval:
-                    await asyncio.sleep(cfg.commit_interval)
-                while len(batch) < cfg.max_batch and not self._queue.empty():
-                    batch.append(self._queue.get_nowait())
-                await self._commit(loop, batch)
-            finally:
-                self._committing = 0
+                refs = self.store.add_rows([j.row for j in batch])
+            except Exception as exc:
+                self._in_loop(self._failed, batch, exc)
+                store_reset(self.store, self.log)
+            else:
+                self._in_loop(self._committed, batch, refs, time.perf_counter() - t0)
+            if stop:
+                return
 
-    async def _commit(self, loop, batch: list[_Job]) -> None:
-        items = [(j.envelope, j.raw) for j in batch]
-        t0 = time.perf_counter()
+    def _in_loop(self, fn, *args) -> None:
         try:
-            refs = await loop.run_in_executor(self._writer, self.store.add_messages, items)
-            self.metrics.commit_observed(time.perf_counter() - t0, len(batch))
-        except Exception as exc:
-            self.stats["commit_failures"] += 1
-            self.log.error("store_commit_failed", error=str(exc)[:300], messages=len(batch))
-            for j in batch:
-                if not j.future.done():
-                    j.future.set_exception(exc)
-            await loop.run_in_executor(self._writer, store_reset, self.store, self.log)
-            return
+            self._loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # the loop is closed: nobody waits for these any more
+            pass
+
+    def _failed(self, batch: list[_Job], exc: Exception) -> None:
+        self._inflight -= len(batch)
+        self.stats["commit_failures"] += 1
+        self.log.error("store_commit_failed", error=str(exc)[:300], messages=len(batch))
+        for j in batch:
+            if not j.future.done():
+                j.future.set_exception(exc)
+
+    def _committed(self, batch: list[_Job], refs: list[int], took: float) -> None:
+        self._inflight -= len(batch)
+        self.metrics.commit_observed(took, len(batch))
         self.stats["commits"] += 1
         self.stats["messages"] += len(batch)
         now = time.perf_counter()
@@ -861,7 +890,7 @@ class Ingest:
 
     @property
     def busy(self) -> bool:
-        return bool(self._committing or not self._queue.empty())
+        return self._inflight > 0
 
     async def drain(self) -> None:
         """Finish committing and classifying what was accepted, then stop."""
@@ -886,9 +915,11 @@ class Ingest:
             await loop.run_in_executor(None, self._proc.join, self.DRAIN_CLASSIFY)
             if self._proc.is_alive():
                 self._proc.kill()
+        self._jobs.put(None)
         if hung:
-            self.log.error("store_commit_hung", messages=self._queue.qsize())
-        self._writer.shutdown(wait=not hung)
+            self.log.error("store_commit_hung", messages=self._inflight)
+        elif self._commit_thread is not None:
+            await loop.run_in_executor(None, self._commit_thread.join, self.DRAIN_CLASSIFY)
 
 
 # -- the handler -------------------------------------------------------------------------------

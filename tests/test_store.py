@@ -247,3 +247,15 @@ def test_prune_drops_old_raw_bodies_only(store):
     assert exported(store) == ["a@example.com", "b@example.com"]
     store.probe_write()  # a write, rolled back
     assert store.cursor("doctor-probe") == 0
+
+
+def test_a_group_commit_returns_each_message_its_own_ref(store):
+    """Refs in order, whatever the batch size (SQLite inserts a batch in a few statements
+    of many rows each), after rows already in the table."""
+    first = store.add_messages([(env(), b"Subject: before\r\n\r\n0\r\n")])
+    for n in (1, 2, 99, 100, 101, 256):
+        raws = [b"Subject: m%d\r\n\r\nbody %d of %d\r\n" % (i, i, n) for i in range(n)]
+        refs = store.add_messages([(env(), raw) for raw in raws])
+        assert len(refs) == n and len(set(refs)) == n and min(refs) > first[0]
+        assert [store.message(ref).raw for ref in refs] == raws
+        first = [max(refs)]

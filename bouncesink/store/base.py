@@ -124,16 +124,22 @@ class SQLStore:
                 self._conn = None
 
     # -- ingest ---------------------------------------------------------------------------
+    @staticmethod
+    def message_row(envelope: Envelope, raw: bytes) -> tuple:
+        """The `messages` row of one message (compressed): built before the transaction, so
+        the write lock is held for the inserts and the commit only."""
+        return (iso(envelope.received_at), envelope.peer, envelope.helo, envelope.mail_from,
+                json.dumps(envelope.rcpt_tos), len(raw), zlib.compress(raw, 1), PENDING)
+
     def add_messages(self, items: list[tuple[Envelope, bytes]]) -> list[int]:
         """Store raw messages with their envelopes in ONE transaction (a group commit).
 
         Returns their refs once committed; raises on failure, in which case none is stored.
         """
-        # Rows (compression included) before the transaction: the write lock is held for
-        # the inserts and the commit only.
-        rows = [(iso(env.received_at), env.peer, env.helo, env.mail_from,
-                 json.dumps(env.rcpt_tos), len(raw), zlib.compress(raw, 1), PENDING)
-                for env, raw in items]
+        return self.add_rows([self.message_row(env, raw) for env, raw in items])
+
+    def add_rows(self, rows: list[tuple]) -> list[int]:
+        """add_messages() of rows made by message_row()."""
         with self._lock:
             try:
                 self._begin_write()

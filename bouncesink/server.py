@@ -162,6 +162,7 @@ class SinkSMTP(SMTP):
         self._admitted: str | None = None
         self._refusal: str | None = None
         self._closing = False
+        self._held: list[bytes] = []  # 250 replies to pipelined commands, not yet sent
 
     @property
     def peer_ip(self) -> str:
@@ -256,15 +257,34 @@ class SinkSMTP(SMTP):
                 if self.errors > self.config.server.max_errors:
                     self.log.warning("limit_exceeded", peer=self.peer_ip, limit="max_errors",
                                      errors=self.errors)
-                    await super().push(status)
-                    await super().push(REPLY_TOO_MANY_ERRORS)
+                    await self._send(status)
+                    await self._send(REPLY_TOO_MANY_ERRORS)
                     self._closing = True
                     if self.transport is not None:
                         self.transport.close()
                     return
         if self._closing and self.transport is None:
             return
-        await super().push(status)
+        await self._send(status)
+
+    def _more_input(self) -> bool:
+        """Another command already waits in the input (the client pipelines)."""
+        reader = self._reader
+        return reader is not None and b"\n" in reader._buffer
+
+    async def _send(self, status) -> None:
+        """RFC 2920: the replies to a group of pipelined commands go out together, in one
+        write, once the group is read. Only 250s wait; anything else (354, which the client
+        waits for, 220 before TLS, errors, 221) goes at once with what was held."""
+        if isinstance(status, str):
+            status = status.encode("utf-8" if self.enable_SMTPUTF8 else "ascii")
+        if status[:3] == b"250" and self._more_input() and not self._closing:
+            self._held.append(status + b"\r\n")
+            return
+        if self._held:
+            status, self._held = b"".join(self._held) + status, []
+        self._writer.write(status + b"\r\n")
+        await self._writer.drain()
 
     def close_idle(self) -> bool:
         """At shutdown: say 421 and close unless a message is being received or stored."""
@@ -934,6 +954,11 @@ class BounceHandler:
         self.log = logs.get()
         self.domains = frozenset(d.lower() for d in config.server.domains)
         self.in_flight = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        """aiosmtpd's EHLO reply, with PIPELINING (RFC 2920) before its last line."""
+        session.host_name = hostname
+        return responses[:-1] + ["250-PIPELINING"] + responses[-1:]
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         peer = session.peer[0] if session.peer else ""

@@ -583,3 +583,40 @@ def test_500_concurrent_sessions_are_held_and_served(make_sink, dsn_bytes):
     assert opened == [b"220"] * 500
     assert all(r == [b"250", b"250", b"250", b"354", b"250"] for r in replies)
     sink.wait_classified(500, timeout=120)
+
+
+# -- RFC 2920 pipelining --------------------------------------------------------------------
+def _read_replies(sock: socket.socket, n: int, timeout: float = 10.0) -> tuple[list[bytes], int]:
+    """Read until `n` final reply lines; returns them and how many reads that took."""
+    sock.settimeout(timeout)
+    buf, reads = b"", 0
+    while sum(1 for ln in buf.split(b"\r\n") if ln[3:4] == b" ") < n:
+        chunk = sock.recv(65536)
+        assert chunk, f"closed after {buf!r}"
+        buf += chunk
+        reads += 1
+    return [ln for ln in buf.split(b"\r\n") if ln[3:4] == b" "], reads
+
+
+def test_pipelined_commands_are_answered_in_order_in_one_write(sink, dsn_bytes):
+    with socket.create_connection(("127.0.0.1", sink.port)) as s:
+        _read_replies(s, 1)
+        s.sendall(b"EHLO mx.example.net\r\n")
+        s.settimeout(10)
+        ehlo = b""
+        while not any(ln[3:4] == b" " for ln in ehlo.split(b"\r\n")):
+            ehlo += s.recv(65536)
+        assert b"250-PIPELINING\r\n" in ehlo and ehlo.rstrip().endswith(b"250 HELP")
+        group = (f"MAIL FROM:<>\r\nRCPT TO:<{RCPT}>\r\nRCPT TO:<someone@example.com>\r\n"
+                 f"RCPT TO:<other@{DOMAIN}>\r\nDATA\r\n").encode()
+        s.sendall(group)
+        time.sleep(0.3)  # the whole group is read before anything is answered
+        replies, reads = _read_replies(s, 5)
+        assert [r[:3] for r in replies] == [b"250", b"250", b"550", b"250", b"354"]
+        assert reads == 1  # one write for the group, not one per command
+        body = dsn_bytes("dsn-hard-userunknown.eml")
+        s.sendall(body + (b"" if body.endswith(b"\r\n") else b"\r\n") + b".\r\nRSET\r\nQUIT\r\n")
+        replies, _ = _read_replies(s, 3)
+        assert [r[:3] for r in replies] == [b"250", b"250", b"221"]
+    sink.wait_classified(1)
+    assert sink.count("SELECT count(*) FROM messages") == 1

@@ -11,8 +11,8 @@ wanted. So the two are split: the classifier process records at normal priority 
 transactions end promptly), and a child it forks parses at idle priority and holds no lock.
 
 Recording still holds the write lock (~0.06 ms a message on SQLite), and every moment it
-does, the server's group commits (and so its 250s) wait. While the server process keeps a
-core busy, the recorder holds back (`BusyGate`), for at most `max_defer` seconds in a row:
+does, the server's group commits (and so its 250s) wait. While the server process keeps
+more than half a core busy, the recorder holds back (`BusyGate`), for at most `max_defer` seconds in a row:
 a burst is taken at full speed and classified as soon as it ends, and a load that never
 ends still gets classified.
 """
@@ -32,7 +32,7 @@ _LEN = struct.Struct("!Q")
 
 def lower_priority() -> str:
     """Run only on CPU time nothing else wants (SCHED_IDLE); where the scheduling class
-    cannot be changed, at the lowest nice value. Returns what was applied, for the log."""
+    cannot be changed, at the lowest nice value. Returns what was applied."""
     try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
         return "sched_idle"

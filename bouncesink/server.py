@@ -12,9 +12,10 @@ length, command and DATA timeouts, errors per session) and STARTTLS. `Server` ow
 the main loop and graceful shutdown, like uvicorn's; `serve_workers` runs N of them as
 processes sharing one port (SO_REUSEPORT).
 
-Seams for other concerns: `Classifier.parser` (where parsing runs) / `_campaign` / `_record_options` (VERP, DNS;
-they run in the classifier process, from the stored envelope), `Ingest.on_classified`
-(counters, in the server process), `Server.apply_config` (reload).
+Seams for other concerns: `Classifier.parser` (where parsing runs), `_campaign` /
+`_record_options` (VERP, DNS; they run in the classifier process, from the stored
+envelope), `Ingest.on_classified` (counters, in the server process), `Server.apply_config`
+(reload).
 """
 
 from __future__ import annotations
@@ -580,18 +581,17 @@ class Ingest:
     holds as many messages as arrived while the previous one was running; each 250 waits
     for the commit that holds its message. The event loop compresses each message into its
     row and hands it straight to that thread, which commits without waiting for the loop,
-    in as few statements as it can (so it seldom needs the GIL the loop is using). A store fault fails the batch (451 to each
-    sender), the connection is reset, and the next batch tries again: the server recovers
-    by itself when the fault clears.
+    in as few statements as it can (so it seldom needs the GIL the loop is using). A store
+    fault fails the batch (451 to each sender), the connection is reset, and the next batch
+    tries again: the server recovers by itself when the fault clears.
 
     Classification runs after the 250 in a classifier process of its own (parsing is CPU
     work that would otherwise compete with SMTP for the GIL): it gets the refs, reads the
     messages back from the store and records results. It yields to SMTP (idleparse): its
     parsing runs in a child at idle priority, and it holds back its store writes while
     this process is saturated, so a burst is acknowledged at full speed and classified
-    when it ends. Its backlog lives in the store as
-    pending rows; refs it could not take are classified by the periodic sweep or at the
-    next start-up. `in_process=True` classifies in a thread instead (e.g. a parse function
+    when it ends. Its backlog lives in the store as pending rows; refs it could not take
+    are classified by the periodic sweep or at the next start-up. `in_process=True` classifies in a thread instead (e.g. a parse function
     that cannot be sent to another process).
     """
 
@@ -611,7 +611,7 @@ class Ingest:
         self.classifier = Classifier(config, store, parse)
         # Jobs go straight to the writer thread, which commits what has arrived whenever it
         # is free: a commit does not wait for the event loop to get round to it, so the
-        # first messages of a busy loop iteration are acknowledged while it handles the rest.
+        # first messages of a busy loop iteration are committed while it reads the rest.
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._commit_thread: threading.Thread | None = None
         self._inflight = 0  # submitted, not yet committed or failed (event loop only)

@@ -213,9 +213,12 @@ class SinkSMTP(SMTP):
     def _getaddr(self, arg):
         # aiosmtpd parses every MAIL/RCPT address with the email header parser (and defines
         # a class per call): a plain <local@domain> is most of them and needs a regex only.
+        # The null sender of every bounce (MAIL FROM:<>) too.
         m = _PLAIN_ADDR.match(arg) if arg else None
         if m is not None and len(m["addr"]) <= 320:
             return m["addr"], m["rest"].lstrip()
+        if arg and arg.lstrip().startswith("<>"):
+            return "<>", arg.lstrip()[2:]
         return super()._getaddr(arg)
 
     async def smtp_RCPT(self, arg) -> None:

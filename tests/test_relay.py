@@ -125,7 +125,7 @@ def test_is_ours_refuses_everything_else(address):
 @pytest.mark.parametrize("arg", [
     "<user@bounces.example.org>", "<user@bounces.example.org> SIZE=100",
     "<a.b+c=d@example.com>\tBODY=8BITMIME", " <u@example.net>", "<U.S.E.R@EXAMPLE.ORG>",
-    "<>", "<> SIZE=5", "<u..x@example.com>", "<.u@example.com>", '<"a b"@example.com>',
+    "<>", "<> SIZE=5", " <>", "<>  BODY=8BITMIME", "<>x", "<u..x@example.com>", "<.u@example.com>", '<"a b"@example.com>',
     "<@a.example:u@example.com>", "<u@[192.0.2.1]>", "u@example.com", "<u@example.com",
     "<u@-bad.example.com>", "<u@example.com.>",
 ])

@@ -211,8 +211,8 @@ def check_store(cfg: Config) -> list[Check]:
                           "set store.db to a path in a directory of the service user")]
         if not os.access(parent, os.W_OK | os.X_OK):
             return [Check(name, False, f"does not exist and {parent} is not writable",
-                          f"create the directory writable by the service user (the unit's"
-                          f" StateDirectory does: /var/lib/bouncesink)")]
+                          "create the directory writable by the service user (the unit's"
+                          " StateDirectory does: /var/lib/bouncesink)")]
         checks.append(Check(name, True, f"not created yet; {parent} is writable"))
     else:
         try:

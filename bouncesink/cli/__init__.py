@@ -12,6 +12,7 @@ so that `bouncesink parse` does not pay for the store, asyncio or structlog at s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 
@@ -58,6 +59,16 @@ def open_store_for(args, create: bool = False):
 
     cfg = load_config(args)
     return cfg, open_store(cfg.store.db, durability=cfg.store.durability, create=create)
+
+
+@contextlib.contextmanager
+def opened_store(args, create: bool = False):
+    """open_store_for() for a `with` block: (config, store), the store closed at its end."""
+    cfg, store = open_store_for(args, create)
+    try:
+        yield cfg, store
+    finally:
+        store.close()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-from bouncesink.cli import CLIError, add_store_options, load_config, open_store_for
+from bouncesink.cli import CLIError, add_store_options, load_config, opened_store
 
 
 def register(sub) -> None:
@@ -119,17 +119,14 @@ def cmd_reparse(args) -> int:
     from bouncesink.cli.core import parse_time
 
     since = parse_time(args.since)
-    cfg, store = open_store_for(args)
-    checker = None
-    if cfg.policy.confirm_hostunknown_dns and not args.no_dns:
-        from bouncesink.dns import HostunknownDNS
+    with opened_store(args) as (cfg, store):
+        checker = None
+        if cfg.policy.confirm_hostunknown_dns and not args.no_dns:
+            from bouncesink.dns import HostunknownDNS
 
-        checker = HostunknownDNS(cfg.policy)
-    try:
+            checker = HostunknownDNS(cfg.policy)
         summary = reparse.reparse(store, cfg, since=since, dry_run=args.dry_run, checker=checker,
                                   report=lambda line: print(line, flush=True))
-    finally:
-        store.close()
     verb = "would record" if args.dry_run else "recorded"
     print(f"{summary.messages} messages re-parsed, {summary.changed} results changed"
           f" ({verb}), {summary.newly_recognised} messages newly recognised,"
@@ -140,12 +137,9 @@ def cmd_reparse(args) -> int:
 def cmd_prune(args) -> int:
     from bouncesink.model import utcnow
 
-    cfg, store = open_store_for(args)
     before = utcnow() - timedelta(days=args.raw_older_than)
-    try:
+    with opened_store(args) as (_, store):
         count, size = store.prune_raw(before, keep_unrecognised=not args.include_unrecognised)
-    finally:
-        store.close()
     print(f"dropped the raw bodies of {count} messages received before"
           f" {before:%Y-%m-%dT%H:%M:%SZ} ({size} bytes uncompressed); results and events kept")
     return 0

@@ -8,7 +8,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bouncesink.cli import CLIError, add_store_options, load_config, open_store_for
+from bouncesink.cli import CLIError, add_store_options, load_config, opened_store
 
 PARSE_KEYS = ("file", "recipient", "action", "status", "reply_code", "diagnostic", "reason",
               "type", "rule", "reporting_mta", "remote_mta", "message_id")
@@ -148,11 +148,8 @@ def parse_time(value: str | None, flag: str = "--since") -> datetime | None:
 
 
 def cmd_stats(args) -> int:
-    _, store = open_store_for(args)
-    try:
+    with opened_store(args) as (_, store):
         stats = store.stats()
-    finally:
-        store.close()
     if args.json:
         print(json.dumps(stats, indent=2))
         return 0

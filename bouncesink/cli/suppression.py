@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from bouncesink import export as exportmod
-from bouncesink.cli import CLIError, add_store_options, load_config, open_store_for
+from bouncesink.cli import (CLIError, add_store_options, load_config, open_store_for,
+                            opened_store)
 from bouncesink.model import Result
 
 REPORT_TYPES = ("hard", "soft", "complaint", "autoreply")
@@ -148,11 +149,8 @@ def cmd_campaign_sent(args) -> int:
     except verpmod.VerpError:
         if not args.campaign.strip() or len(args.campaign) > 200:
             raise CLIError(f"bad campaign id {args.campaign!r}", 2) from None
-    _, store = open_store_for(args)
-    try:
+    with opened_store(args) as (_, store):
         store.set_campaign_sent(args.campaign, n)
-    finally:
-        store.close()
     return 0
 
 
@@ -176,11 +174,8 @@ def rates(report: dict) -> dict:
 
 def cmd_report(args) -> int:
     since = parse_time(args.since)
-    _, store = open_store_for(args)
-    try:
+    with opened_store(args) as (_, store):
         rep = rates(store.report(campaign=args.campaign, since=since))
-    finally:
-        store.close()
     if args.json:
         print(json.dumps(rep, indent=2))
         return 0
@@ -206,22 +201,16 @@ def cmd_suppress(args) -> int:
     address = _address(args.address)
     if not args.reason.strip():
         raise CLIError("--reason must not be empty", 2)
-    _, store = open_store_for(args)
-    try:
+    with opened_store(args) as (_, store):
         store.suppress_manual(address, args.reason.strip()[:500])
-    finally:
-        store.close()
     print(f"suppressed {address.lower()}")
     return 0
 
 
 def cmd_unsuppress(args) -> int:
     address = _address(args.address)
-    _, store = open_store_for(args)
-    try:
+    with opened_store(args) as (_, store):
         done = store.unsuppress(address, args.reason.strip()[:500])
-    finally:
-        store.close()
     if not done:
         raise CLIError(f"{address.lower()} is not suppressed", 1)
     print(f"unsuppressed {address.lower()}")
@@ -232,11 +221,8 @@ def cmd_why(args) -> int:
     from bouncesink.policy import action_for
 
     address = _address(args.address)
-    cfg, store = open_store_for(args)
-    try:
+    with opened_store(args) as (cfg, store):
         h = store.history(address)
-    finally:
-        store.close()
     by_result = {e["result_id"]: e for e in h["events"] if e["result_id"] is not None}
     for res in h["results"]:
         ev = by_result.get(res["id"])

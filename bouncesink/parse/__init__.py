@@ -21,7 +21,7 @@ from ..model import KIND_DSN, KIND_UNRECOGNISED, Parsed, Result
 from . import arf, autoreply, dsn, text
 from . import message as m
 from .context import Context
-from .mta import DETECTORS, candidates
+from .mta import candidates
 
 __all__ = ["parse"]
 

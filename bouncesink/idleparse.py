@@ -12,9 +12,9 @@ transactions end promptly), and a child it forks parses at idle priority and hol
 
 Recording still holds the write lock (~0.06 ms a message on SQLite), and every moment it
 does, the server's group commits (and so its 250s) wait. While the server process keeps
-more than half a core busy, the recorder holds back (`BusyGate`), for at most `max_defer` seconds in a row:
-a burst is taken at full speed and classified as soon as it ends, and a load that never
-ends still gets classified.
+more than half a core busy, the recorder holds back (`BusyGate`), for at most `max_defer`
+seconds in a row: a burst is taken at full speed and classified as soon as it ends, and a
+load that never ends still gets classified.
 """
 
 from __future__ import annotations

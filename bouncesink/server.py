@@ -308,12 +308,9 @@ class SinkSMTP(SMTP):
 # -- group commit, then classification -------------------------------------------------------
 @dataclass
 class _Job:
-    envelope: Envelope
-    raw: bytes
-    future: asyncio.Future
+    row: tuple               # the message's store row, compressed in the event loop thread
+    future: asyncio.Future   # its ref once committed
     t0: float = 0.0
-    message_id: str = ""
-    row: tuple = ()  # the store row, compressed in the event loop thread
 
 
 @dataclass
@@ -827,13 +824,12 @@ class Ingest:
             self._backlog_cv.notify()
 
     # -- commit ---------------------------------------------------------------------------
-    async def submit(self, envelope: Envelope, raw: bytes, message_id: str = "",
-                     t0: float = 0.0) -> int:
+    async def submit(self, envelope: Envelope, raw: bytes, t0: float = 0.0) -> int:
         """Store one message; returns its ref once committed. Raises if the commit failed."""
         fut = asyncio.get_running_loop().create_future()
         self._inflight += 1
-        self._jobs.put(_Job(envelope, raw, fut, t0 or time.perf_counter(), message_id,
-                            self.store.message_row(envelope, raw)))
+        self._jobs.put(_Job(self.store.message_row(envelope, raw), fut,
+                            t0 or time.perf_counter()))
         return await fut
 
     def _commit_main(self) -> None:

@@ -255,12 +255,33 @@ async def read_reply(r: asyncio.StreamReader) -> bytes:
             return line
 
 
+def transaction(raw: bytes, rcpt: str = RCPT) -> tuple[bytes, bytes]:
+    """What a client writes for one message: MAIL/RCPT/DATA pipelined, then the
+    dot-stuffed message and its final dot."""
+    block = b"".join((b"." + ln if ln.startswith(b".") else ln)
+                     for ln in raw.splitlines(keepends=True)) + b".\r\n"
+    return f"MAIL FROM:<>\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n".encode(), block
+
+
+def summary(latencies: list[float], elapsed: float, gen_cpu: float, failures: dict,
+            session_errors: int, connected: int) -> dict:
+    """A load run's figures: rate, p50/p99 of the MAIL -> 250 times, generator CPU."""
+    latencies.sort()
+    n = len(latencies)
+    return {
+        "messages": n, "seconds": elapsed, "rate": n / elapsed if elapsed else 0.0,
+        "p50_ms": latencies[n // 2] * 1000 if n else 0.0,
+        "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else 0.0,
+        "failures": failures, "session_errors": session_errors,
+        "generator_cpu_ms": gen_cpu * 1000 / max(1, n),
+        "connected": connected,
+    }
+
+
 async def load(port: int, sessions: int, messages: int, raw: bytes,
                hold: int = 0) -> dict:
     """Send `messages` over `sessions` connections; transactions timed MAIL -> 250."""
-    block = b"".join((b"." + ln if ln.startswith(b".") else ln)
-                     for ln in raw.splitlines(keepends=True)) + b".\r\n"
-    envelope = f"MAIL FROM:<>\r\nRCPT TO:<{RCPT}>\r\nDATA\r\n".encode()
+    envelope, block = transaction(raw)
     latencies: list[float] = []
     failures: dict[str, int] = {}
     left = [messages]
@@ -302,37 +323,23 @@ async def load(port: int, sessions: int, messages: int, raw: bytes,
     results = await asyncio.gather(*(session() for _ in range(sessions)), return_exceptions=True)
     elapsed, gen_cpu = time.perf_counter() - t0, time.process_time() - c0
     errors = [r for r in results if isinstance(r, BaseException)]
-    latencies.sort()
-    n = len(latencies)
-    return {
-        "messages": n, "seconds": elapsed, "rate": n / elapsed if elapsed else 0.0,
-        "p50_ms": latencies[n // 2] * 1000 if n else 0.0,
-        "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else 0.0,
-        "failures": failures, "session_errors": len(errors),
-        "generator_cpu_ms": gen_cpu * 1000 / max(1, n),
-        "connected": connected[0],
-    }
+    return summary(latencies, elapsed, gen_cpu, failures, len(errors), connected[0])
 
 
 def load_selectors(port: int, sessions: int, messages: int, raw: bytes, rcpt: str = RCPT) -> dict:
     """The same transactions as load(), on non-blocking sockets and one selector: about half
     of asyncio's CPU per message (most of what is left is the kernel's loopback TCP), so the
     generator takes less of the cores the servers are measured on."""
-    block = b"".join((b"." + ln if ln.startswith(b".") else ln)
-                     for ln in raw.splitlines(keepends=True)) + b".\r\n"
-    envelope = f"MAIL FROM:<>\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n".encode()
+    envelope, block = transaction(raw, rcpt)
     sel = selectors.DefaultSelector()
     left = messages
     latencies, failures = [], {}
     # per connection: [sock, state, buffer, replies expected, t0]
     # states: 0 greeting, 1 ehlo, 2 envelope (3 replies), 3 data (1 reply), 4 quit
-    conns = []
     for _ in range(sessions):
         s = socket.create_connection(("127.0.0.1", port))
         s.setblocking(False)
-        c = [s, 0, b"", 1, 0.0]
-        conns.append(c)
-        sel.register(s, selectors.EVENT_READ, c)
+        sel.register(s, selectors.EVENT_READ, [s, 0, b"", 1, 0.0])
     open_ = sessions
     t_start, c_start = time.perf_counter(), time.process_time()
     while open_:
@@ -344,7 +351,9 @@ def load_selectors(port: int, sessions: int, messages: int, raw: bytes, rcpt: st
             except (BlockingIOError, InterruptedError):
                 continue
             if not data:
-                sel.unregister(s); s.close(); open_ -= 1
+                sel.unregister(s)
+                s.close()
+                open_ -= 1
                 continue
             buf = c[2] + data
             # complete final reply lines ("xyz " or "xyz\r\n")
@@ -370,25 +379,26 @@ def load_selectors(port: int, sessions: int, messages: int, raw: bytes, rcpt: st
                 continue
             state = c[1]
             if state == 0:
-                s.sendall(b"EHLO load.example.net\r\n"); c[1], c[3] = 1, 1
+                s.sendall(b"EHLO load.example.net\r\n")
+                c[1], c[3] = 1, 1
             elif state == 2:
-                s.sendall(block); c[1], c[3] = 3, 1
+                s.sendall(block)
+                c[1], c[3] = 3, 1
             elif state in (1, 3):
                 if left > 0:
                     left -= 1
                     c[4] = time.perf_counter()
-                    s.sendall(envelope); c[1], c[3] = 2, 3
+                    s.sendall(envelope)
+                    c[1], c[3] = 2, 3
                 else:
-                    s.sendall(b"QUIT\r\n"); c[1], c[3] = 4, 1
+                    s.sendall(b"QUIT\r\n")
+                    c[1], c[3] = 4, 1
             elif state == 4:
-                sel.unregister(s); s.close(); open_ -= 1
+                sel.unregister(s)
+                s.close()
+                open_ -= 1
     elapsed, gen_cpu = time.perf_counter() - t_start, time.process_time() - c_start
-    latencies.sort(); n = len(latencies)
-    return {"messages": n, "seconds": elapsed, "rate": n / elapsed,
-            "p50_ms": latencies[n // 2] * 1000 if n else 0.0,
-            "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else 0.0,
-            "failures": failures, "session_errors": 0,
-            "generator_cpu_ms": gen_cpu * 1000 / max(1, n), "connected": sessions}
+    return summary(latencies, elapsed, gen_cpu, failures, 0, sessions)
 
 
 def have_smtp_source() -> bool:

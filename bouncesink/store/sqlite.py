@@ -117,9 +117,9 @@ class SQLiteStore(SQLStore):
         return self._execute(sql, params).lastrowid
 
     def _insert_ids(self, sql, rows) -> list[int]:
-        # One statement for the whole batch: one step of the engine (the writer thread
-        # takes the GIL back once, not once a row). Rows of one INSERT get consecutive
-        # rowids (max(rowid) + 1 onwards: the table has no AUTOINCREMENT and no explicit ids).
+        # A statement per ROWS_PER_INSERT rows, not per row: one step of the engine each
+        # (the writer thread takes the GIL back once a statement). Rows of one INSERT get
+        # consecutive rowids (max(rowid) + 1 onwards: no AUTOINCREMENT, no explicit ids).
         head, _, values = sql.rpartition(" VALUES ")
         ids: list[int] = []
         for i in range(0, len(rows), self.ROWS_PER_INSERT):

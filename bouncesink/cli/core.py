@@ -6,11 +6,10 @@ import json
 import os
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 from bouncesink.cli import CLIError, add_store_options, load_config, opened_store
 
-PARSE_KEYS = ("file", "recipient", "action", "status", "reply_code", "diagnostic", "reason",
+PARSE_KEYS = ("file", "message", "recipient", "action", "status", "reply_code", "diagnostic", "reason",
               "type", "rule", "reporting_mta", "remote_mta", "message_id")
 
 
@@ -28,7 +27,9 @@ def register(sub) -> None:
                    help="processes sharing the port (SO_REUSEPORT); one per core")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("parse", help="parse raw messages (files or directories); JSON lines out")
+    p = sub.add_parser("parse", help="parse raw messages: .eml files, mbox files, Maildir"
+                       " folders, directories of them, - for standard input; JSON lines out"
+                       " (\"message\": the Nth message of an mbox, 0 for a one-message file)")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.set_defaults(func=cmd_parse)
 
@@ -81,60 +82,40 @@ def cmd_serve(args) -> int:
     return 0
 
 
-def iter_files(paths):
-    """Each path that is a file, and every file under each directory, as path strings."""
-    for p in paths:
-        if os.path.isdir(p):
-            yield from files_under(str(Path(p)))
-        elif os.path.isfile(p):
-            yield str(Path(p))
-        else:
-            raise CLIError(f"{p}: no such file or directory", 2)
-
-
-def files_under(top: str) -> list[str]:
-    """The files under `top` in the order of sorted(Path(top).rglob("*")), named as those
-    Paths print: symlinks to files included, symlinked directories not entered. os.scandir
-    and plain strings: one Path object per file cost as much as reading the file."""
-    found: list[tuple[tuple[str, ...], str]] = []  # (parts below top, path)
-
-    def walk(d: str, rel: tuple[str, ...]) -> None:
-        try:
-            with os.scandir(d or ".") as it:
-                entries = list(it)
-        except PermissionError:
-            return
-        for e in entries:
-            path = os.path.join(d, e.name)
-            if e.is_dir(follow_symlinks=False):
-                walk(path, rel + (e.name,))
-            elif e.is_file():
-                found.append((rel + (e.name,), path))
-
-    walk("" if top == "." else top, ())  # Path(".") / "a" prints as "a"
-    found.sort()
-    return [path for _, path in found]
-
-
 def cmd_parse(args) -> int:
+    from bouncesink.mailfiles import MailFilesError, iter_messages
     from bouncesink.parse import parse
 
     write = sys.stdout.write
     # one encoder for every row: json.dumps(..., ensure_ascii=False) builds a new one per call
     encode = json.JSONEncoder(ensure_ascii=False).encode
-    for name in iter_files(args.paths):
+    problems = 0
+    for path in args.paths:
+        if path != "-" and not os.path.lexists(path):
+            raise CLIError(f"{path}: no such file or directory", 2)
+    for path in args.paths:
         try:
-            with open(name, "rb") as fh:
-                raw = fh.read()
-        except OSError as exc:
-            raise CLIError(f"{name}: {exc.strerror or exc}", 1) from None
-        for r in parse(raw).results:
-            write(encode({"file": name, "recipient": r.recipient, "action": r.action,
-                          "status": r.status, "reply_code": r.reply_code,
-                          "diagnostic": r.diagnostic, "reason": r.reason, "type": r.type,
-                          "rule": r.rule, "reporting_mta": r.reporting_mta,
-                          "remote_mta": r.remote_mta, "message_id": r.message_id}) + "\n")
-    return 0
+            for item in iter_messages(path):
+                if item.error:
+                    problems += 1
+                    sys.stdout.flush()
+                    print(f"bouncesink: {_printable(item.name)}: {item.error}", file=sys.stderr)
+                    continue
+                for r in parse(item.raw).results:
+                    write(encode({"file": item.path, "message": item.index,
+                                  "recipient": r.recipient, "action": r.action,
+                                  "status": r.status, "reply_code": r.reply_code,
+                                  "diagnostic": r.diagnostic, "reason": r.reason, "type": r.type,
+                                  "rule": r.rule, "reporting_mta": r.reporting_mta,
+                                  "remote_mta": r.remote_mta, "message_id": r.message_id}) + "\n")
+        except MailFilesError as exc:
+            raise CLIError(_printable(str(exc)), 2) from None
+    return 1 if problems else 0
+
+
+def _printable(text: str) -> str:
+    """A file name as a terminal may show it: control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def parse_time(value: str | None, flag: str = "--since") -> datetime | None:

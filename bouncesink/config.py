@@ -101,6 +101,29 @@ class DoctorConfig:
 
 
 @dataclass(frozen=True)
+class HttpConfig:
+    # HOST:PORT of the HTTP API; `bouncesink web` defaults to 127.0.0.1:8025, and `serve`
+    # runs the API in-process only when this is set.
+    listen: str = ""
+    # Bearer tokens: [{ token = "...", scope = "read" | "write" }, ...]; write implies read.
+    tokens: tuple = ()
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    url: str = ""                           # https://... (http:// allowed, warned unless loopback)
+    secret: str = ""                        # Standard Webhooks secret: "whsec_" + base64
+    events: tuple[str, ...] = ()            # suppressed, unsuppressed, complaint, bounce, sender_blocked; empty: all
+    preset: str = "generic"                 # generic, listmonk
+    retry_hours: float = 24.0               # retry with backoff this long, then the delivery is dead
+    timeout: float = 10.0                   # seconds per delivery attempt
+    name: str = ""                          # key of its deliveries; default: the url
+
+
+WEBHOOK_EVENTS = ("suppressed", "unsuppressed", "complaint", "bounce", "sender_blocked")
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
@@ -109,6 +132,8 @@ class Config:
     log: LogConfig = field(default_factory=LogConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     doctor: DoctorConfig = field(default_factory=DoctorConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    webhooks: tuple[WebhookConfig, ...] = ()
 
     def replace(self, section: str, **changes) -> "Config":
         """A copy with some keys of one section changed (flags over the file)."""
@@ -121,6 +146,7 @@ _CHOICES = {
     ("store", "durability"): ("full", "normal", "off"),
     ("log", "format"): ("auto", "json", "console"),
     ("log", "level"): ("debug", "info", "warning", "error"),
+    ("webhooks", "preset"): ("generic", "listmonk"),
 }
 _HOSTPORT = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]*):(\d{1,5})$")
 _ACTIONS = ("suppress", "count", "ignore", "alert")
@@ -183,6 +209,10 @@ def _coerce(value, hint, where: str):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ValueError(f"{where}: expected a list of strings, got {value!r}")
         return tuple(value)
+    if hint is tuple:  # a list of tables ([http] tokens), checked by _check_value
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise ValueError(f"{where}: expected a list of tables, got {value!r}")
+        return tuple(dict(v) for v in value)
     if hint is dict or origin is dict:
         if not isinstance(value, dict):
             raise ValueError(f"{where}: expected a table, got {value!r}")
@@ -244,10 +274,83 @@ def _check_value(section: str, key: str, value, where: str) -> None:
         except ValueError:
             raise ValueError(f"{where}: expected an IP address with an optional :PORT,"
                              f" got {value!r}") from None
+    if section == "http" and key == "tokens":
+        _check_tokens(value, where)
+    if section == "webhooks":
+        _check_webhook(key, value, where)
     if key == "secrets":
         for secret in value:
             if len(secret) < 16:
                 raise ValueError(f"{where}: each secret needs at least 16 characters")
+
+
+def _check_tokens(tokens, where: str) -> None:
+    bad = []
+    for i, t in enumerate(tokens):
+        unknown = set(t) - {"token", "scope", "name"}
+        if unknown:
+            bad.append(f"{where}[{i}]: unknown key {sorted(unknown)[0]!r}")
+        token = t.get("token")
+        if not isinstance(token, str) or len(token) < 16 or any(c.isspace() for c in token):
+            bad.append(f"{where}[{i}].token: needs at least 16 characters and no white space")
+        if t.get("scope") not in ("read", "write"):
+            bad.append(f"{where}[{i}].scope: must be read or write, got {t.get('scope')!r}")
+    if bad:
+        raise ValueError("\n".join(bad))
+
+
+def _check_webhook(key: str, value, where: str) -> None:
+    import base64
+    import binascii
+
+    if key == "url" and not re.match(r"(?i)^https?://[^\s/?#]+", value):
+        raise ValueError(f"{where}: expected an http:// or https:// URL, got {value!r}")
+    if key == "secret":
+        raw = value[len("whsec_"):] if value.startswith("whsec_") else ""
+        try:
+            ok = len(base64.b64decode(raw, validate=True)) >= 16
+        except (binascii.Error, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"{where}: expected whsec_ followed by base64 of at least 16 bytes")
+    if key == "events":
+        for e in value:
+            if e not in WEBHOOK_EVENTS:
+                raise ValueError(f"{where}: {e!r} is not one of {', '.join(WEBHOOK_EVENTS)}")
+    if key in ("retry_hours", "timeout") and not 0 < value < float("inf"):
+        raise ValueError(f"{where}: must be a finite number above 0, got {value!r}")
+
+
+def _webhooks(data, text: str, source: str, problems: list[str]) -> tuple:
+    """[[webhooks]]: an array of tables, each a WebhookConfig."""
+    if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
+        problems.append(f"{source}: webhooks must be an array of tables ([[webhooks]])")
+        return ()
+    fhints = typing.get_type_hints(WebhookConfig)
+    out = []
+    for i, table in enumerate(data):
+        values = {}
+        for key, value in table.items():
+            where = f"{source}: webhooks[{i}].{key}"
+            if key not in fhints:
+                problems.append(f"{where}: unknown key{_did_you_mean(key, fhints)}")
+                continue
+            try:
+                v = _coerce(value, fhints[key], where)
+                _check_value("webhooks", key, v, where)
+            except ValueError as exc:
+                problems.extend(str(exc).splitlines())
+                continue
+            values[key] = v
+        for key in ("url", "secret"):
+            if key not in table:
+                problems.append(f"{source}: webhooks[{i}]: {key} is required")
+        hook = WebhookConfig(**values)
+        out.append(dataclasses.replace(hook, name=hook.name or hook.url))
+    names = [h.name for h in out]
+    for n in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"{source}: webhooks: two entries named {n!r} (set name = to tell them apart)")
+    return tuple(out)
 
 
 def _did_you_mean(word: str, candidates) -> str:
@@ -291,6 +394,9 @@ def from_dict(data: dict, text: str = "", source: str = "config") -> Config:
     sections = {}
     hints = typing.get_type_hints(Config)
     for name, table in data.items():
+        if name == "webhooks":
+            sections[name] = _webhooks(table, text, source, problems)
+            continue
         if name not in hints:
             line = _line_of(text, name)
             at = f"{source}:{line}" if line else source
@@ -372,6 +478,10 @@ def changed_keys(old: Config, new: Config) -> list[str]:
     out = []
     for f in dataclasses.fields(Config):
         a, b = getattr(old, f.name), getattr(new, f.name)
+        if not dataclasses.is_dataclass(a):  # [[webhooks]]: a list, changed as a whole
+            if a != b:
+                out.append(f"{f.name}.*")
+            continue
         for g in dataclasses.fields(a):
             if getattr(a, g.name) != getattr(b, g.name):
                 out.append(f"{f.name}.{g.name}")
@@ -388,6 +498,9 @@ def merge_reload(old: Config, new: Config) -> tuple[Config, list[str], list[str]
     merged = old
     for name in changed_keys(old, new):
         section, key = name.split(".", 1)
+        if key == "*":
+            restart.append(section)
+            continue
         if section in NOT_SERVED:
             merged = merged.replace(section, **{key: getattr(getattr(new, section), key)})
             continue

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "bouncesink.cli.suppression",
     "bouncesink.cli.admin",
     "bouncesink.cli.migrate",
+    "bouncesink.cli.web",
 ]
 
 

@@ -117,6 +117,14 @@ class SQLStore:
     def _lock_address(self, address: str) -> None:
         """Serialise decisions about one address across writers (PostgreSQL: row lock)."""
 
+    def ping(self) -> None:
+        """A round trip to the store; raises if it does not answer (`/readyz`)."""
+        with self._lock:
+            try:
+                self._execute("SELECT 1").fetchone()
+            finally:
+                self._rollback()
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
@@ -382,6 +390,30 @@ class SQLStore:
             if len(rows) < batch:
                 return
             last = rows[-1][4]
+
+    def suppression_page(self, after_seq: int = 0, limit: int = 1000, type_: str | None = None,
+                         reason: str | None = None, since: datetime | None = None) -> list[dict]:
+        """One page of suppressed addresses after `after_seq`, in seq order (the API's cursor
+        pagination: each page is one bounded query, whatever the table's size)."""
+        sql = ("SELECT s.address, s.reason, s.type, s.status, s.seq, a.first_seen, a.last_seen,"
+               " a.results, s.suppressed_at FROM suppressions s"
+               " LEFT JOIN addresses a ON a.address = s.address"
+               " WHERE s.suppressed = 1 AND s.seq > ?")
+        params: list = [after_seq]
+        for col, value in (("type", type_), ("reason", reason)):
+            if value is not None:
+                sql += f" AND s.{col} = ?"
+                params.append(value)
+        if since is not None:
+            sql += " AND s.suppressed_at >= ?"
+            params.append(iso(since))
+        with self._lock:
+            rows = self._execute(sql + " ORDER BY s.seq LIMIT ?", (*params, limit)).fetchall()
+            self._commit()
+        return [{"email": a, "reason": r, "type": t, "status": st or "", "seq": seq,
+                 "first_seen": f or sat, "last_seen": ls or sat, "count": n or 0,
+                 "suppressed_at": sat}
+                for a, r, t, st, seq, f, ls, n, sat in rows]
 
     def count_suppressions(self, since: datetime | None = None, after_seq: int = 0) -> int:
         """How many rows suppressions() would yield (for a progress bar)."""

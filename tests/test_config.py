@@ -33,6 +33,8 @@ def test_documented_file_loads_to_exactly_the_defaults():
 def test_documented_file_sets_every_key_of_every_section():
     data = tomllib.loads(DOCUMENTED.read_text())
     for section in dataclasses.fields(Config):
+        if section.default_factory is dataclasses.MISSING:
+            continue  # [[webhooks]]: an array of tables, none by default (documented in comments)
         assert section.name in data, f"[{section.name}] missing from {DOCUMENTED.name}"
         keys = {f.name for f in dataclasses.fields(section.default_factory())}
         missing = keys - set(data[section.name])
@@ -71,6 +73,8 @@ def test_documented_reload_marks_match_what_reload_applies():
             comment = []
     reloadable = set()
     for f in dataclasses.fields(Config):
+        if f.default_factory is dataclasses.MISSING:
+            continue  # [[webhooks]]: restart only
         for g in dataclasses.fields(f.default_factory()):
             name = f"{f.name}.{g.name}"
             if f.name in config.NOT_SERVED:

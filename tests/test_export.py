@@ -77,11 +77,21 @@ def test_postfix_access_lines():
 
 
 @pytest.mark.skipif(not shutil.which("postmap"), reason="postfix's postmap is not installed")
+def postfix_config_dir(tmp_path) -> str:
+    """A config directory of our own: postmap reads main.cf, and this machine's Postfix is
+    not configured (nor should a test depend on it)."""
+    d = tmp_path / "postfix-etc"
+    d.mkdir(exist_ok=True)
+    (d / "main.cf").write_text("compatibility_level = 3.6\n")
+    return str(d)
+
+
 def test_postmap_loads_the_postfix_export(tmp_path):
     table = tmp_path / "suppressed"
     table.write_text(text("postfix"))
-    subprocess.run(["postmap", f"hash:{table}"], check=True, capture_output=True)
-    got = subprocess.run(["postmap", "-q", "bob@example.net", f"hash:{table}"],
+    conf = postfix_config_dir(tmp_path)
+    subprocess.run(["postmap", "-c", conf, f"hash:{table}"], check=True, capture_output=True)
+    got = subprocess.run(["postmap", "-c", conf, "-q", "bob@example.net", f"hash:{table}"],
                          capture_output=True, text=True, check=True).stdout
     assert got.strip() == "REJECT suppressed by bouncesink: complaint feedback"
 

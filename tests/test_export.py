@@ -76,7 +76,6 @@ def test_postfix_access_lines():
         "alice@example.com REJECT suppressed by bouncesink: hard userunknown"
 
 
-@pytest.mark.skipif(not shutil.which("postmap"), reason="postfix's postmap is not installed")
 def postfix_config_dir(tmp_path) -> str:
     """A config directory of our own: postmap reads main.cf, and this machine's Postfix is
     not configured (nor should a test depend on it)."""
@@ -86,6 +85,7 @@ def postfix_config_dir(tmp_path) -> str:
     return str(d)
 
 
+@pytest.mark.skipif(not shutil.which("postmap"), reason="postfix's postmap is not installed")
 def test_postmap_loads_the_postfix_export(tmp_path):
     table = tmp_path / "suppressed"
     table.write_text(text("postfix"))

@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "bouncesink.cli.admin",
     "bouncesink.cli.migrate",
     "bouncesink.cli.web",
+    "bouncesink.cli.roads",
 ]
 
 

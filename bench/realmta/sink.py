@@ -55,8 +55,10 @@ class Sink:
                f"127.0.0.1:{self.port}", "--domain", SINK_DOMAIN, "--db", str(self.db),
                "--log-format", "json"]
         self._logf = open(self.log, "wb")
+        # cwd: the work directory, so that `-m` imports the installed bouncesink (or the one
+        # PYTHONPATH names), not whatever the caller's directory holds.
         self.proc = subprocess.Popen(cmd, stdout=self._logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, cwd=self.workdir)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -9,14 +9,22 @@ Order of evidence, strongest first:
    (x.0.0, 5.7.1, 5.1.1 sent for policy blocks...);
 5. the vague status code, then the SMTP reply code, then "undefined"/"onhold".
 
-Hard = the address itself is dead: userunknown, hostunknown, hasmoved, and a permanent
-notaccept (RFC 7505 null MX). Sender-side reasons are never hard.
+Hard = evidence that the address itself is dead: userunknown, hostunknown or hasmoved from a
+permanent (5xx) failure, and a permanent notaccept only on explicit evidence (status X.1.10,
+reply 556, or a null-MX wording). A temporary failure (4xx) is never hard; sender-side
+reasons never are. When the status code and the words disagree, `rule` says so.
+
+The SMTP command a reply answered decides some readings ("user unknown" answered to DATA is a
+filter's refusal); when the parser found none, the command is read from the diagnostic's own
+words ("in reply to RCPT TO command", "after RCPT TO:<...>", ">>> DATA").
 
 When the bounce carried no status at all, a pseudo status x.0.9NN (Sisimai's scheme) is set
 from the reason so that status-less bounces still report a stable code.
 """
 
 from __future__ import annotations
+
+import re
 
 from .. import model
 from . import rules as _rules
@@ -32,6 +40,42 @@ def _temporary(result: model.Result) -> bool:
     if result.reply_code:
         return result.reply_code[0] == "4"
     return result.action == "delayed"
+
+
+# The command a reply answered, as MTAs quote it: Postfix "(in reply to RCPT TO command)",
+# Exim "SMTP error from remote mail server after RCPT TO:<a>:" / "after end of data" /
+# "after initial connection", Sendmail's transcript ">>> DATA", qmail-remote "... does not like
+# recipient". The last one named is the one that failed (Sisimai lib/sisimai/smtp/command.rb
+# reads the text the same way).
+_COMMAND_RE = re.compile(
+    r"\b(RCPT TO|MAIL FROM|DATA|EHLO|HELO|STARTTLS|AUTH)\b|after (end of data|initial connection|"
+    r"pipelined|sending data block)|(does not like recipient)|(in reply to end of DATA)")
+_COMMAND_OF = {"RCPT TO": "RCPT", "MAIL FROM": "MAIL", "DATA": "DATA", "EHLO": "EHLO",
+               "HELO": "HELO", "STARTTLS": "STARTTLS", "AUTH": "AUTH", "end of data": "DATA",
+               "initial connection": "CONN", "pipelined": "", "sending data block": "DATA",
+               "does not like recipient": "RCPT", "in reply to end of DATA": "DATA"}
+
+
+def command_of(result: model.Result) -> str:
+    """The SMTP command the failure answered: the parser's, else the one the words name."""
+    if result.command:
+        return result.command.upper()
+    last = ""
+    for m in _COMMAND_RE.finditer(result.diagnostic[:_MAX_TEXT]):
+        last = _COMMAND_OF.get(m.group(m.lastindex), "") or last
+    return last
+
+
+def _prefer_status(status: str, text: str) -> str:
+    """A vague X.0.0 Status with a more specific code of the same class in the words: the
+    words' code (Sisimai lib/sisimai/smtp/status.rb prefer(): "X.0.0" yields to the code in
+    the message)."""
+    if not status.endswith(".0.0"):
+        return status
+    said = _status.normalise(text[:_MAX_TEXT])
+    if said and said[0] == status[0] and not said.endswith(".0.0"):
+        return said
+    return status
 
 
 def classify(result: model.Result) -> model.Result:
@@ -53,6 +97,7 @@ def classify(result: model.Result) -> model.Result:
         result.rule = f"action {action}" if action in _SUCCESS_ACTIONS else f"status {result.status}"
         return result
 
+    result.status = _prefer_status(result.status, result.diagnostic)
     reason, rule = _decide(result)
     result.reason, result.rule = reason, rule
     temporary = _temporary(result)
@@ -62,11 +107,26 @@ def classify(result: model.Result) -> model.Result:
             result.status = pseudo
     if action == "delayed":
         result.type = model.DELAY
-    elif reason in model.HARD_REASONS or (reason == "notaccept" and not temporary):
+    elif _dead(result, reason, rule, temporary):
         result.type = model.HARD
     else:
         result.type = model.SOFT
     return result
+
+
+def _dead(result: model.Result, reason: str, rule: str, temporary: bool) -> bool:
+    """Evidence that the address itself is dead (issue: hard only on evidence)."""
+    if temporary or result.reply_code[:1] == "4":
+        return False  # a 4xx is a "try again": never the end of an address
+    if reason in model.HARD_REASONS:
+        return True
+    if reason == "notaccept":
+        # RFC 7505: null MX answers 5.1.10 / 556; the words must say so explicitly
+        # a general "does not accept mail" wording alone is not enough (it is said of
+        # attachments, senders, sizes); a status, a reply code, an MTA's or provider's own
+        # wording, or an explicit null-MX / no-MX statement is
+        return not rule.startswith("text: ") or rule.startswith(_STRONG_NOTACCEPT)
+    return False
 
 
 # Sisimai's decision order (lib/sisimai/reason.rb ClassOrder): first the reasons whose
@@ -94,10 +154,23 @@ _RETRY = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expi
                     "networkerror", "hostunknown", "userunknown"})
 # A status naming userunknown is not believed when the words name one of these (Sisimai's
 # UserUnknown prematches: "5.1.1 ... Relay access denied" is norelaying).
-_NOT_UNKNOWN = frozenset({"norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept"})
+_NOT_UNKNOWN = frozenset({"norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept",
+                          "speeding", "toomanyconn", "suspend", "badreputation"})
+# The rule text of the explicit null-MX wordings (hard evidence for notaccept).
+_STRONG_NOTACCEPT = tuple(f"text: {r.label}" for r in _rules.RULES if r.strong)
 
 
 def _decide(result: model.Result) -> tuple[str, str]:
+    reason, rule = _decide_reason(result)
+    status = result.status
+    by_status = _status.reason_for(status)
+    if (by_status and by_status != reason and not rule.startswith("status")
+            and not _status.is_weak(status) and reason not in ("onhold", "undefined")):
+        rule += f" (status {status} reads {by_status})"  # code and words disagree: say so
+    return reason, rule
+
+
+def _decide_reason(result: model.Result) -> tuple[str, str]:
     given = result.reason if result.reason in model.REASONS and result.reason != "undefined" else ""
     given_rule = result.rule or f"mta: {result.detector}"
     if given and given not in _RETRY:
@@ -107,20 +180,20 @@ def _decide(result: model.Result) -> tuple[str, str]:
     host = f"{result.remote_mta} {(result.recipient or '').rpartition('@')[2]}"
     special = _rules.provider(text, host, status)
     if special is not None:
-        return special.reason, f"provider: {special.where}"
+        return special.reason, f"provider: {special.where.split(' (')[0]}"
     precise = _status.REASON_BY_FULL_STATUS.get(status)
     if precise:
         return precise, f"status {status}"  # a provider's own detail code says it exactly
     by_status = "" if status.endswith(".0.0") else _status.reason_for(status)
     early_status = "" if _status.generic(status) in _status.LATE else by_status
     found = dict(_rules.reasons(text))
-    command = result.command
-    if command == "CONN" and set(found) <= {"rejected"} and _rules.match(text) is not None:
+    command = command_of(result)
+    if command == "CONN" and set(found) <= {"rejected", "blocked"} and _rules.match(text) is not None:
         # refused at the greeting, before any address was given: the client is blocked
         return "blocked", "text: refused at connection"
 
     def text_rule(reason: str) -> str:
-        return f"text: {found[reason].where.split(',')[0]}"
+        return f"text: {found[reason].label}"
 
     for cls in _ORDER_FIRST:
         if cls == given:
@@ -133,13 +206,15 @@ def _decide(result: model.Result) -> tuple[str, str]:
                 return cls, text_rule(cls)
             continue
         if cls == "filtered":
-            # "user unknown" not answered to RCPT (after DATA, or with no command known) is a
-            # filter speaking: au/KDDI, docomo and appliances answer so for existing addresses
+            # "user unknown" not answered to RCPT (after DATA, or with no command known, even from
+            # the words) is a filter speaking: au/KDDI, docomo and appliances answer so for
+            # existing addresses (Sisimai lib/sisimai/reason/filtered.rb reads it so too)
             if by_status == "suspend":
                 continue
             said = "userunknown" if "userunknown" in found else ("filtered" if "filtered" in found else "")
-            if said and (by_status == "filtered" or command not in ("RCPT", "MAIL")):
-                return cls, ("text: user unknown not at RCPT" if said == "userunknown" else text_rule(said))
+            if said and (by_status == "filtered" or command not in ("RCPT", "MAIL", "CONN", "EHLO", "HELO")):
+                return cls, ("text: user unknown not answered to RCPT (a filter)" if said == "userunknown"
+                             else text_rule(said))
             if by_status == "filtered" and not found:
                 return cls, f"status {status}"
             continue
@@ -173,7 +248,7 @@ def _decide(result: model.Result) -> tuple[str, str]:
             return cls, text_rule(cls)
     weak = _rules.match(text)
     if weak is not None:
-        return weak.reason, f"text: {weak.where.split(',')[0]}"
+        return weak.reason, f"text: {weak.label}"
     if result.action == "delayed":
         return "expired", "action delayed"
     code = result.reply_code

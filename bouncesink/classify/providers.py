@@ -1,0 +1,147 @@
+"""Provider tables: words one provider gives a meaning of its own.
+
+A provider rule decides before the general order (classify/__init__.py) when the remote host
+(Remote-MTA, or the recipient's domain) is that provider's; rules with an empty host are codes
+unique enough to stand anywhere (Exchange's RESOLVER.ADR.RecipNotFound, Cox's AUP#CXBL, Orange's
+OFR_417). Each `where` names the provider's wording and the page that documents it (the
+provider's published error-code page where there is one; Sisimai's lib/sisimai/rhost/*.rb lists
+the same tables and was read to learn which codes exist).
+"""
+
+from __future__ import annotations
+
+from .rule import ProviderRule
+
+PROVIDER_RULES: tuple[ProviderRule, ...] = (
+    # au / KDDI (ezweb.ne.jp, au.com): its sender filter answers "550 : User unknown" (no
+    # address) after DATA, a dead address "550 <a@ezweb.ne.jp>: User unknown" at RCPT
+    ProviderRule(r"ezweb\.ne\.jp|\bau\.com|auone-net\.jp|\bkddi\.", r">: user unknown|recipient address rejected\.?\s*$",
+                 "userunknown", "au/KDDI 'User unknown' naming the address"),
+    ProviderRule(r"ezweb\.ne\.jp|\bau\.com|auone-net\.jp|\bkddi\.", r"(?:^|\d{3}[ -]?)\s?:\s*user unknown",
+                 "filtered", "au/KDDI sender filter '550 : User unknown'"),
+    # NTT docomo answers "550 Unknown user" after DATA to senders its filter refuses
+    ProviderRule(r"docomo\.ne\.jp", r"550 unknown user", "rejected",
+                 "NTT docomo mfsmax '550 Unknown user' with Status 5.0.0", status=r"^(?:5\.0\.0)?$"),
+    # Yahoo Inc. (yahoo.com, yahoodns.net)
+    ProviderRule("", r"user doesn't have a (?:yahoo|ymail|rocketmail|aol)\.[a-z.]{2,12} account",
+                 "userunknown", "Yahoo 554 'This user doesn't have a yahoo.com account'"),
+    ProviderRule(r"yahoodns\.net", r"\[ts[s]?0[1-4]\]|temporarily deferred due to unexpected volume or user complaints",
+                 "rejected", "Yahoo 421 4.7.0 [TSS04] 'temporarily deferred due to ... user complaints'"),
+    # Orange / Wanadoo / La Poste (France Telecom): an error code after every reply
+    ProviderRule("", r"\b(?:ofr|lpn)\d{0,3}_(?:416|418)\b", "userunknown",
+                 "Orange/La Poste 'Adresse destinataire invalide' codes 416/418"),
+    ProviderRule("", r"\b(?:ofr|lpn)\d{0,3}_417\b", "mailboxfull", "Orange/La Poste 'Boite du destinataire pleine' 417"),
+    ProviderRule("", r"\b(?:ofr|lpn)\d{0,3}_(?:10[0-5]|109)\b", "blocked",
+                 "Orange/La Poste 'Adresse IP source bloquee' 1xx codes"),
+    ProviderRule("", r"\b(?:ofr|lpn)\d{0,3}_50[6-9]\b|\bofr_50[6-9]\b", "spamdetected",
+                 "Orange 'Mail rejete. Mail rejected. ofr_506' (spam)"),
+    # MessageLabs (Symantec.cloud): its refusal of unauthenticated submission goes on to say
+    # "is not permitted to relay through this server without authentication"; Sisimai's
+    # MessageLabs table reads it as the authentication failure it names first
+    ProviderRule("", r"please turn on smtp authentication in your mail client", "securityerror",
+                 "MessageLabs 550 'Please turn on SMTP Authentication in your mail client. ... is not permitted to relay'"),
+    # Mimecast (mimecast.com)
+    ProviderRule("", r"host network not allowed", "policyviolation", "Mimecast 554 'Host network not allowed'"),
+    ProviderRule("", r"rejected due to security policies", "virusdetected",
+                 "Mimecast 554 'email rejected due to security policies' (signature match)"),
+    # Exchange 2007+ / Exchange Online: the component.category.reason code after the status
+    # names the cause exactly (Sisimai's Exchange2007 table)
+    ProviderRule("", r"RESOLVER\.ADR\.(?:RecipNotFound|RecipientNotFound|ExRecipNotFound|BadPrimary|InvalidInSmtp)",
+                 "userunknown", "Exchange 'RESOLVER.ADR.RecipNotFound; not found'"),
+    ProviderRule("", r"RESOLVER\.RST\.(?:RecipSizeLimit|SendSizeLimit)", "mesgtoobig",
+                 "Exchange 'RESOLVER.RST.RecipSizeLimit; message too large for this recipient'"),
+    ProviderRule("", r"RESOLVER\.RST\.AuthRequired", "securityerror", "Exchange 'RESOLVER.RST.AuthRequired; authentication required'"),
+    ProviderRule("", r"RESOLVER\.RST\.NotAuthorized|RESOLVER\.RST\.RestrictedToRecipients", "rejected",
+                 "Exchange 'RESOLVER.RST.NotAuthorized; not authorized'"),
+    ProviderRule("", r"RESOLVER\.ADR\.RecipLimit|RESOLVER\.ADR\.RecipientLimit", "toomanyconn",
+                 "Exchange 550 5.5.3 'RESOLVER.ADR.RecipLimit; too many recipients' (Sisimai's NDR table)"),
+    ProviderRule("", r"QUEUE\.Expired", "expired", "Exchange 'QUEUE.Expired; message expired'"),
+    ProviderRule("", r"SMTPSEND\.DNS\.NonExistentDomain", "hostunknown", "Exchange 'SMTPSEND.DNS.NonExistentDomain; nonexistent domain'"),
+    ProviderRule("", r"SMTPSEND\.DNS\.MxLoopback", "networkerror", "Exchange 'SMTPSEND.DNS.MxLoopback; DNS config error'"),
+    # Microsoft 365 Directory Based Edge Blocking: the recipient is not in the directory
+    ProviderRule(r"outlook\.com|outlook\.office365|hotmail|\blive\.com", r"recipient address rejected: access denied",
+                 "userunknown", "Microsoft 365 550 5.4.1 DBEB 'Recipient address rejected: Access denied'"),
+    # Facebook (facebook.com/postmaster/response_codes): a code after the status names the cause
+    ProviderRule(r"facebook\.com", r"\b(?:RCP-P1|INT-P[134])\b", "userunknown",
+                 "Facebook 'RCP-P1 The attempted recipient address does not exist'"),
+    ProviderRule(r"facebook\.com", r"\bRCP-P[23]\b", "filtered",
+                 "Facebook 'RCP-P2 Refused due to recipient preferences', RCP-P3 privacy settings"),
+    ProviderRule(r"facebook\.com", r"\b(?:MSG-P1|INT-P2)\b", "mesgtoobig", "Facebook 'MSG-P1 message exceeds maximum size'"),
+    ProviderRule(r"facebook\.com", r"\b(?:MSG-P[23]|POL-P[67])\b", "contenterror",
+                 "Facebook MSG-P2 attachment type, MSG-P3 duplicate headers, POL-P6 blocked URL"),
+    ProviderRule(r"facebook\.com", r"\bPOL-P[125]\b", "securityerror",
+                 "Facebook POL-P1 Spamhaus PBL, POL-P2 IP no longer accepted, POL-P5 virus"),
+    ProviderRule(r"facebook\.com", r"\b(?:POL-P[34]|POL-T[123])\b", "notaccept",
+                 "Facebook 'POL-T1 not accepting messages from your mail server'"),
+    ProviderRule(r"facebook\.com", r"\b(?:DNS-P[123]|DNS-T[12])\b", "rejected",
+                 "Facebook DNS-P1 'MAIL FROM domain does not exist', DNS-P3 no reverse DNS"),
+    ProviderRule(r"facebook\.com", r"\bCON-T1\b", "systemerror", "Facebook 'CON-T1 too many connections open'"),
+    ProviderRule(r"facebook\.com", r"\bCON-T3\b", "toomanyconn", "Facebook 'CON-T3 too many new connections'"),
+    ProviderRule(r"facebook\.com", r"\bRCP-T4\b", "suspend", "Facebook 'RCP-T4 recipient address is deactivated'"),
+    # i.ua (Ukraine): "see http://mail.i.ua/err/<n>/", the number names the cause
+    ProviderRule("", r"\.i\.ua/err/0?[16]\b", "norelaying", "i.ua err/1 'SMTP as mail gate is forbidden', err/6 'use SMTP of your provider'"),
+    ProviderRule("", r"\.i\.ua/err/0?2\b", "userunknown", "i.ua err/2 'user is not found'"),
+    ProviderRule("", r"\.i\.ua/err/0?3\b", "suspend", "i.ua err/3 'mailbox was not used for more than 3 months'"),
+    ProviderRule("", r"\.i\.ua/err/0?4\b", "mailboxfull", "i.ua err/4 'mailbox is full'"),
+    ProviderRule("", r"\.i\.ua/err/0?5\b", "toomanyconn", "i.ua err/5 'letter sending limit is exceeded'"),
+    ProviderRule("", r"\.i\.ua/err/(?:0?[79])\b", "blocked", "i.ua err/7 bad HELO, err/9 sender IP blacklisted"),
+    ProviderRule("", r"\.i\.ua/err/0?8\b", "rejected", "i.ua err/8 'couldn't check sender address'"),
+    ProviderRule("", r"\.i\.ua/err/10\b", "filtered", "i.ua err/10 'not in the list Mail address management'"),
+    # Google (aspmx.l.google.com, smtp.gmail.com): phrases Sisimai's Google table reads
+    # otherwise than their words' general meaning
+    ProviderRule("", r"not authorized to send email directly to our servers", "blocked",
+                 "Gmail 550 5.7.1 'The IP you're using to send mail is not authorized to send email directly to our servers' (a PBL-style block, not SPF)"),
+    ProviderRule("", r"daily (?:user )?sending quota exceeded|daily smtp relay limit exceeded", "speeding",
+                 "Gmail 550 5.4.5 'Daily user sending quota exceeded' (the sender's quota, not a full mailbox)"),
+    ProviderRule("", r"receiving mail (?:at a rate that prevents|too quickly)", "speeding",
+                 "Gmail 450 4.2.1 'The user you are trying to contact is receiving mail at a rate that prevents additional messages'"),
+    # Tencent QQ (mx.qq.com): the help page number follows the words
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mail content denied|spam is embedded in the email", "spamdetected",
+                 "QQ 550 'Mail content denied' / 'Spam is embedded in the email'"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"is a deactivated mailbox", "suspend", "QQ 'is a deactivated mailbox'"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mail is rejected by recipients", "rejected",
+                 "QQ 550 'Mail is rejected by recipients' (help page 122/92)"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"suspected spam ip|suspected bounce attacks|connection denied", "blocked",
+                 "QQ 'Suspected spam ip' / 'Suspected bounce attacks' / 'Connection denied' (help pages 122/66, 122/57, 122/170)"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mailbox unavailable or access denied", "speeding",
+                 "QQ 550 'Mailbox unavailable or access denied' (help page 122/166: too many messages to the mailbox)"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"(?:domain|sender) frequency limited", "toomanyconn",
+                 "QQ 'Domain frequency limited' / 'Sender frequency limited' (help pages 122/173, 122/174)"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"bad address syntax", "syntaxerror", "QQ 'Bad address syntax' (help page 122/167)"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mailbox not found", "userunknown", "QQ 550 'Mailbox not found' (help page 122/169)"),
+    # Cox (cox.net): "AUP#<code>" after the reply names the cause
+    ProviderRule("", r"AUP#(?:CXBL|CDRBL|IPBL\d{0,4})\b", "blocked", "Cox 554 'AUP#CXBL' sending IP blocked"),
+    ProviderRule("", r"AUP#CXSNDR\b|AUP#CXSMTP\b", "rejected", "Cox 'AUP#CXSNDR' problem with the sender's domain"),
+    ProviderRule("", r"AUP#CXCNCT\b", "toomanyconn", "Cox 'AUP#CXCNCT' connection limit"),
+    ProviderRule("", r"AUP#CXMXRT\b", "speeding", "Cox 'AUP#CXMXRT' too many recipients, wait before sending more"),
+    ProviderRule("", r"AUP#CXDNS\b", "requireptr", "Cox 'AUP#CXDNS' issue with the connecting IP's DNS (no PTR)"),
+    ProviderRule("", r"AUP#(?:CXTHRT|CXMJ)\b", "securityerror",
+                 "Cox 'AUP#CXTHRT' / 'AUP#CXMJ' sending limited for suspicious account activity"),
+    ProviderRule("", r"AUP#URLBL\d{0,4}\b", "spamdetected", "Cox 'AUP#URLBL011' a URL of the body on SURBL / Spamhaus DBL"),
+    ProviderRule("", r"AUP#RRBL\d{0,4}\b", "blocked", "Cox 'AUP#RRBL0001' sending IP on a reputation block list"),
+    # GoDaddy (secureserver.net): its own words and codes (godaddy.com/help 3568)
+    ProviderRule(r"secureserver\.net|godaddy", r"account does not exist|recipient not found", "userunknown",
+                 "GoDaddy 550 5.1.1 'Recipient not found' / 'Account does not exist'"),
+    ProviderRule(r"secureserver\.net|godaddy", r"account disabled", "suspend", "GoDaddy 'Account disabled'"),
+    ProviderRule(r"secureserver\.net|godaddy", r"account storage limit", "mailboxfull", "GoDaddy 552 'Account storage limit'"),
+    ProviderRule(r"secureserver\.net|godaddy", r"\bURLBL\d{3}\b", "spamdetected",
+                 "GoDaddy 552 5.3.0 'Inbound URL reject URLBL011' (a blacklisted URL in the message)"),
+    # Spectrum / Charter (charter.net, rr.com): "AUP#In-1310" / "AUP#O-1000", the number
+    # names the cause (spectrum.net "Understanding email error codes")
+    ProviderRule("", r"AUP#(?:In?|Out?)?-?1(?:3[0-4]\d|350)\b", "toomanyconn",
+                 "Spectrum 'AUP#In-1310' concurrent connection / recipient limits (1300-1350)"),
+    ProviderRule("", r"AUP#(?:In?|Out?)?-?1(?:000|2[01]0)\b", "blocked",
+                 "Spectrum 'AUP#1000' IP blocked for suspicious activity, 1200-1210 IP flagged by Cloudmark CSI"),
+    ProviderRule("", r"AUP#(?:In?|Out?)?-?1(?:1[0-4]\d|150)\b", "requireptr",
+                 "Spectrum 'AUP#1100'-'1150' the connecting IP has an issue with DNS"),
+    ProviderRule("", r"AUP#(?:In?|Out?)?-?12[2-5]0\b", "speeding",
+                 "Spectrum 'AUP#1220'-'1250' too many recent emails from this IP"),
+    ProviderRule("", r"AUP#(?:In?|Out?)?-?1530\b", "mesgtoobig", "Spectrum 'AUP#1530' larger than the maximum size"),
+    # Microsoft (outlook.com, hotmail, Exchange Online Protection): an IP ban, not a sender check
+    ProviderRule(r"outlook\.com|hotmail|\blive\.com|\bmsn\.com|microsoft", r"access denied, banned sender",
+                 "blocked", "Microsoft 550 5.7.511 'Access denied, banned sender[IP]. To request removal ... delist@messaging.microsoft.com'"),
+    ProviderRule(r"outlook\.com|hotmail|\blive\.com|\bmsn\.com", r"requested action not taken: mailbox unavailable",
+                 "userunknown", "Outlook.com/Hotmail 550 5.5.0 'Requested action not taken: mailbox unavailable' (its answer for an address it does not have, at whatever stage)"),
+    ProviderRule("", r"recipient not found by smtp address lookup", "userunknown",
+                 "Exchange Online 550 5.1.10 'Recipient not found by SMTP address lookup' (5.1.10 is not RFC 7505's null MX here)"),
+)

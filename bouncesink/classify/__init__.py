@@ -160,8 +160,32 @@ _NOT_UNKNOWN = frozenset({"norelaying", "blocked", "mailboxfull", "hasmoved", "r
 _STRONG_NOTACCEPT = tuple(f"text: {r.label}" for r in _rules.RULES if r.strong)
 
 
+# What a temporary failure that was retried until the sender's MTA gave up says when its words
+# name no cause of their own: the result is the expiry. Postfix reports such a message with
+# `Action: failed` and the last deferral's 4.x.x Status and reply (it never writes
+# "expired"); Exim appends "retry timeout exceeded" to the last reply.
+_NAMES_NO_CAUSE = frozenset({"systemerror"})
+_STATUS_NAMES_NO_CAUSE = frozenset({"securityerror", "filtered", "syntaxerror", "contenterror",
+                                    "systemerror", "rejected"})
+
+
+def _retried_until_expiry(result: model.Result) -> bool:
+    if result.action == "failed" and (result.status[:1] == "4" or (
+            not result.status and result.reply_code[:1] == "4")):
+        return True
+    return any(r.reason == "expired" for _, r in _rules.reasons(result.diagnostic[:_MAX_TEXT])) \
+        and bool(_TEMP_REPLY_RE.search(result.diagnostic[:_MAX_TEXT]))
+
+
+# a 4xx reply quoted in the words (the remote's answer to the last attempt)
+_TEMP_REPLY_RE = re.compile(r"(?<![\d.])4[0-5]\d[ -](?:4\.\d{1,3}\.\d{1,3}\b)?")
+
+
 def _decide(result: model.Result) -> tuple[str, str]:
     reason, rule = _decide_reason(result)
+    if (reason in _NAMES_NO_CAUSE or (reason in _STATUS_NAMES_NO_CAUSE and rule.startswith("status"))) \
+            and _retried_until_expiry(result):
+        reason, rule = "expired", f"temporary failure retried until the queue lifetime ran out ({rule})"
     status = result.status
     by_status = _status.reason_for(status)
     if (by_status and by_status != reason and not rule.startswith("status")

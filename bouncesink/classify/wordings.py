@@ -81,7 +81,7 @@ RULES: tuple[Rule, ...] = (
          "connection reached'; Amazon SES 'Throttling failure' (docs.aws.amazon.com/ses); " + _sis("toomanyconn")),
     Rule(r"too much mail from|too many recipients from|too many messages from|"
          r"(?<!connection )rate limit|ratelimit|rate[- ]limited|sending rate|"
-         r"(?:message|receiving|sending|mail) (?:rate|frequency) (?:limit|exceed|too high)|throttl|"
+         r"(?:message|receiving|sending|mail) (?:rate|frequency) (?:limit|exceed|too high)|throttl(?!ing failure)|"
          r"unusual rate|rate of (?:unsolicited|mail)|exceeded the (?:rate|maximum number of messages)|"
          r"too fast|please slow down|try again slower|receiving mail too quickly|"
          r"receiving mail at a rate|received too many|"
@@ -325,7 +325,7 @@ RULES: tuple[Rule, ...] = (
          "userunknown", "no mailbox by that name",
          "qmail-local.c 'Sorry, no mailbox here by that name. (#5.1.1)'; vpopmail vdelivermail; "
          + _sis("userunknown")),
-    Rule(r"(?<!mentioned in )(?:user|mailbox|recipient|address|account|alias|addressee|destination|local[- ]?part|e-?mail)(?: name| address)?"
+    Rule(r"(?<!mentioned in )(?<!mentioned in email )(?:user|mailbox|recipient|address|account|alias|addressee|destination|local[- ]?part|e-?mail)(?: name| address)?"
          r"(?: is| was)? (?:unknown|not (?:found|known|exist|valid|listed|recogni[sz]ed|local|present)|"
          r"does(?:n't| not) exist|doesn't have|nonexist|non-exist|no longer exists)|"
          r"unknown (?:user|mailbox|recipient|address|local[- ]?part|e-?mail)|"
@@ -423,10 +423,10 @@ RULES: tuple[Rule, ...] = (
     Rule(r"(?:message|email|mail) (?:was |has been )(?:filtered|rejected by (?:the )?(?:recipient|user|filter|rules?))|"
          r"filter(?:ed|ing) (?:by|rule)|message rejected due to user rules|"
          r"(?:recipient|user) (?:has )?(?:rejected|refused|blocked|denied)|user reject|"
-         r"(?:rejected|refused|blocked|denied) by (?:recipient|user|addressee)|mail filter|cannot route mail to user|"
-         r"not accept(?:ing)? (?:mail|messages|e-?mail) from (?:you|this sender|your address)|does not accept mail from|"
+         r"(?:rejected|refused|blocked|denied) by (?:recipient|user|addressee)|(?<!our )mail filter|cannot route mail to user|"
+         r"not accept(?:ing)? (?:mail|messages|e-?mail) from (?:you|this sender|your address)|"
          r"refuse(?:d|s)? to (?:accept|receive)|refused due to recipient preferences|permission denied|"
-         r"you are not (?:authori[sz]ed|allowed|permitted) to (?:send|post)|only accepts? (?:mail|messages) from|"
+         r"you are not (?:authori[sz]ed|allowed|permitted) to (?:send|post)(?! mail, authentication)|only accepts? (?:mail|messages) from|"
          r"only accepting mail from specific|has restricted|members? only|not a member|"
          r"restricted (?:group|access|to members)|recipient rejected by the owner|"
          r"this (?:e-?mail address|recipient) (?:does not|doesn't) receive|disallowed by recipient|"
@@ -474,7 +474,7 @@ RULES: tuple[Rule, ...] = (
          f"this message has been in the queue too long'; {OSMTPD} 'Envelope expired'; {MSNDR} 4.4.7 "
          "'QUEUE.Expired'; " + _sis("expired")),
     Rule(r"(?:network|socket) (?:error|failure|problem|unreachable|reset|closed|lost|dropped)|"
-         r"connection (?:error|failure|problem|unreachable|closed|lost|refused)|"
+         r"connection (?:error|failure|problem|unreachable|closed|lost)|"
          r"could not connect|connect(?:ion)? (?:to .{0,60} )?failed|lost connection|"
          r"no answer|host (?:is )?(?:down|unreachable)|name server (?:timeout|failure)|no route to host|"
          r"dns (?:lookup )?(?:temporarily|failure|timeout|server failure)|bad connection|network is unreachable|"

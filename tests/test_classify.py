@@ -245,7 +245,10 @@ def test_status_x11_is_userunknown_whatever_the_command():
     ("5.1.10", "notaccept"), ("5.2.2", "mailboxfull"), ("4.2.2", "mailboxfull"),
     ("5.2.3", "exceedlimit"), ("5.3.4", "mesgtoobig"), ("4.4.7", "expired"),
     ("5.7.23", "authfailure"), ("5.7.25", "requireptr"), ("5.7.26", "authfailure"),
-    ("5.7.9", "policyviolation"), ("2.0.0", "delivered"), ("5.9.9", ""),
+    ("5.7.9", "securityerror"), ("2.0.0", "delivered"), ("5.9.9", ""),
+    ("4.2.1", "suspend"), ("5.2.1", "filtered"), ("4.7.1", "blocked"), ("5.7.1", "securityerror"),
+    ("4.4.4", "networkerror"), ("5.4.4", "hostunknown"), ("5.7.16", "mesgtoobig"), ("5.5.3", "toomanyconn"),
+    ("5.7.750", "rejected"), ("5.4.300", "expired"),
 ])
 def test_status_table(code, reason):
     assert status.reason_for(code) == reason
@@ -388,6 +391,13 @@ PROVIDER_EXAMPLES += [
     ('421-4.3.0 Temporary System Problem. Try again later.', 'aspmx.l.google.com', '4.3.0'),
     ('502-5.5.1 Unrecognized command.', 'aspmx.l.google.com', '5.5.1'),
     ("553-5.1.2 We weren't able to find the recipient domain. Please check for any spelling errors.", 'aspmx.l.google.com', '5.1.2'),
+    ('550 5.1.1 <a@icloud.com>: inactive email address', 'mx01.mail.icloud.com', '5.1.1'),
+    ('550 5.1.6 recipient no longer on server: a@icloud.com', 'mx01.mail.icloud.com', '5.1.6'),
+    ('421 4.7.0 Message rejected due to excessive volume', 'mx01.mail.icloud.com', '4.7.0'),
+    ('554 5.7.1 [HM08] Message blocked for failing both SPF and DKIM autentication checks', 'mx01.mail.icloud.com', '5.7.1'),
+    ('554 5.7.1 [CS01] Message rejected due to listing in Spamhaus', 'mx01.mail.icloud.com', '5.7.1'),
+    ('451 Message temporarily deferred due to unresolvable RFC.5321 from domain', 'mta6.am0.yahoodns.net', '4.0.0'),
+    ('554 delivery error: dd Sorry, your message to a@yahoo.com cannot be delivered. This mailbox is disabled (554.30)', 'mta6.am0.yahoodns.net', '5.0.0'),
     ("550 Mail content denied. http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000726", "mx3.qq.com", "5.0.0"),
     ("550 a@qq.com is a deactivated mailbox", "mx3.qq.com", "5.0.0"),
     ("550 Mail is rejected by recipients [MDZNQ/9YKgCLOGTPuEW5JDlhGhA= IP: 192.0.2.1]. https://open.work.weixin.qq.com/help?doc_id=10055", "mx1.qq.com", "5.0.0"),

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from .rule import ProviderRule
 
+# Apple iCloud's inbound servers and domains
+_APPLE = r"\.mail\.icloud\.com|\bicloud\.com|\bme\.com|\bmac\.com|\.apple\.com"
 # Gmail's inbound servers (Remote-MTA) and Google-hosted recipient domains
 _GOOGLE = r"(?:aspmx|gmail-smtp-in|alt\d\.aspmx|alt\d\.gmail-smtp-in)\.l\.google\.com|\bgmail\.com|\bgooglemail\.com"
 
@@ -158,6 +160,20 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "syntaxerror", "Gmail 5.5.1 / 5.5.2 / 4.5.0 SMTP dialogue errors (answer/3726730)"),
     ProviderRule(_GOOGLE, r"we weren't able to find the recipient domain", "hostunknown",
                  "Gmail 553 5.1.2 'We weren't able to find the recipient domain' (answer/3726730)"),
+    # Apple iCloud (mx*.mail.icloud.com; icloud.com, me.com, mac.com): its own wordings
+    # (support.apple.com "Postmaster information for iCloud Mail"; Sisimai lib/sisimai/rhost/apple.rb)
+    ProviderRule(_APPLE, r"inactive email address", "userunknown", "iCloud 550 5.1.1 'inactive email address' (a closed account)"),
+    ProviderRule(_APPLE, r"recipient no longer on server", "hasmoved", "iCloud 550 'recipient no longer on server'"),
+    ProviderRule(_APPLE, r"due to excessive volume", "speeding", "iCloud 421 'Message rejected due to excessive volume'"),
+    ProviderRule(_APPLE, r"failing both spf and dkim|s dmarc policy", "authfailure",
+                 "iCloud 554 5.7.1 'blocked for failing both SPF and DKIM authentication checks'"),
+    ProviderRule(_APPLE, r"rejected due to (?:having a domain present in the spamhaus|listing in spamhaus)", "blocked",
+                 "iCloud 554 5.7.1 'rejected due to listing in Spamhaus'"),
+    # Yahoo Inc. (mta*.am0.yahoodns.net): senders.yahooinc.com/smtp-error-codes
+    ProviderRule(r"yahoodns\.net", r"due to unresolvable rfc\.?5321 (?:from )?domain|will be permanently deferred", "rejected",
+                 "Yahoo 451 'Message temporarily deferred due to unresolvable RFC.5321 from domain' (senders.yahooinc.com/smtp-error-codes)"),
+    ProviderRule(r"yahoodns\.net", r" is no longer valid\.|this mailbox is disabled", "suspend",
+                 "Yahoo 554 'delivery error: dd ... is no longer valid' (senders.yahooinc.com/smtp-error-codes)"),
     # Tencent QQ (mx.qq.com): the help page number follows the words
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mail content denied|spam is embedded in the email", "spamdetected",
                  "QQ 550 'Mail content denied' / 'Spam is embedded in the email'"),

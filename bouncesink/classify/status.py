@@ -84,7 +84,8 @@ REASON_BY_STATUS: dict[str, str] = {
     "x.7.6": "securityerror",
     "x.7.7": "securityerror",
     "x.7.8": "securityerror",  # authentication credentials invalid
-    "x.7.9": "policyviolation",  # Yahoo/AOL 5.7.9 "not accepted for policy reasons"
+    "x.7.9": "securityerror",  # authentication mechanism is too weak (RFC 4954); Yahoo's own
+                               # 5.7.9 "not accepted for policy reasons" is read from its words
     "x.7.10": "securityerror",
     "x.7.11": "securityerror",
     "x.7.12": "securityerror",
@@ -109,6 +110,37 @@ REASON_BY_STATUS: dict[str, str] = {
 }
 
 # Microsoft 365 / Exchange Online detail codes (learn.microsoft.com "Email non-delivery
+# reports and SMTP errors in Exchange Online", one page per code): three-digit details (and
+# a few two-digit ones RFC 3463 leaves undefined) that name the cause exactly. Sisimai's
+# lib/sisimai/rhost/microsoft.rb files the same codes; its vocabulary decides the reason
+# where the page's cause spans two of ours (a tenant over its spam threshold is "speeding").
+REASON_BY_FULL_STATUS: dict[str, str] = {
+    "4.4.316": "expired", "5.4.316": "expired",           # message expired, connection refused
+    "5.4.300": "expired",                                 # message expired
+    "4.4.312": "networkerror", "5.4.312": "networkerror",  # DNS query failed
+    "5.4.14": "networkerror",                             # hop count exceeded, possible mail loop
+    "4.4.317": "securityerror", "5.4.317": "securityerror",  # STARTTLS is required to send mail
+    "4.7.321": "securityerror", "5.7.321": "securityerror",  # starttls-not-supported
+    "5.7.57": "securityerror",                            # client was not authenticated (anonymous)
+    "4.4.318": "systemerror", "5.4.318": "systemerror",   # suspicious remote server error
+    "4.4.24": "systemerror", "4.4.25": "systemerror", "4.4.28": "systemerror",  # replication
+    "4.7.500": "systemerror", "4.7.700": "systemerror",   # server busy / PFA agent busy
+    "5.2.14": "systemerror", "5.3.190": "systemerror",    # misconfigured forwarding, journaling
+    "5.1.351": "userunknown",                             # remote server: unknown recipient
+    "5.7.509": "authfailure", "5.7.515": "authfailure",   # DMARC reject / auth level too low
+    "5.7.506": "blocked", "5.7.507": "blocked", "5.7.510": "blocked", "5.7.511": "blocked",
+    "5.7.513": "blocked",                                 # bad HELO, IPv6, banned sender, block list
+    "5.7.606": "blocked", "5.7.607": "blocked", "5.7.608": "blocked", "5.7.609": "blocked",
+    "4.7.650": "badreputation", "4.7.651": "badreputation", "4.7.652": "badreputation",
+    "5.7.504": "suspend", "5.7.505": "suspend",           # recipient address rejected / banned recipient
+    "5.7.508": "speeding", "5.7.705": "speeding", "5.7.708": "speeding",  # over limits / threshold
+    "5.2.121": "speeding", "5.2.122": "speeding", "5.1.90": "speeding",   # per-hour / daily limits
+    "5.7.64": "norelaying",                               # TenantAttribution; relay access denied
+    "5.7.124": "rejected", "5.7.512": "rejected", "5.7.750": "rejected",  # sender not allowed
+    "5.7.133": "rejected", "5.7.134": "rejected", "5.7.135": "rejected", "5.7.136": "rejected",
+}
+
+# Microsoft 365 / Exchange Online detail codes (learn.microsoft.com "Email non-delivery
 # reports and SMTP errors in Exchange Online"): three-digit details that name the cause.
 REASON_BY_FULL_STATUS: dict[str, str] = {
     "4.4.316": "expired", "5.4.316": "expired",      # message expired, connection refused
@@ -119,6 +151,25 @@ REASON_BY_FULL_STATUS: dict[str, str] = {
     "4.7.650": "badreputation", "4.7.651": "badreputation", "4.7.652": "badreputation",
     "5.7.750": "toomanyconn", "5.7.705": "blocked", "5.7.708": "blocked",
     "5.7.133": "rejected", "5.7.134": "rejected", "5.7.135": "rejected", "5.7.136": "rejected",
+}
+
+# Where a code's class changes its reading (RFC 3463 s.3.1: 4.X.X persistent transient, 5.X.X
+# permanent): 4.2.1 is a mailbox temporarily disabled, 5.2.1 a refusal; 4.7.1 a client not yet
+# allowed, 5.7.1 anything "not authorized"; and codes the RFC 5248 registry added with a
+# meaning of their own (X.7.16 "Message too big for the recipient", X.5.3 too many recipients
+# at once). Unlike REASON_BY_FULL_STATUS these are readings of the status alone: a text rule
+# that names a cause still decides first. The same class-specific table is in Sisimai's
+# lib/sisimai/smtp/status.rb, whose reason vocabulary we share.
+REASON_BY_CLASS_STATUS: dict[str, str] = {
+    "4.2.1": "suspend", "4.2.4": "filtered", "5.2.4": "filtered",
+    "4.4.4": "networkerror",                 # unable to route, for now: not a dead domain
+    "4.5.3": "systemerror", "5.5.3": "toomanyconn",
+    "4.7.1": "blocked", "4.7.2": "blocked",
+    "4.7.16": "mesgtoobig", "5.7.16": "mesgtoobig",
+    "5.1.4": "filtered",                     # destination mailbox address ambiguous
+    "5.5.4": "systemerror", "5.5.5": "systemerror",
+    "5.7.2": "securityerror",
+    "4.4.8": "networkerror",
 }
 
 # Codes whose reason counts only after every text rule (Sisimai: "5.6.0 scored as spam" is
@@ -168,7 +219,7 @@ def reason_for(status: str) -> str:
         return full
     if status == "4.4.1":
         return "expired"  # no answer from host yet, still retrying: Sisimai's "expired"
-    return REASON_BY_STATUS.get(generic(status), "")
+    return REASON_BY_CLASS_STATUS.get(status) or REASON_BY_STATUS.get(generic(status), "")
 
 
 def is_weak(status: str) -> bool:

@@ -140,19 +140,6 @@ REASON_BY_FULL_STATUS: dict[str, str] = {
     "5.7.133": "rejected", "5.7.134": "rejected", "5.7.135": "rejected", "5.7.136": "rejected",
 }
 
-# Microsoft 365 / Exchange Online detail codes (learn.microsoft.com "Email non-delivery
-# reports and SMTP errors in Exchange Online"): three-digit details that name the cause.
-REASON_BY_FULL_STATUS: dict[str, str] = {
-    "4.4.316": "expired", "5.4.316": "expired",      # message expired, connection refused
-    "4.4.312": "networkerror", "5.4.312": "networkerror",  # DNS query failed
-    "5.1.351": "userunknown",                         # remote server: unknown recipient
-    "5.7.509": "authfailure", "5.7.515": "authfailure",  # DMARC reject / auth level too low
-    "5.7.606": "blocked", "5.7.607": "blocked", "5.7.608": "blocked", "5.7.609": "blocked",
-    "4.7.650": "badreputation", "4.7.651": "badreputation", "4.7.652": "badreputation",
-    "5.7.750": "toomanyconn", "5.7.705": "blocked", "5.7.708": "blocked",
-    "5.7.133": "rejected", "5.7.134": "rejected", "5.7.135": "rejected", "5.7.136": "rejected",
-}
-
 # Where a code's class changes its reading (RFC 3463 s.3.1: 4.X.X persistent transient, 5.X.X
 # permanent): 4.2.1 is a mailbox temporarily disabled, 5.2.1 a refusal; 4.7.1 a client not yet
 # allowed, 5.7.1 anything "not authorized"; and codes the RFC 5248 registry added with a

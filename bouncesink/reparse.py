@@ -82,7 +82,7 @@ def reparse(store, cfg: Config, *, since: datetime | None = None, parse=None, ch
     if parse is None:
         from bouncesink.parse import parse
     from bouncesink import verp
-    from bouncesink.server import campaign_of
+    from bouncesink.envelope import campaign_of
 
     summary = Summary(skipped=store.count_without_raw(since))
     now = utcnow()

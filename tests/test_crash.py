@@ -14,7 +14,7 @@ import smtplib
 import threading
 import time
 
-from bouncesink.server import message_id_of
+from bouncesink.envelope import message_id_of
 from bouncesink.store import open_store
 from conftest import DATA_DIR, DOMAIN
 from test_server import free_port, start_serve

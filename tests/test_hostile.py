@@ -209,7 +209,7 @@ def test_hostile_messages_are_stored_raw_and_the_server_survives(sink):
 @pytest.mark.timeout(120)
 def test_a_message_the_parser_hangs_on_is_kept_unrecognised_and_the_rest_flows(
         make_sink, monkeypatch):
-    from bouncesink.server import Ingest
+    from bouncesink.server.ingest import Ingest
 
     monkeypatch.setattr(Ingest, "PARSE_TIMEOUT", 1.0)
     sink = make_sink(parse=hanging_parse)  # runs in the classifier process

@@ -10,7 +10,7 @@ import smtplib
 
 import pytest
 
-from bouncesink.server import is_ours
+from bouncesink.envelope import is_ours
 from conftest import DOMAIN
 
 OURS = frozenset({DOMAIN})
@@ -132,7 +132,7 @@ def test_is_ours_refuses_everything_else(address):
 def test_fast_address_parse_agrees_with_aiosmtpd(arg):
     from aiosmtpd.smtp import SMTP as Stock
 
-    from bouncesink.server import SinkSMTP
+    from bouncesink.server.protocol import SinkSMTP
 
     fast = SinkSMTP._getaddr(SinkSMTP.__new__(SinkSMTP), arg)
     stock = Stock._getaddr(Stock.__new__(Stock), arg)

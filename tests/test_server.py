@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import smtplib
@@ -14,7 +15,7 @@ import time
 import pytest
 from structlog.testing import capture_logs
 
-from bouncesink.server import message_id_of
+from bouncesink.envelope import message_id_of
 from conftest import DOMAIN
 
 RCPT = f"bounces@{DOMAIN}"
@@ -39,6 +40,20 @@ def test_dsn_is_stored_and_classified(sink, dsn_bytes):
     assert stored.envelope.rcpt_tos == [RCPT]
     assert stored.state == "classified"
     assert rows == [("alice@example.com", "5.1.1", "hard", "userunknown")]
+
+
+def test_stored_message_carries_its_content_hash(sink, dsn_bytes):
+    raw = dsn_bytes("dsn-hard-userunknown.eml")
+    send(sink.port, raw)
+    sink.wait_classified(1)
+    store = sink.open_store()
+    try:
+        (ref, digest), = store._execute("SELECT id, digest FROM messages").fetchall()
+        assert digest == hashlib.sha256(raw).hexdigest()
+        assert store.message_by_digest(digest) == ref
+        assert store.message_by_digest(hashlib.sha256(b"other").hexdigest()) is None
+    finally:
+        store.close()
 
 
 def test_every_fixture_gets_its_results(sink, dsn_bytes):
@@ -540,7 +555,7 @@ def test_postgresql_gone_is_451_and_the_server_recovers_by_itself(make_sink, dsn
 
 
 def test_a_backlog_beyond_its_cap_is_classified_by_the_sweep(make_sink, dsn_bytes, monkeypatch):
-    from bouncesink.server import Ingest
+    from bouncesink.server.ingest import Ingest
 
     monkeypatch.setattr(Ingest, "MAX_BACKLOG", 0)      # every ref waits in the store ...
     monkeypatch.setattr(Ingest, "SWEEP_INTERVAL", 0.2)  # ... for the sweep

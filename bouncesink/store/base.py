@@ -13,6 +13,7 @@ a back-end may rewrite.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import zlib
@@ -39,6 +40,11 @@ def iso(t: datetime) -> str:
 
 def from_iso(s: str) -> datetime:
     return datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+def digest_of(raw: bytes) -> str:
+    """A raw message's content hash, as stored in `messages.digest`: sha256, hex."""
+    return hashlib.sha256(raw).hexdigest()
 
 
 def domain_of(address: str | None) -> str:
@@ -137,7 +143,8 @@ class SQLStore:
         """The `messages` row of one message (compressed): built before the transaction, so
         the write lock is held for the inserts and the commit only."""
         return (iso(envelope.received_at), envelope.peer, envelope.helo, envelope.mail_from,
-                json.dumps(envelope.rcpt_tos), len(raw), zlib.compress(raw, 1), PENDING)
+                json.dumps(envelope.rcpt_tos), len(raw), zlib.compress(raw, 1), PENDING,
+                digest_of(raw))
 
     def add_messages(self, items: list[tuple[Envelope, bytes]]) -> list[int]:
         """Store raw messages with their envelopes in ONE transaction (a group commit).
@@ -153,12 +160,24 @@ class SQLStore:
                 self._begin_write()
                 refs = self._insert_ids(
                     "INSERT INTO messages (received_at, peer, helo, mail_from, rcpt_to, size,"
-                    " raw, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                    " raw, state, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
                 self._commit()
                 return refs
             except BaseException:
                 self._rollback()
                 raise
+
+    def message_by_digest(self, digest: str, since: datetime | None = None) -> int | None:
+        """The ref of the first message stored with this content hash (`digest_of(raw)`),
+        received at or after `since` if given; None if there is none."""
+        sql, params = "SELECT MIN(id) FROM messages WHERE digest = ?", [digest]
+        if since is not None:
+            sql += " AND received_at >= ?"
+            params.append(iso(since))
+        with self._lock:
+            row = self._execute(sql, params).fetchone()
+            self._commit()
+        return row[0] if row and row[0] is not None else None
 
     def pending(self, limit: int = 1000) -> list[Stored]:
         """Messages stored but not yet classified (e.g. the process died in between)."""

@@ -87,6 +87,13 @@ MIGRATIONS: list[str] = [
     CREATE INDEX results_message ON results (message_ref);
     CREATE INDEX events_result ON events (result_id, action);
     """,
+    # 4: the raw message's content hash (sha256, hex) at ingest: a retransmission of a
+    # message already stored (an MTA that never saw our 250) and `import` of a message
+    # already taken are recognised by it. Rows stored before have none.
+    """
+    ALTER TABLE messages ADD COLUMN digest TEXT;
+    CREATE INDEX messages_digest ON messages (digest);
+    """,
 ]
 
 

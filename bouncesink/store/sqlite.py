@@ -129,7 +129,7 @@ class SQLiteStore(SQLStore):
             ids += range(cur.lastrowid - len(part) + 1, cur.lastrowid + 1)
         return ids
 
-    ROWS_PER_INSERT = 100  # 8 columns: well within SQLite's 999 bound variables of old
+    ROWS_PER_INSERT = 100  # 9 columns: within SQLite's 999 bound variables of old
 
     def schema_version(self) -> int:
         return self._conn.execute("PRAGMA user_version").fetchone()[0]

@@ -52,7 +52,7 @@ def outcome(matrix: dict, mta: str, name: str) -> harness.Outcome:
 def describe(o: harness.Outcome) -> str:
     r = o.result
     rule = r.rule if r else ""
-    return (f"{o.mta} {o.case.name}: expected {'|'.join(o.case.reasons)}/{o.case.type},"
+    return (f"{o.mta} {o.case.name}: expected {'|'.join(o.reasons)}/{o.case.type},"
             f" got {o.got()} for {r.recipient if r else None} ({rule}); DSNs {o.dsns},"
             f" remote answered {o.attempts} time(s)")
 
@@ -77,3 +77,14 @@ def test_temporary_failures_were_retried_until_the_queue_lifetime_ended(matrix, 
                if m == mta and o.case.temporary and o.case.route == "remote"]
     assert retried
     assert all(o.attempts >= 2 for o in retried), [describe(o) for o in retried]
+
+
+@pytest.mark.parametrize("mta", MTAS)
+def test_reason_is_right_for_at_least_90_percent_of_the_cases(matrix, mta):
+    why = harness.unavailable(mta)
+    if why:
+        pytest.skip(f"{mta}: {why}")
+    mine = [o for (m, _), o in matrix.items() if m == mta]
+    right = sum(o.reason_ok for o in mine)
+    assert 100.0 * right / len(mine) >= REASON_TARGET, \
+        [describe(o) for o in mine if not o.reason_ok]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.utils
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -24,11 +25,12 @@ from pathlib import Path
 from .cases import CASES, Case
 from .exim import Exim
 from .mta import MTA, Routes
+from .opensmtpd import OpenSMTPD
 from .postfix import Postfix
 from .remote import Remote
 from .sink import SINK_DOMAIN, Row, Sink, free_port
 
-DRIVERS: dict[str, type[MTA]] = {"postfix": Postfix, "exim": Exim}
+DRIVERS: dict[str, type[MTA]] = {"postfix": Postfix, "exim": Exim, "opensmtpd": OpenSMTPD}
 DEAD_DOMAIN = "nxdomain.invalid"    # RFC 6761: never resolves
 LIFETIME = 4                        # queue lifetime of every MTA, seconds
 
@@ -106,9 +108,28 @@ class Outcome:
         return self.recipient_ok and r.type == self.case.type
 
     @property
+    def reply_carried(self) -> bool:
+        """Whether the DSN quotes the remote's reply (its first words after the codes)."""
+        words = re.sub(r"^\d{3}[ -](?:\d\.\d{1,3}\.\d{1,3} )?", "",
+                       self.case.reply.split("\n")[0]).split()[:4]
+        if not words:
+            return True
+        text = " ".join(self.dsn.decode("utf-8", "replace").split())
+        return " ".join(words) in text
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The reasons that are right for this DSN: the case's; and `expired` as well where
+        the MTA gave up on a 4xx and its DSN does not quote the remote's reply (OpenSMTPD 6.8
+        writes only "Envelope expired"): no reader can know more than the DSN says."""
+        if self.case.temporary and self.case.route == "remote" and not self.reply_carried:
+            return self.case.reasons + ("expired",)
+        return self.case.reasons
+
+    @property
     def reason_ok(self) -> bool:
         r = self.result
-        return self.recipient_ok and r.reason in self.case.reasons
+        return self.recipient_ok and r.reason in self.reasons
 
     def got(self) -> str:
         r = self.result

@@ -51,7 +51,7 @@ def table(outcomes: list[harness.Outcome]) -> list[str]:
     rows = [("MTA", "case", "expected", "got", "type", "reason", "rule")]
     for o in outcomes:
         r = o.result
-        rows.append((o.mta, o.case.name, f"{'|'.join(o.case.reasons)}/{o.case.type}", o.got(),
+        rows.append((o.mta, o.case.name, f"{'|'.join(o.reasons)}/{o.case.type}", o.got(),
                      "ok" if o.type_ok else "WRONG", "ok" if o.reason_ok else "WRONG",
                      (r.rule or "") if r else ""))
     widths = [max(len(row[i]) for row in rows) for i in range(6)]
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         for o in outcomes:
             if not (o.type_ok and o.reason_ok):
-                print(f"\n--- {o.mta} {o.case.name}: expected {'|'.join(o.case.reasons)}/"
+                print(f"\n--- {o.mta} {o.case.name}: expected {'|'.join(o.reasons)}/"
                       f"{o.case.type}, got {o.got()} ({o.result.rule if o.result else ''})")
                 print("\n".join("    " + ln for ln in relevant_lines(o.dsn)) or "    (no DSN)")
     if args.save_dsn:

@@ -73,7 +73,7 @@ RULES: tuple[Rule, ...] = (
          r"max(?:imum)? connections? (?:per|from|for|reached|exceeded)|trop de connexions|"
          r"too many errors from your ip|max message per connection reached|"
          r"exceeds per-domain connection limit|numerous attempts to deliver this message|"
-         r"max emails per hour|throttling failure|too many recipients\b(?! from)",
+         r"max emails per hour|throttling failure|too many recipients\b(?! from)|too many messages in this connection",
          "toomanyconn", "too many connections from the client",
          "Postfix anvil / smtpd 'Error: too many connections from' (src/smtpd/smtpd.c); Exim "
          "smtp_accept_max_per_host 'Too many concurrent SMTP connections from this IP address' "
@@ -86,7 +86,7 @@ RULES: tuple[Rule, ...] = (
          r"too fast|please slow down|try again slower|receiving mail too quickly|"
          r"receiving mail at a rate|received too many|"
          r"sender rate overlimit|rate (?:is )?over ?limit|daily (?:user )?sending quota|"
-         r"sending quota exceeded|too many (?:messages|emails|mails)\b",
+         r"sending quota exceeded|too many (?:messages|emails|mails)\b(?! in this connection)",
          "speeding", "sending too fast / rate limit",
          f"Postfix smtpd 'Error: too much mail from' / 'too many recipients from' ({PF_SMTPD_C}, "
          f"anvil(8)); Exim ratelimit ACL; {GMAIL} 450 4.2.1, 421 4.7.28, 550 5.4.5; {YAHOO} "
@@ -128,7 +128,7 @@ RULES: tuple[Rule, ...] = (
          r"host or domain name not found|couldn't find any host (?:named|by that name)|"
          r"domain must exist|mail domain mentioned in email address is unknown|"
          r"recipient address rejected: unknown domain|the account or domain may not exist|"
-         r"unrouteable address|unroutable address",
+         r"unrouteable address|unroutable address|no mx host for .{1,100} has a valid address record",
          "hostunknown", "the recipient's domain does not exist",
          f"Sendmail 'Host unknown (Name server: ...: host not found)' (deliver.c); Postfix 'Host or "
          f"domain name not found' ({PF_SMTP}); qmail-remote.c 'Sorry, I couldn't find any host named "
@@ -334,7 +334,7 @@ RULES: tuple[Rule, ...] = (
          r"unroute?able (?:recipient|mailbox|user)|(?:recipient|address|user|mailbox) (?:verification|lookup) fail|"
          r"@[a-z0-9.-]{1,200}>?[.:,]? (?:does not|doesn't) exist|not a (?:valid|known) (?:user|mailbox|recipient)|"
          r"no account by that name|user doesn't have a .{0,30} account|not our customer|this user doesn't have|"
-         r"mailbox not found|unknown or illegal alias|mailbox (?:is )?unavailable(?!.{0,40}(?:rate|spam|policy|block|reputation|later|quota|full|storage|temporar|access denied))|"
+         r"mailbox not found|unknown or illegal alias|mailbox (?:is )?unavailable(?!.{0,40}(?:rate|spam|policy|block|reputation|later|quota|full|storage|temporar|access denied|free space))|"
          r"(?:address|mailbox) invalid|rejected: account unavailable|recipient address rejected\. \(in reply to rcpt|"
          r"domain or user isn't in my list|>\s?not found|mailbox [^ ]{1,100} does not exist|rcpt <[^>]{0,200}> does not exist|"
          r"recipient .{0,100} was not found in|user [^ ]{1,100} (?:was not found|does not exist)|user \([^)]{1,100}\) unknown|"
@@ -450,7 +450,8 @@ RULES: tuple[Rule, ...] = (
          r"not authenticated|\bsmtp auth(?:entication)?\b.{0,20}(?:required|fail)|must authenticate|"
          r"relay requires auth|530 5\.7\.0|user not authenticated|invalid credentials|login (?:failed|incorrect|denied)|"
          r"password (?:incorrect|invalid)|authentication failed; server|authentication failure|verification failure|"
-         r"authentification (?:invalide|requise)|authentication failed|executable files are not allowed in compressed files",
+         r"authentification (?:invalide|requise)|authentication failed|executable files are not allowed in compressed files|"
+         r"tls is required, but host .{1,100} refused to start tls",
          "securityerror", "TLS or SMTP authentication required / failed",
          f"Postfix smtpd_tls_security_level=encrypt '530 5.7.0 Must issue a STARTTLS command first' "
          f"({PF_SMTPD_C}); Postfix smtp 'SASL authentication failed; server ... said'; {MSNDR} 5.7.57; "
@@ -466,7 +467,7 @@ RULES: tuple[Rule, ...] = (
          r"not reachable within the allowed queue period|unable to deliver message after multiple retries|"
          r"connection timed out|timed out while|\btimed out\b|"
          r"it has not been collected after|message timed out|failed to deliver to domain|"
-         r"could not find a gateway for|server did not respond",
+         r"could not find a gateway for|server did not respond|message is administratively expired",
          "expired", "retried until the queue lifetime ran out",
          f"Exim 'retry timeout exceeded', 'all hosts ... have been failing for a long time', 'retry "
          f"time not reached for any host after a long failure period' ({EXIM}, src/retry.c); Sendmail "
@@ -488,7 +489,7 @@ RULES: tuple[Rule, ...] = (
     Rule(r"(?:disk|system|server|storage|mail server|mail system) (?:is )?(?:full|out of space)|"
          r"insufficient system (?:storage|resources)|not enough (?:disk|system) (?:space|storage)|"
          r"insufficient disk space|no space left|file system full|queue (?:is )?full|disk space|"
-         r"exceeded storage allocation|mail system full",
+         r"exceeded storage allocation|mail system full|mailbox unavailable \(not enough free space\)",
          "systemfull", "the receiving system is out of storage",
          f"Postfix smtpd '452 4.3.1 Insufficient system storage' ({PF_SMTPD_C}); Sendmail '452 4.4.5 "
          f"Insufficient disk space; try again later' (srvrsmtp.c); {MSNDR} 4.3.1; " + _sis("systemfull")),
@@ -500,14 +501,16 @@ RULES: tuple[Rule, ...] = (
     Rule(r"syntax error|command unrecognized|unrecognized command|command not (?:recognized|implemented)|"
          r"bad sequence of commands|invalid (?:command|argument|syntax)|parameter|unknown command|"
          r"command (?:rejected|out of sequence)|malformed (?:address|command)|address (?:syntax|format)|"
-         r"missing (?:argument|parameter)|\bsyntax\b",
+         r"missing (?:argument|parameter)|\bsyntax\b|improper use of smtp command pipelining|protocol synchronization|"
+         r"angle-brackets nested too deep|domain missing in source-routed address",
          "syntaxerror", "SMTP syntax or command error",
          "RFC 5321 s.4.2.2-4.2.3 (500-504 replies); Postfix/Sendmail 500/501/503 replies"),
     Rule(r"(?:internal|local|system|server|configuration|config|unexpected|processing|operating system) "
          r"(?:server |system )?(?:error|failure|problem)|temporary (?:local |server )?problem|"
          r"system (?:not available|unavailable|malfunction)|server (?:configuration|busy|unavailable|too busy)|"
          r"service (?:not available(?!, closing transmission channel)|temporarily unavailable|currently unavailable)|transaction failed\b|"
-         r"(?:mail|local) (?:delivery )?(?:system|configuration) (?:error|problem)|too many (?:errors|bad)|"
+         r"(?:mail|local) (?:delivery )?(?:system|configuration) (?:error|problem)|too many (?:errors|bad)|lmtp error after|"
+         r"bad interpreter: no such file|"
          r"misconfigur|unable to process|unable to contact ldap|delivery to (?:file|pipe) forbidden|"
          r"several matches found in (?:the )?domino directory|ldap (?:error|lookup failed)|"
          r"timeout waiting for input|aliasing/forwarding loop broken|can't create user output file|"
@@ -521,7 +524,8 @@ RULES: tuple[Rule, ...] = (
     Rule(r"(?:pipe|program|command|delivery agent|procmail|maildrop|local delivery) (?:failed|error|returned|exited|terminated)|"
          r"mailer (?:error|failed)|(?:exit|returned) (?:code|status)|command died|cannot execute|X-Unix;|"
          r"service unavailable: (?:command|pipe)|permission denied.{0,20}(?:pipe|program)|unable to (?:write|open|create)|"
-         r"procmail: |bin/procmail|bin/maildrop|command output:|pipe to \|/|\|\| exit ",
+         r"procmail: |bin/procmail|bin/maildrop|command output:|pipe to \|/|\|\| exit |command time limit exceeded|"
+         r"command failed: |child process of .{1,40} transport returned",
          "mailererror", "the local delivery program failed",
          "Postfix local(8) pipe 'Command died with status N' (src/global/pipe_command.c); Sendmail "
          "prog mailer 'X-Unix; ...'; Exim pipe transport 'Child process of ... returned'; "

@@ -517,3 +517,20 @@ def test_mailbox_full_and_mailer_error_are_not_user_unknown():
         "x-unix; Command died with status 1: \"/usr/bin/procmail\"")))
     assert (full.reason, full.type) == ("mailboxfull", "soft")
     assert (prog.reason, prog.type) == ("mailererror", "soft")
+
+
+@pytest.mark.parametrize("text", [
+    "Delay reason: SMTP error from remote mail server after RCPT TO:<a@example.org>: 451 4.3.0 try later",
+    "Warning: could not send message for past 4 hours",
+    "Message will be retried for 2 more day(s)",
+])
+def test_still_retrying_is_a_delay_not_a_failure(text):
+    r = classify(model.Result(recipient="a@example.org", action="failed", status="4.3.0", diagnostic=text))
+    assert (r.action, r.type) == ("delayed", "delay")
+
+
+def test_final_failure_mentioning_suspension_stays_a_failure():
+    r = classify(model.Result(recipient="a@example.org", action="failed", status="5.4.4", diagnostic=(
+        "delivery temporarily suspended: Host or domain name not found. Name service error for "
+        "name=example.org type=MX: Host not found")))
+    assert (r.reason, r.type) == ("hostunknown", "hard")

@@ -66,6 +66,20 @@ def command_of(result: model.Result) -> str:
     return last
 
 
+# The sending MTA's own "still trying" words: Exim's delay warning ("Delay reason:", "No action
+# is required on your part"), Postfix's "Delayed Mail (still being retried)", Sendmail's
+# "Warning: could not send message for past 4 hours" / "Will keep trying until message is 5
+# days old", qmail's and Gmail's "will retry" / "Message will be retried", Exchange's
+# "Delivery is delayed" / "has not been delivered yet". Never "delivery temporarily
+# suspended" (Postfix writes it in final failures too).
+_STILL_RETRYING = re.compile(
+    r"delay reason:|no action is required on your part|still being retried|will keep trying|"
+    r"could not send message for past|will (?:continue to )?(?:retry|be retried|try again)|"
+    r"message will be retried|has not (?:yet )?been delivered yet|has not yet been delivered|"
+    r"delivery (?:is|has been) delayed|this is (?:only )?a warning|warning: message .{0,80} delayed",
+    re.I)
+
+
 def _prefer_status(status: str, text: str) -> str:
     """A vague X.0.0 Status with a more specific code of the same class in the words: the
     words' code (Sisimai lib/sisimai/smtp/status.rb prefer(): "X.0.0" yields to the code in
@@ -98,6 +112,10 @@ def classify(result: model.Result) -> model.Result:
         return result
 
     result.status = _prefer_status(result.status, result.diagnostic)
+    if action != "delayed" and result.status[:1] != "5" and result.reply_code[:1] != "5" \
+            and _STILL_RETRYING.search(result.diagnostic[:_MAX_TEXT]):
+        # a warning: the sending MTA says it keeps trying (not a failure yet)
+        action = result.action = "delayed"
     reason, rule = _decide(result)
     result.reason, result.rule = reason, rule
     temporary = _temporary(result)

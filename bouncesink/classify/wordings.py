@@ -101,12 +101,15 @@ RULES: tuple[Rule, ...] = (
          r"too many hops|host not found, try again|dns query failed|temporary (?:lookup|dns) failure|"
          r"host name lookup failure|malformed (?:or unexpected )?name server reply|"
          r"dns records for the destination computer could not be found|unable to resolve route|"
-         r"could not connect and send the mail",
+         r"could not connect and send the mail|address family mismatch on destination mxs|all routes to destination blocked|"
+         r"bad dns lookup error code|could not retrieve source address|network error on destination mxs|"
+         r"no valid route to (?:remote mx|destination)|temporary failure in mx lookup|dns lookup failed\.",
          "networkerror", "mail loop or DNS/network failure",
          f"Postfix 'mail for ... loops back to myself', 'Name service error ... try again' "
          f"({PF_SMTP}); local(8) 'mail forwarding loop for'; qmail-smtpd 'too many hops, this "
          f"message is looping'; {MSNDR} 5.4.14 'Hop count exceeded', 5.4.312 'DNS query failed'; "
-         + _sis("networkerror")),
+         + "OpenSMTPD usr.sbin/smtpd/mta.c 'Network error on destination MXs', 'No valid route to destination'; Courier "
+         "'DNS lookup failed.'; " + _sis("networkerror")),
 
     # ---------------------------------------------------------------- null MX / no mail service
     Rule(r"does not accept mail \(nullmx\)|\bnull ?mx\b|host/domain does not accept mail|"
@@ -119,7 +122,7 @@ RULES: tuple[Rule, ...] = (
          "... does not receive email'; Yahoo 'No MX record found for domain='; " + _sis("notaccept"),
          strong=True),
     Rule(r"couldn't find a mail exchanger|no mx (?:record )?found|no mx record|no route for current request|"
-         r"smtp protocol returned a permanent error",
+         r"smtp protocol returned a permanent error|no mx found for destination",
          "notaccept", "no mail exchanger for the domain",
          "qmail-remote.c 'Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)'; "
          f"{OSMTPD} 'No MX found for domain'; " + _sis("notaccept"), strong=True),
@@ -128,7 +131,7 @@ RULES: tuple[Rule, ...] = (
          r"host or domain name not found|couldn't find any host (?:named|by that name)|"
          r"domain must exist|mail domain mentioned in email address is unknown|"
          r"recipient address rejected: unknown domain|the account or domain may not exist|"
-         r"unrouteable address|unroutable address|no mx host for .{1,100} has a valid address record",
+         r"unrouteable address|unroutable address|invalid domain name|dns lookup failure: host|no mx host for .{1,100} has a valid address record",
          "hostunknown", "the recipient's domain does not exist",
          f"Sendmail 'Host unknown (Name server: ...: host not found)' (deliver.c); Postfix 'Host or "
          f"domain name not found' ({PF_SMTP}); qmail-remote.c 'Sorry, I couldn't find any host named "
@@ -343,6 +346,8 @@ RULES: tuple[Rule, ...] = (
          r"resolver\.adr\.recip(?:ient)? ?notfound|recipnotfound|recipient not found by smtp address lookup|"
          r"address rejected [^ ]{1,100}@|recipient address rejected: (?:access denied|invalid|userunknown)|"
          r"not listed in (?:domino directory|public name|the directory|our directory|address book)|"
+         r"non répertorié dans l'annuaire domino|no se encuentra en el directorio de domino|"
+         r"domino ディレクトリには見つかりません|ディレクトリのリストにありません|"
          r"address not present in directory|no such local user|bad destination mailbox|is not a valid mailbox|"
          r"invalid (?:e-?mail )?address|address (?:not|is not) valid|no one (?:here )?by that name|"
          r"no one at this address|can't accept user|destination addresses were unknown|"
@@ -451,7 +456,7 @@ RULES: tuple[Rule, ...] = (
          r"relay requires auth|530 5\.7\.0|user not authenticated|invalid credentials|login (?:failed|incorrect|denied)|"
          r"password (?:incorrect|invalid)|authentication failed; server|authentication failure|verification failure|"
          r"authentification (?:invalide|requise)|authentication failed|executable files are not allowed in compressed files|"
-         r"tls is required, but host .{1,100} refused to start tls",
+         r"tls is required, but host .{1,100} refused to start tls|could not retrieve credentials",
          "securityerror", "TLS or SMTP authentication required / failed",
          f"Postfix smtpd_tls_security_level=encrypt '530 5.7.0 Must issue a STARTTLS command first' "
          f"({PF_SMTPD_C}); Postfix smtp 'SASL authentication failed; server ... said'; {MSNDR} 5.7.57; "
@@ -467,7 +472,7 @@ RULES: tuple[Rule, ...] = (
          r"not reachable within the allowed queue period|unable to deliver message after multiple retries|"
          r"connection timed out|timed out while|\btimed out\b|"
          r"it has not been collected after|message timed out|failed to deliver to domain|"
-         r"could not find a gateway for|server did not respond|message is administratively expired",
+         r"could not find a gateway for|server did not respond|could not deliver for the last|message is administratively expired",
          "expired", "retried until the queue lifetime ran out",
          f"Exim 'retry timeout exceeded', 'all hosts ... have been failing for a long time', 'retry "
          f"time not reached for any host after a long failure period' ({EXIM}, src/retry.c); Sendmail "
@@ -494,6 +499,7 @@ RULES: tuple[Rule, ...] = (
          f"Postfix smtpd '452 4.3.1 Insufficient system storage' ({PF_SMTPD_C}); Sendmail '452 4.4.5 "
          f"Insufficient disk space; try again later' (srvrsmtp.c); {MSNDR} 4.3.1; " + _sis("systemfull")),
     Rule(r"(?:does not|doesn't|will not|won't|not) accept (?:any )?(?:mail|e-?mail|messages)(?! from| with| contain)|"
+         r"destination seem(?:s)? to reject all mails|"
          r"no mail service|no host found for existing smtp connection|not accepting (?:mail|network messages)(?! from| with| contain)|"
          r"mail is not accepted|this (?:domain|host|address) does not (?:accept|receive)",
          "notaccept", "the server accepts no mail",
@@ -510,7 +516,7 @@ RULES: tuple[Rule, ...] = (
          r"system (?:not available|unavailable|malfunction)|server (?:configuration|busy|unavailable|too busy)|"
          r"service (?:not available(?!, closing transmission channel)|temporarily unavailable|currently unavailable)|transaction failed\b|"
          r"(?:mail|local) (?:delivery )?(?:system|configuration) (?:error|problem)|too many (?:errors|bad)|lmtp error after|"
-         r"bad interpreter: no such file|"
+         r"bad interpreter: no such file|dns violates rfc ?1035|"
          r"misconfigur|unable to process|unable to contact ldap|delivery to (?:file|pipe) forbidden|"
          r"several matches found in (?:the )?domino directory|ldap (?:error|lookup failed)|"
          r"timeout waiting for input|aliasing/forwarding loop broken|can't create user output file|"

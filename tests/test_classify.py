@@ -534,3 +534,13 @@ def test_final_failure_mentioning_suspension_stays_a_failure():
         "delivery temporarily suspended: Host or domain name not found. Name service error for "
         "name=example.org type=MX: Host not found")))
     assert (r.reason, r.type) == ("hostunknown", "hard")
+
+
+def test_gmail_rate_words_win_over_a_bare_4_2_1():
+    # Postfix folds "450-4.2.1" continuation codes into the text it quotes
+    r = classify(model.Result(recipient="a@example.org", status="4.2.1", action="failed", diagnostic=(
+        "smtp; 450-4.2.1 The user you are trying to contact is receiving mail at a rate that 450-4.2.1 "
+        "prevents additional messages from being delivered. Please resend your message at a later time.")))
+    assert (r.reason, r.type) == ("speeding", "soft")
+    bare = classify(model.Result(recipient="a@example.org", status="4.2.1", diagnostic="450 4.2.1 try later"))
+    assert bare.reason == "suspend"

@@ -166,6 +166,12 @@ _ORDER_LAST = (
     "userunknown", "filtered", "rejected", "hostunknown", "spamdetected", "speeding",
     "toomanyconn", "blocked", "hasmoved", "syntaxerror", "onhold",
 )
+# Classes of the first pass that only words decide (Sisimai's suspend.rb, hasmoved.rb,
+# norelaying.rb, notcompliantrfc.rb, badreputation.rb, speeding.rb test the text, not the
+# status): a 4.2.1 with Gmail's "receiving mail at a rate that prevents additional messages"
+# is a rate limit, not the suspended mailbox 4.2.1 alone would mean. Their status still
+# counts after every text rule.
+_WORDS_ONLY = frozenset({"suspend", "hasmoved", "norelaying", "notcompliantrfc", "badreputation", "speeding"})
 # Reasons a detector or a status may give that the words can still refine (Sisimai's
 # Reason.retry): a detector saying "userunknown" is overruled by "mailbox full" in the text.
 _RETRY = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expired", "suspend",
@@ -270,7 +276,7 @@ def _decide_reason(result: model.Result) -> tuple[str, str]:
                 # a temporary DNS failure (Gmail "DNS Error ... 4.0.0") is not a dead domain
                 return "networkerror", "text: temporary DNS failure"
             return cls, text_rule(cls)
-        if early_status == cls:
+        if early_status == cls and cls not in _WORDS_ONLY:
             return cls, f"status {status}"
 
     if given:

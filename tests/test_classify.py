@@ -190,7 +190,16 @@ PROVIDER_EXAMPLES = [
     ("550 5.5.0 Adresse destinataire invalide. Invalid recipient. LPN007_416", "", "5.5.0"),
     ("552 Boite du destinataire pleine. Recipient mailbox full. OFR_417", "", "5.2.2"),
     ("550 mwinf5c04 ME Adresse IP source bloquee pour incident de spam. OFR006_102", "", "5.0.0"),
+    ("421 mwinf5c10 ME Trop de connexions, veuillez verifier votre configuration. OFR005_104", "", "4.0.0"),
+    ("535 5.7.8 Authentification invalide. OFR_305", "", "5.7.8"),
+    ("550 5.7.1 Service refuse. SPF/DNS de votre nom de domaine. OFR004_401", "", "5.7.1"),
+    ("550 5.1.0 Emetteur invalide. Invalid Sender. OFR004_403", "", "5.1.0"),
+    ("550 5.2.1 Boite du destinataire archivee. Archived recipient. LPN007_420", "", "5.2.1"),
+    ("421 mwinf5c10 ME Service indisponible. OFR_505", "", "4.0.0"),
     ("550 5.2.0 Mail rejete. Mail rejected. ofr_506 [506]", "", "5.2.0"),
+    ("552 5.3.4 Taille limite du message atteinte. Message size limit reached. LPN001_514", "", "5.3.4"),
+    ("550 5.7.1 Message refuse. LPN_630", "", "5.7.1"),
+    ("421 4.2.1 Service refuse. Veuillez essayer plus tard. Service refused, please try later. LPN006_107", "", "4.2.1"),
     ("550-Please turn on SMTP Authentication in your mail client. 550-mail0.example.net [192.0.2.7]:51234 is not permitted to relay 550 through this server without authentication.", "mail0.example.net", "5.0.0"),
     ("554 Host network not allowed - https://community.mimecast.com/docs/DOC-1369#554", "", "5.0.0"),
     ("554 email rejected due to security policies - MCSpamSignature.sa.2.2", "", "5.0.0"),
@@ -544,3 +553,16 @@ def test_gmail_rate_words_win_over_a_bare_4_2_1():
     assert (r.reason, r.type) == ("speeding", "soft")
     bare = classify(model.Result(recipient="a@example.org", status="4.2.1", diagnostic="450 4.2.1 try later"))
     assert bare.reason == "suspend"
+
+
+@pytest.mark.parametrize("text", [
+    "553 5.1.7 Sender address unknown",
+    "550 5.1.8 Sender address is not valid",
+    "550 sender address does not exist",
+    "550 5.1.0 <s@example.com>: Sender address rejected: User unknown in local recipient table",
+    "553 5.1.8 Domain of sender address s@example.com does not exist",
+    "550 Mailbox unavailable: sender blacklisted",
+])
+def test_a_refused_sender_never_makes_the_recipient_hard(text):
+    r = classify(model.Result(recipient="a@example.org", diagnostic=text, command="RCPT"))
+    assert r.type == "soft" and r.reason == "rejected"

@@ -180,6 +180,11 @@ _RETRY = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expi
 # UserUnknown prematches: "5.1.1 ... Relay access denied" is norelaying).
 _NOT_UNKNOWN = frozenset({"norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept",
                           "speeding", "toomanyconn", "suspend", "badreputation"})
+# Words that put the refusal on the sender (its address, its relay, its client host): a
+# "does not exist" / "unknown" / "invalid" in the same reply is then about the sender's
+# address, not the recipient's ("553 5.1.8 Domain of sender address s@example.com does not
+# exist"): never a reason to call the recipient dead.
+_SENDER_SAID = frozenset({"rejected", "norelaying", "blocked"})
 # The rule text of the explicit null-MX wordings (hard evidence for notaccept).
 _STRONG_NOTACCEPT = tuple(f"text: {r.label}" for r in _rules.RULES if r.strong)
 
@@ -250,7 +255,7 @@ def _decide_reason(result: model.Result) -> tuple[str, str]:
             if by_status == "userunknown":
                 if not _NOT_UNKNOWN.intersection(found):
                     return cls, (text_rule(cls) if cls in found else f"status {status}")
-            elif command == "RCPT" and cls in found:
+            elif command == "RCPT" and cls in found and not _SENDER_SAID.intersection(found):
                 return cls, text_rule(cls)
             continue
         if cls == "filtered":

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from .rule import ProviderRule
 
+# Orange's code suffix: "OFR_417", "OFR004_201", "LPN007_416", "LPNAAA_105", "OUK_513"
+_ORANGE = r"\b(?:ofr|lpn|lpnaaa|ouk)(?:\d{3})?[-_]"
 # Apple iCloud's inbound servers and domains
 _APPLE = r"\.mail\.icloud\.com|\bicloud\.com|\bme\.com|\bmac\.com|\.apple\.com"
 # Gmail's inbound servers (Remote-MTA) and Google-hosted recipient domains
@@ -32,14 +34,23 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "userunknown", "Yahoo 554 'This user doesn't have a yahoo.com account'"),
     ProviderRule(r"yahoodns\.net", r"\[ts[s]?0[1-4]\]|temporarily deferred due to unexpected volume or user complaints",
                  "rejected", "Yahoo 421 4.7.0 [TSS04] 'temporarily deferred due to ... user complaints'"),
-    # Orange / Wanadoo / La Poste (France Telecom): an error code after every reply
-    ProviderRule("", r"\b(?:ofr|lpn)\d{0,3}_(?:416|418)\b", "userunknown",
-                 "Orange/La Poste 'Adresse destinataire invalide' codes 416/418"),
-    ProviderRule("", r"\b(?:ofr|lpn)\d{0,3}_417\b", "mailboxfull", "Orange/La Poste 'Boite du destinataire pleine' 417"),
-    ProviderRule("", r"\b(?:ofr|lpn)\d{0,3}_(?:10[0-5]|109)\b", "blocked",
-                 "Orange/La Poste 'Adresse IP source bloquee' 1xx codes"),
-    ProviderRule("", r"\b(?:ofr|lpn)\d{0,3}_50[6-9]\b|\bofr_50[6-9]\b", "spamdetected",
-                 "Orange 'Mail rejete. Mail rejected. ofr_506' (spam)"),
+    # Orange / Wanadoo / La Poste (France Telecom): an error code after every reply, "OFR_417",
+    # "LPN007_416", "OUK_513" (the codes of postmaster.orange.fr "Codes d'erreur SMTP"; Sisimai
+    # lib/sisimai/rhost/franceptt.rb files the same table). The codes are unique to Orange.
+    ProviderRule("", _ORANGE + r"(?:416|418)\b", "userunknown", "Orange 'Adresse destinataire invalide' 416/418"),
+    ProviderRule("", _ORANGE + r"417\b", "mailboxfull", "Orange 'Boite du destinataire pleine' 417"),
+    ProviderRule("", _ORANGE + r"(?:10[123]|510|999)\b", "blocked", "Orange 'Adresse IP source bloquee' 101-103, 510, 999"),
+    ProviderRule("", _ORANGE + r"104\b", "toomanyconn", "Orange 'Trop de connexions' 104"),
+    ProviderRule("", _ORANGE + r"(?:305|402)\b", "securityerror", "Orange 'Authentification invalide' 305, 'requise' 402"),
+    ProviderRule("", _ORANGE + r"(?:401|517)\b", "authfailure", "Orange 'SPF/DNS de votre nom de domaine' 401, 517"),
+    ProviderRule("", _ORANGE + r"(?:403|405|415|421)\b", "rejected", "Orange 'Emetteur invalide' 403-421 (the sender refused)"),
+    ProviderRule("", _ORANGE + r"(?:420|426)\b", "suspend", "Orange 'Boite du destinataire archivee / fermee' 420, 426"),
+    ProviderRule("", _ORANGE + r"505\b", "systemerror", "Orange 505 system error"),
+    ProviderRule("", _ORANGE + r"50[6-9]\b", "spamdetected", "Orange 'Mail rejete. Mail rejected.' 506 (spam)"),
+    ProviderRule("", _ORANGE + r"514\b", "mesgtoobig", "Orange 'Taille limite du message atteinte' 514"),
+    ProviderRule("", _ORANGE + r"630\b", "policyviolation", "Orange 630 policy"),
+    ProviderRule("", _ORANGE + r"(?:105|10[789]|201|423|424|513)\b", "undefined",
+                 "Orange 'Service refuse. Veuillez essayer plus tard' 105-109, 201, 423, 424, 513 (no cause given)"),
     # MessageLabs (Symantec.cloud): its refusal of unauthenticated submission goes on to say
     # "is not permitted to relay through this server without authentication"; Sisimai's
     # MessageLabs table reads it as the authentication failure it names first

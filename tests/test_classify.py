@@ -211,6 +211,15 @@ PROVIDER_EXAMPLES = [
     ("550 4.4.7 QUEUE.Expired; message expired", "", "4.4.7"),
     ("550 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain", "", "5.4.4"),
     ("554 5.4.4 SMTPSEND.DNS.MxLoopback; DNS config error", "", "5.4.4"),
+    ('550 5.7.506 Access denied, Bad HELO', '', '5.7.506'),
+    ('550 5.1.8 Access denied, bad outbound sender', '', '5.1.8'),
+    ('550 5.2.1 Content Filter agent quarantined this message', '', '5.2.1'),
+    ('550 5.2.122 The recipient has exceeded their limit for the number of messages they can receive per hour message receive limit exceeded', '', '5.2.122'),
+    ('550 5.2.1 Mailbox cannot be accessed', '', '5.2.1'),
+    ('554 5.3.0 Too many related errors', '', '5.3.0'),
+    ('451 4.4.24 Message failed to be replicated: insufficient system resource', '', '4.4.24'),
+    ('550 5.1.0 Recipient address reserved by RFC 2606', '', '5.1.0'),
+    ('451 4.4.4 Mail received as a hosted tenant which has no mail-enabled subscriptions', '', '4.4.4'),
     ("550 5.4.1 [a@example.org]: Recipient address rejected: Access denied", "example-org.mail.protection.outlook.com", "5.4.1"),
 ]
 

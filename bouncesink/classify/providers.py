@@ -74,6 +74,32 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule("", r"QUEUE\.Expired", "expired", "Exchange 'QUEUE.Expired; message expired'"),
     ProviderRule("", r"SMTPSEND\.DNS\.NonExistentDomain", "hostunknown", "Exchange 'SMTPSEND.DNS.NonExistentDomain; nonexistent domain'"),
     ProviderRule("", r"SMTPSEND\.DNS\.MxLoopback", "networkerror", "Exchange 'SMTPSEND.DNS.MxLoopback; DNS config error'"),
+    # Exchange Online / Microsoft 365 replies whose words name the cause (learn.microsoft.com
+    # "Email non-delivery reports and SMTP errors in Exchange Online", one page per code;
+    # Sisimai lib/sisimai/rhost/microsoft.rb files the same texts). The wordings are Exchange's.
+    ProviderRule("", r"access denied, bad helo|restrictdomainstoipaddresses|restrictdomainstocertificate|"
+                 r"does not accept email over ipv6|access denied, please try again later", "blocked",
+                 "Exchange Online 5.7.506 'Access denied, Bad HELO', 5.7.510 IPv6, 5.7.51 RestrictDomainsToIPAddresses"),
+    ProviderRule("", r"access denied, bad outbound sender|access denied, spam abuse detected|sender not in allowed-senders list|"
+                 r"sender was not authenticated (?:by organization|for (?:group|mailbox|public folder))|sender not authenticated for group",
+                 "rejected", "Exchange Online 5.1.8 'Access denied, bad outbound sender', 5.7.124, 5.7.133-136"),
+    ProviderRule("", r"content filter agent quarantined this message", "spamdetected",
+                 "Exchange 5.2.1 'Content Filter agent quarantined this message'"),
+    ProviderRule("", r"recipient thread limit exceeded|submission quota exceeded|reached your daily limit for message recipients|"
+                 r"per hour message receive limit|tenant has exceeded threshold|traffic not accepted from this ip|"
+                 r"has exceeded permitted limits within", "speeding",
+                 "Exchange Online 5.2.121/5.2.122 per-hour receive limits, 5.1.90 daily recipient limit, 5.7.705/5.7.708"),
+    ProviderRule("", r"mailbox cannot be accessed|access denied, banned recipient", "suspend",
+                 "Exchange Online 5.2.1 'Mailbox cannot be accessed', 5.7.505 'Access denied, banned recipient'"),
+    ProviderRule("", r"too many related errors|agent generated message depth exceeded|invalid message content", "contenterror",
+                 "Exchange Online 5.3.0 'Too many related errors', 5.4.11 'Agent generated message depth exceeded', 5.5.6"),
+    ProviderRule("", r"message failed to be replicated|suspiciousremoteservererror|pfa agent busy|misconfigured forwarding address|"
+                 r"journaling on-premises messages", "systemerror",
+                 "Exchange Online 4.4.24-28 replication, 4.4.318 SuspiciousRemoteServerError, 5.2.14, 5.3.190"),
+    ProviderRule("", r"recipient address reserved by rfc ?2606|invalid x\.400 address|recipient addresses in single label domains",
+                 "userunknown", "Exchange Online 5.1.x 'Recipient address reserved by RFC 2606', 'Invalid X.400 address'"),
+    ProviderRule("", r"hosted tenant which has no mail-enabled subscriptions|missing or bad storedriver mdb properties", "notaccept",
+                 "Exchange Online 4.4.4 'hosted tenant which has no mail-enabled subscriptions', 5.3.2 STOREDRV.Deliver"),
     # Microsoft 365 Directory Based Edge Blocking: the recipient is not in the directory
     ProviderRule(r"outlook\.com|outlook\.office365|hotmail|\blive\.com", r"recipient address rejected: access denied",
                  "userunknown", "Microsoft 365 550 5.4.1 DBEB 'Recipient address rejected: Access denied'"),

@@ -130,10 +130,13 @@ def measure(corpus: str | Path, families: dict[str, Scores] | None = None) -> Sc
 
 def family_table(families: dict[str, Scores]) -> list[str]:
     """One line per family, worst reason score first."""
-    out = [f"{'family':28} {'labels':>6} {'recip':>6} {'status':>6} {'reason':>6} {'hard':>6} {'f-hard':>6}"]
-    for name, s in sorted(families.items(), key=lambda kv: (kv[1].percent("reason"), kv[0])):
-        out.append(f"{name:28} {s.labels:6d} " + " ".join(
-            f"{s.percent(n):5.0f}%" for n in ("recipient", "status", "reason", "hard", "false_hard")))
+    out = [f"{'family':28} {'labels':>6} {'recip':>6} {'status':>6} {'reason':>6} {'hard':>6} "
+           f"{'f-hard':>6} {'extra':>5}"]
+    for name, s in sorted(families.items(), key=lambda kv: (kv[1].percent("reason") if kv[1].labels
+                                                             else 100.0, kv[0])):
+        cells = [f"{s.percent(n):5.0f}%" if s.labels else f"{'-':>6}"
+                 for n in ("recipient", "status", "reason", "hard", "false_hard")]
+        out.append(f"{name:28} {s.labels:6d} " + " ".join(cells) + f" {s.false_positive:5d}")
     return out
 
 

@@ -575,3 +575,31 @@ def test_gmail_rate_words_win_over_a_bare_4_2_1():
 def test_a_refused_sender_never_makes_the_recipient_hard(text):
     r = classify(model.Result(recipient="a@example.org", diagnostic=text, command="RCPT"))
     assert r.type == "soft" and r.reason == "rejected"
+
+
+def _unbounded_repeats(tree, inside=False):
+    """Count nested unbounded repeats and adjacent unbounded repeats in a parsed pattern."""
+    from re import _constants as C, _parser as P
+    bad = 0
+    items = tree.data if isinstance(tree, P.SubPattern) else tree
+    previous_unbounded = False
+    for op, av in items:
+        unbounded = op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[1] == C.MAXREPEAT
+        if unbounded and (inside or previous_unbounded):
+            bad += 1
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT):
+            bad += _unbounded_repeats(av[2], inside or unbounded)
+        elif op is C.SUBPATTERN:
+            bad += _unbounded_repeats(av[-1], inside)
+        elif op is C.BRANCH:
+            bad += sum(_unbounded_repeats(alt, inside) for alt in av[1])
+        previous_unbounded = unbounded
+    return bad
+
+
+@pytest.mark.parametrize("pattern", [r.pattern for r in rules.RULES] + [r.pattern for r in rules.PROVIDER_RULES]
+                         + [r.host for r in rules.PROVIDER_RULES if r.host])
+def test_patterns_stay_linear_on_stranger_text(pattern):
+    # no nested or adjacent unbounded repeats: stranger text cannot make a rule backtrack
+    from re import _parser as P
+    assert _unbounded_repeats(P.parse(pattern)) == 0

@@ -113,6 +113,8 @@ RULE_CASES = {
                                              "550 5.1.1 user unknown"),
     "the local delivery program failed": ("X-Unix; procmail exited with code 75", "550 5.1.1 user unknown"),
     "refused, no reason given": ("550 Mail refused", "550 mail accepted later"),
+    "larger than this recipient accepts": ("552 5.2.3 Message length exceeds administrative limit",
+                                           "552 5.3.4 Message size exceeds fixed limit"),
 }
 
 
@@ -220,6 +222,12 @@ PROVIDER_EXAMPLES = [
     ('451 4.4.24 Message failed to be replicated: insufficient system resource', '', '4.4.24'),
     ('550 5.1.0 Recipient address reserved by RFC 2606', '', '5.1.0'),
     ('451 4.4.4 Mail received as a hosted tenant which has no mail-enabled subscriptions', '', '4.4.4'),
+    ('MSEXCH:IMS:Example:EXAMPLE:EXCHANGE 0 (000C05A6) Unknown Recipient', '', ''),
+    ('MSEXCH:IMS:Example:EXAMPLE:EXCHANGE 0 (000C0595) Ambiguous Recipient', '', ''),
+    ('MSEXCH:IMS:Example:EXAMPLE:EXCHANGE 0 (00010256) Too many recipients.', '', ''),
+    ('MSEXCH:IMS:Example:EXAMPLE:EXCHANGE 0 (00120270) Too Many Hops', '', ''),
+    ('MSEXCH:IMS:Example:EXAMPLE:EXCHANGE 0 (00050311) Conversion to Internet format failed', '', ''),
+    ('MSEXCH:IMS:Example:EXAMPLE:EXCHANGE 0 (000B0981) 502 Server does not support AUTH', '', ''),
     ("550 5.4.1 [a@example.org]: Recipient address rejected: Access denied", "example-org.mail.protection.outlook.com", "5.4.1"),
 ]
 

@@ -100,6 +100,14 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "userunknown", "Exchange Online 5.1.x 'Recipient address reserved by RFC 2606', 'Invalid X.400 address'"),
     ProviderRule("", r"hosted tenant which has no mail-enabled subscriptions|missing or bad storedriver mdb properties", "notaccept",
                  "Exchange Online 4.4.4 'hosted tenant which has no mail-enabled subscriptions', 5.3.2 STOREDRV.Deliver"),
+    # Exchange Server 2003: the diagnostic code after "MSEXCH:IMS:..." names the cause (Sisimai
+    # lib/sisimai/lhost/exchange2003.rb files the same codes)
+    ProviderRule("", r"\b000C05A6\b", "userunknown", "Exchange 2003 000C05A6 'Unknown Recipient'"),
+    ProviderRule("", r"\b000C0595\b", "filtered", "Exchange 2003 000C0595 'Ambiguous Recipient'"),
+    ProviderRule("", r"\b(?:00010256|000D06B5)\b", "systemerror", "Exchange 2003 00010256 'Too many recipients', 000D06B5 'No proxy for recipient'"),
+    ProviderRule("", r"\b00120270\b", "networkerror", "Exchange 2003 00120270 'Too Many Hops'"),
+    ProviderRule("", r"\b(?:00050311|000502CC)\b", "contenterror", "Exchange 2003 00050311 'Conversion to Internet format failed'"),
+    ProviderRule("", r"\b000B0981\b", "securityerror", "Exchange 2003 000B0981 '502 Server does not support AUTH'"),
     # Microsoft 365 Directory Based Edge Blocking: the recipient is not in the directory
     ProviderRule(r"outlook\.com|outlook\.office365|hotmail|\blive\.com", r"recipient address rejected: access denied",
                  "userunknown", "Microsoft 365 550 5.4.1 DBEB 'Recipient address rejected: Access denied'"),

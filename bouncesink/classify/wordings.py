@@ -101,7 +101,7 @@ RULES: tuple[Rule, ...] = (
          r"too many hops|host not found, try again|dns query failed|temporary (?:lookup|dns) failure|"
          r"host name lookup failure|malformed (?:or unexpected )?name server reply|"
          r"dns records for the destination computer could not be found|unable to resolve route|"
-         r"could not connect and send the mail|address family mismatch on destination mxs|all routes to destination blocked|"
+         r"could not connect and send the mail|although i'm listed as a best-preference mx|address family mismatch on destination mxs|all routes to destination blocked|"
          r"bad dns lookup error code|could not retrieve source address|network error on destination mxs|"
          r"no valid route to (?:remote mx|destination)|temporary failure in mx lookup|dns lookup failed\.",
          "networkerror", "mail loop or DNS/network failure",
@@ -205,8 +205,14 @@ RULES: tuple[Rule, ...] = (
          "spamdetected", "judged spam by a content filter",
          f"SpamAssassin/amavis 'Message content rejected'; Exim spam ACL; {GMAIL} 550 5.7.1 'likely "
          "unsolicited mail'; " + _sis("spamdetected")),
-    Rule(r"message (?:size|length) exceeds|message too (?:big|large)(?! for this recipient)|too (?:big|large) for|"
-         r"(?<!header size )exceeds (?:the )?(?:maximum|max|size|message size)|size limit|message size|maximum (?:message )?size|"
+    Rule(r"message size exceeds recipient|exc?eeded the maximum size the user accepts|"
+         r"message length exceeds administrative limit|exceeds the recipient's (?:size|message size) limit",
+         "exceedlimit", "larger than this recipient accepts",
+         f"{RFC3463} X.2.3 'Message length exceeds administrative limit' (a per-recipient limit); amavis "
+         "'message size exceeds recipient's size limit'; qmail-ldap 'The message exeeded the maximum size the "
+         "user accepts'; " + _sis("exceedlimit")),
+    Rule(r"message (?:size|length) exceeds(?! recipient)(?! administrative)|message too (?:big|large)(?! for this recipient)|too (?:big|large) for|"
+         r"(?<!header size )exceeds (?:the )?(?:maximum|max|size|message size)|size limit|message size(?! exceeds recipient)|maximum (?:message )?size(?! the user accepts)|"
          r"mail size|letter exceeds|(?:message|mail) is too large|larger than (?:the )?(?:allowed|maximum)|"
          r"message file too big|exceeds my databytes limit|line limit exceeded|"
          r"taille limite du message|exceeded (?:google's )?message size",
@@ -221,7 +227,7 @@ RULES: tuple[Rule, ...] = (
          r"malformed (?:mime|header|message)|invalid mime|message header (?:was )?(?:not|non)|"
          r"non-?compliant (?:header|message)|8-?bit (?:data|characters) not|improper use of 8-bit data|"
          r"bare (?:lf|linefeed|cr)|line too long|improperly-formatted binary content|"
-         r"unnecessary base64 encoding|duplicate header",
+         r"unnecessary base64 encoding|duplicate header|\bbad header\b",
          "contenterror", "the message's form or headers refused",
          "Exim receive.c 'Too many \"Received\" headers - suspected mail loop'; amavis banned files; "
          "Microsoft 365 'message mime complexity exceeds the policy maximum'; " + _sis("contenterror")),
@@ -251,7 +257,7 @@ RULES: tuple[Rule, ...] = (
          r"access denied.{0,30}sender|not accepting mail from|null sender|empty envelope senders?|"
          r"mailer-daemon .{0,10}not|batv|no third-party dsns|unsigned dsn|returned mail not accepted|"
          r"sending this from a different address or alias|mail from not owned by user|"
-         r"not a registered gateway user|fully qualified email address required|emetteur invalide|"
+         r"not a registered gateway user|not member article from|\bare not member\b|reject spammers:|fully qualified email address required|emetteur invalide|"
          r"isn't on the recipient's list of senders|this server does not accept mail from|"
          r"to/from an address that has been blacklisted|your access to submit messages",
          "rejected", "the sender address refused",
@@ -262,7 +268,7 @@ RULES: tuple[Rule, ...] = (
     # ---------------------------------------------------------------- mailbox full
     Rule(r"mailbox (?:is |was )?full|mailbox (?:size|quota) .{0,20}(?:exceed|limit|full)|over ?quota|"
          r"(?<!sending )(?<!message )quota (?:exceeded|exceed|full|violation|limit|usage exceeded)|exceeded (?:storage|quota|(?:their|the|his|her) (?:storage|quota))|"
-         r"storage (?:quota|allocation)|(?:account|mailbox|inbox|user) (?:is )?(?:temporarily )?over (?:the )?(?:quota|limit|storage)|"
+         r"storage (?:quota|allocation)|(?:account|mailbox|inbox|user) (?:is )?(?:temporarily )?over (?:the )?(?:quota|limit|storage)|mailbox exceeds allowed size|"
          r"full mailbox|box ?full|dis[ck] quota|diskspace quota|mailfolder is full|"
          r"not (?:enough|sufficient) (?:storage|space|disk space)|does not have enough space|no space left on device|"
          r"452 insufficient disk space|"
@@ -290,7 +296,7 @@ RULES: tuple[Rule, ...] = (
          r"currently suspended|temporar(?:y|ily) locked|account that you tried to reach is (?:disabled|inactive)|"
          r"user suspended|recipient suspend the service|user is terminated|is a deactivated mailbox|"
          r"boite du destinataire (?:archivee|fermee)|this account has been|this address no longer accepts mail|"
-         r"account is locked|mailbox disabled|has been suspended|mailbox unavailable or access denied|"
+         r"account is locked|mailbox disabled|account is temporarily limited|mailaddress is administrativ(?:el|le)y disabled|has been suspended|mailbox unavailable or access denied|"
          r"temporarily inactive|user or domain is disabled|account (?:is |has been )?inactive|inactive (?:account|user)",
          "suspend", "the recipient's account is disabled or suspended",
          f"{RFC3463} X.2.1 'Mailbox disabled, not accepting messages'; {GMAIL} 550 5.2.1 'The email "
@@ -307,7 +313,7 @@ RULES: tuple[Rule, ...] = (
 
     # ---------------------------------------------------------------- relaying
     Rule(r"relay(?:ing)? (?:denied|not (?:permitted|allowed|authorized)|access denied|prohibited)|"
-         r"(?:not|no) (?:allowed|permitted|authori[sz]ed) to relay|unable to relay|relay (?:not|denied)|"
+         r"(?:not|no) (?:allowed|permitted|authori[sz]ed) to relay|unable to relay(?! message back to mta)|relay (?:not|denied)|"
          r"we do not relay|does not relay|not a gateway|insecure mail relay|relaying mail to .{0,40} is not allowed|"
          r"not (?:local|our) (?:host|domain)|no such domain here|(?<!or user )isn't in my list of allowed rcpthosts?|"
          r"is not in my list of allowed rcpthosts|relaying mail to|cannot relay|can't relay|couldn't relay|relay access|"
@@ -356,7 +362,7 @@ RULES: tuple[Rule, ...] = (
          r"address is wrong or no longer valid|badrcptto|badrecipientto|not in my validrcptto|"
          r"not a local address|user missing home directory|recipient not ok|recipient is not accepted|"
          r"sorry, your envelope recipient has been denied|the following recipients was undeliverable|"
-         r"email name is not found|does not exist at the organization|in name directory|"
+         r"email name is not found|does not exist at the organization|in name directory|address couldn'?t be found|"
          r"\bis not an active address|\buser not active|mailbox is inactive|"
          r"utilisateur inconnu|adresse (?:inconnue|invalide|introuvable)|destinataire (?:inconnu|invalide)|"
          r"usuario (?:desconocido|no existe)|no existe (?:dicha persona|ese usuario)|"
@@ -376,7 +382,8 @@ RULES: tuple[Rule, ...] = (
     Rule(r"host (?:or domain name )?not found|(?:unknown|invalid|unrouteable|unroutable|non-?existent|bad) "
          r"(?:host|domain|hostname)|domain (?:does not exist|doesn't exist|is not (?:valid|registered))|"
          r"no (?:a|dns) record|name service error|name or service not known|hostname (?:lookup failed|not found)|"
-         r"unable to (?:resolve|look ?up) (?:domain|host|mx|dns)|(?:mx|dns) (?:lookup|record) (?:failed|error|not found)|"
+         r"unable to (?:resolve|look ?up) (?:domain|host|mx|dns)|mx (?:lookup|record) (?:failed|error|not found)|dns record not found|"
+         r"dns server returned answer with no data|remote domain doesn'?t exist|"
          r"all relevant mx records point to non-existent hosts|all host address lookups failed permanently|"
          r"unroutable domain|domain .{0,40} (?:does not|doesn't) exist|could not be resolved|"
          r"no such domain|dns error: domain (?:name )?not found|domain (?:is )?unknown|domain has no (?:mx|valid)|"
@@ -441,7 +448,7 @@ RULES: tuple[Rule, ...] = (
          "filtered", "refused by the recipient's own filter",
          "Postfix access(5) on the recipient; au/KDDI and docomo sender filters; Google Groups "
          "'members only'; Facebook 'refused due to recipient preferences'; " + _sis("filtered")),
-    Rule(r"(?:policy|policies) (?:violation|reasons?|rejection|restriction)|violat(?:es|ed|ion)|"
+    Rule(r"(?:policy|policies) (?:violation|reasons?|rejection|restriction)|(?<!dns )violat(?:es|ed|ion)|"
          r"not (?:compliant|comply) with|(?:content|organi[sz]ation|security|sender|mail|local) policy|"
          r"prohibited by|message (?:rejected|refused|denied) (?:due to|for|by) (?:policy|local)|refused by policy|"
          r"unacceptable language|acceptable use|against (?:our|the) (?:policy|policies|terms)|\bpolicy\b",
@@ -457,7 +464,7 @@ RULES: tuple[Rule, ...] = (
          r"relay requires auth|530 5\.7\.0|user not authenticated|invalid credentials|login (?:failed|incorrect|denied)|"
          r"password (?:incorrect|invalid)|authentication failed; server|authentication failure|verification failure|"
          r"authentification (?:invalide|requise)|authentication failed|executable files are not allowed in compressed files|"
-         r"tls is required, but host .{1,100} refused to start tls|could not retrieve credentials",
+         r"tls is required, but host .{1,100} refused to start tls|could not retrieve credentials|security alert",
          "securityerror", "TLS or SMTP authentication required / failed",
          f"Postfix smtpd_tls_security_level=encrypt '530 5.7.0 Must issue a STARTTLS command first' "
          f"({PF_SMTPD_C}); Postfix smtp 'SASL authentication failed; server ... said'; {MSNDR} 5.7.57; "
@@ -473,7 +480,8 @@ RULES: tuple[Rule, ...] = (
          r"not reachable within the allowed queue period|unable to deliver message after multiple retries|"
          r"connection timed out|timed out while|\btimed out\b|"
          r"it has not been collected after|message timed out|failed to deliver to domain|"
-         r"could not find a gateway for|server did not respond|could not deliver for the last|message is administratively expired",
+         r"could not find a gateway for|server did not respond|could not deliver for the last|not delivered within|"
+         r"did not accept our requests to connect|could not contact dns servers|message is administratively expired",
          "expired", "retried until the queue lifetime ran out",
          f"Exim 'retry timeout exceeded', 'all hosts ... have been failing for a long time', 'retry "
          f"time not reached for any host after a long failure period' ({EXIM}, src/retry.c); Sendmail "
@@ -505,7 +513,7 @@ RULES: tuple[Rule, ...] = (
          r"mail is not accepted|this (?:domain|host|address) does not (?:accept|receive)",
          "notaccept", "the server accepts no mail",
          f"{RFC3463} X.3.2 'System not accepting network messages'; RFC 5321 s.3.1 (554 at greeting)"),
-    Rule(r"syntax error|command unrecognized|unrecognized command|command not (?:recognized|implemented)|"
+    Rule(r"syntax error|command unrecognized|expected word or \"<\"|unrecognized command|command not (?:recognized|implemented)|"
          r"bad sequence of commands|invalid (?:command|argument|syntax)|parameter|unknown command|"
          r"command (?:rejected|out of sequence)|malformed (?:address|command)|address (?:syntax|format)|"
          r"missing (?:argument|parameter)|\bsyntax\b|improper use of smtp command pipelining|protocol synchronization|"
@@ -523,7 +531,12 @@ RULES: tuple[Rule, ...] = (
          r"timeout waiting for input|aliasing/forwarding loop broken|can't create user output file|"
          r"interrupted system call|error while being processed|would create a mail loop|"
          r"loop was found in the mail exchanger|queue file write error|there is no mdb|"
-         r"could not load drd|internal error reading data|operation now in progress|loops back to myself",
+         r"could not load drd|internal error reading data|operation now in progress|loops back to myself|"
+         r"temporary mta failure on relaying|rejected by next-hop mta on relaying|unable to relay message back to mta|"
+         r"local delivery failed|automatic homedir creat|illegal value in ldap attribute|ldap attribute is not given|"
+         r"search on ldap server|too many results returned but needs to be unique|while executing qmail-forward|"
+         r"failure in ldap lookup|unable to login into ldap server|loop alert:|loop back warning:|unix from loop|"
+         r"detected a loop condition|duplicated message-id",
          "systemerror", "an error inside the receiving system",
          f"Sendmail '451 4.3.0 Local configuration error'; Postfix 'mail system configuration error', "
          f"'queue file write error' ({PF_SMTPD_C}); Exim 'local delivery failed'; {GMAIL} 421 4.3.0 "

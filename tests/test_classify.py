@@ -451,6 +451,7 @@ PROVIDER_EXAMPLES += [
     ("552 5.3.4 Message is larger than the maximum size. AUP#Out-1530", "mx.charter.net", "5.3.4"),
     ("550 5.7.511 Access denied, banned sender[192.0.2.1]. To request removal from this list please forward this message to delist@messaging.microsoft.com.", "example-org.mail.protection.outlook.com", "5.7.511"),
     ("550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302). [DB3EUR04FT052.eop-eur04.prod.protection.outlook.com]", "hotmail-com.olc.protection.outlook.com", "5.5.0"),
+    ("user-unknown@example.org: 550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302)", "", "5.0.0"),
     ("550 5.1.10 Recipient not found by SMTP address lookup", "", "5.1.10"),
 ]
 

@@ -266,6 +266,8 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "blocked", "Microsoft 550 5.7.511 'Access denied, banned sender[IP]. To request removal ... delist@messaging.microsoft.com'"),
     ProviderRule(r"outlook\.com|hotmail|\blive\.com|\bmsn\.com", r"requested action not taken: mailbox unavailable",
                  "userunknown", "Outlook.com/Hotmail 550 5.5.0 'Requested action not taken: mailbox unavailable' (its answer for an address it does not have, at whatever stage)"),
+    ProviderRule("", r"requested action not taken: mailbox unavailable \(S\d{6,12}\)", "userunknown",
+                 "Outlook.com 550 5.5.0 'Requested action not taken: mailbox unavailable (S2017062302)': the S-number is Outlook.com's own, whichever MTA quotes it"),
     ProviderRule("", r"recipient not found by smtp address lookup", "userunknown",
                  "Exchange Online 550 5.1.10 'Recipient not found by SMTP address lookup' (5.1.10 is not RFC 7505's null MX here)"),
 )

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from .rule import ProviderRule
 
+# Mimecast's and GoDaddy's inbound servers
+_MIMECAST = r"\.mimecast\.com|\bmimecast\b"
+_GODADDY = r"secureserver\.net|godaddy"
 # Orange's code suffix: "OFR_417", "OFR004_201", "LPN007_416", "LPNAAA_105", "OUK_513"
 _ORANGE = r"\b(?:ofr|lpn|lpnaaa|ouk)(?:\d{3})?[-_]"
 # Apple iCloud's inbound servers and domains
@@ -56,10 +59,33 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     # MessageLabs table reads it as the authentication failure it names first
     ProviderRule("", r"please turn on smtp authentication in your mail client", "securityerror",
                  "MessageLabs 550 'Please turn on SMTP Authentication in your mail client. ... is not permitted to relay'"),
-    # Mimecast (mimecast.com)
-    ProviderRule("", r"host network not allowed", "policyviolation", "Mimecast 554 'Host network not allowed'"),
+    # Mimecast (*.mimecast.com): its published reply texts (community.mimecast.com "Mimecast
+    # SMTP Error Codes", DOC-1369; Sisimai lib/sisimai/rhost/mimecast.rb files the same texts)
+    ProviderRule("", r"host network,? not allowed", "policyviolation", "Mimecast 554 'Host network not allowed'"),
     ProviderRule("", r"rejected due to security policies", "virusdetected",
                  "Mimecast 554 'email rejected due to security policies' (signature match)"),
+    ProviderRule(_MIMECAST, r"(?:spf|dkim|dmarc) sender invalid - envelope rejected", "authfailure",
+                 "Mimecast 550 'SPF Sender Invalid - envelope rejected'"),
+    ProviderRule(_MIMECAST, r"local ct ip reputation|internal resources are temporarily unavailable", "badreputation",
+                 "Mimecast 550 'Local CT IP Reputation - (reject)', 451 'Internal resources are temporarily unavailable'"),
+    ProviderRule(_MIMECAST, r"sender address blocked|recipient temporarily unavailable|ip temporarily blacklisted", "blocked",
+                 "Mimecast 421 'Sender address blocked', 451 'IP temporarily blacklisted'"),
+    ProviderRule(_MIMECAST, r"maximum email size exceeded", "mesgtoobig", "Mimecast 554 'Maximum email size exceeded'"),
+    ProviderRule(_MIMECAST, r"incorrect hostname used for inbounds|mail loop detected", "networkerror",
+                 "Mimecast 451 'The incorrect hostname used for inbounds', 554 'Mail loop detected'"),
+    ProviderRule(_MIMECAST, r"open relay (?:is )?not allowed", "norelaying", "Mimecast 451 'Open relay not allowed'"),
+    ProviderRule(_MIMECAST, r"account inbounds disabled", "notaccept", "Mimecast 451 'Account inbounds disabled'"),
+    ProviderRule(_MIMECAST, r"anti-spoofing policy|content examination policy", "policyviolation",
+                 "Mimecast 550 'Anti-Spoofing policy - inbound not allowed', 'Message bounced due to content examination policy'"),
+    ProviderRule(_MIMECAST, r"envelope blocked - user (?:domain )?entry|header-based (?:manually )?blocked senders|"
+                 r"block policy for envelope from", "rejected", "Mimecast 550 'Envelope blocked - User Entry' (the sender blocked)"),
+    ProviderRule(_MIMECAST, r"incorrect authentication data|submitter failed to|this route requires (?:encryption|tls|high-strength)|"
+                 r"configuration is invalid for this certificate", "securityerror",
+                 "Mimecast 535 'Incorrect authentication data', 553 'This route requires encryption (TLS)'"),
+    ProviderRule(_MIMECAST, r"unable to process (?:connection|command|an email)|message ended early", "systemerror",
+                 "Mimecast 451 'Unable to process connection at this time', 'Message ended early'"),
+    ProviderRule(_MIMECAST, r"account service is temporarily unavailable|exceeding outbound thread limit", "toomanyconn",
+                 "Mimecast 451 'Account service is temporarily unavailable', 550 'Exceeding outbound thread limit'"),
     # Exchange 2007+ / Exchange Online: the component.category.reason code after the status
     # names the cause exactly (Sisimai's Exchange2007 table)
     ProviderRule("", r"RESOLVER\.ADR\.(?:RecipNotFound|RecipientNotFound|ExRecipNotFound|BadPrimary|InvalidInSmtp)",
@@ -227,6 +253,8 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "QQ 550 'Mail is rejected by recipients' (help page 122/92)"),
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"suspected spam ip|suspected bounce attacks|connection denied", "blocked",
                  "QQ 'Suspected spam ip' / 'Suspected bounce attacks' / 'Connection denied' (help pages 122/66, 122/57, 122/170)"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"suspected spam\b", "rejected",
+                 "QQ 550 'Suspected spam' (help page 122/71: the sender's message refused)"),
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mailbox unavailable or access denied", "speeding",
                  "QQ 550 'Mailbox unavailable or access denied' (help page 122/166: too many messages to the mailbox)"),
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"(?:domain|sender) frequency limited", "toomanyconn",
@@ -244,6 +272,20 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule("", r"AUP#URLBL\d{0,4}\b", "spamdetected", "Cox 'AUP#URLBL011' a URL of the body on SURBL / Spamhaus DBL"),
     ProviderRule("", r"AUP#RRBL\d{0,4}\b", "blocked", "Cox 'AUP#RRBL0001' sending IP on a reputation block list"),
     # GoDaddy (secureserver.net): its own words and codes (godaddy.com/help 3568)
+    ProviderRule(_GODADDY, r"\bIB401\b", "securityerror", "GoDaddy IB401 authentication required"),
+    ProviderRule(_GODADDY, r"\bIB50[12]\b", "notcompliantrfc", "GoDaddy IB501/IB502 message not RFC compliant"),
+    ProviderRule(_GODADDY, r"\bIB506\b", "rejected", "GoDaddy IB506 sender refused"),
+    ProviderRule(_GODADDY, r"\bIB508\b", "authfailure", "GoDaddy IB508 SPF/DMARC failure"),
+    ProviderRule(_GODADDY, r"\bIB108\b", "requireptr", "GoDaddy IB108 no reverse DNS"),
+    ProviderRule(_GODADDY, r"\bIB212\b", "spamdetected", "GoDaddy IB212 spam content"),
+    ProviderRule(_GODADDY, r"\bIB705\b", "virusdetected", "GoDaddy IB705 virus"),
+    ProviderRule(_GODADDY, r"\bIB(?:605|007)\b", "toomanyconn", "GoDaddy IB605/IB007 too many connections"),
+    ProviderRule(_GODADDY, r"\bIB(?:101|504|510|607)\b", "speeding", "GoDaddy IB101/IB504/IB510/IB607 sending rate limits"),
+    ProviderRule(_GODADDY, r"\bIB103\b", "badreputation", "GoDaddy IB103 IP reputation"),
+    ProviderRule(_GODADDY, r"\bIB1(?:0[456]|1[0-3])\b", "blocked", "GoDaddy IB104-106, IB110-113 IP blocked"),
+    ProviderRule(_GODADDY, r"rbl reject|spamhaus\.org/query/bl\?ip=", "blocked", "GoDaddy 554 'RBL Reject'"),
+    ProviderRule(_GODADDY, r"message rejected for spam or virus content", "spamdetected",
+                 "GoDaddy 552 'Message rejected for spam or virus content'"),
     ProviderRule(r"secureserver\.net|godaddy", r"account does not exist|recipient not found", "userunknown",
                  "GoDaddy 550 5.1.1 'Recipient not found' / 'Account does not exist'"),
     ProviderRule(r"secureserver\.net|godaddy", r"account disabled", "suspend", "GoDaddy 'Account disabled'"),

@@ -34,7 +34,14 @@ class ServerConfig:
     max_message_size: int = 10 * 1024 * 1024  # bytes; larger -> 552 5.3.4
     max_recipients: int = 100               # RCPT per message; more -> 452 4.5.3
     max_connections: int = 1000             # in total; more -> 421 4.7.0 at connect
-    max_connections_per_ip: int = 50        # per client IP; more -> 421 4.7.0 at connect
+    max_connections_per_ip: int = 50        # per client IP (IPv6: per /64); more -> 421 4.7.0
+    # Bytes of DATA in transfer across all sessions (received, not yet stored); more ->
+    # 451 4.3.2. Sized for a 512 MB unit: the server holds ~2.5 times this while it
+    # receives and compresses, besides ~160 MB of its own and its classifier's.
+    max_inflight_bytes: int = 96 * 1024 * 1024
+    # Seconds within which the same raw message (sha256) again is stored once and answered
+    # with the first one's ref: an MTA that never saw our 250 sends it again. 0: off.
+    duplicate_window: float = 86400.0
     command_timeout: float = 300.0          # seconds of silence between commands (RFC 5321 4.5.3.2.7)
     data_timeout: float = 600.0             # seconds for the whole DATA transfer
     max_line_length: int = 1000             # bytes per command line (RFC 5321 4.5.3.1.4 says 512 for commands)
@@ -233,7 +240,7 @@ def _check_value(section: str, key: str, value, where: str) -> None:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
         raise ValueError(f"{where}: must not be negative, got {value!r}")
     if key in ("max_message_size", "max_recipients", "max_connections",
-               "max_connections_per_ip", "workers", "soft_threshold", "max_batch",
+               "max_connections_per_ip", "max_inflight_bytes", "workers", "soft_threshold", "max_batch",
                "max_errors", "expiry_days", "alert_threshold") and value < 1:
         raise ValueError(f"{where}: must be at least 1, got {value!r}")
     if key in ("command_timeout", "data_timeout", "soft_window_days",
@@ -371,6 +378,10 @@ def _check_together(cfg: Config, text: str, source: str) -> list[str]:
         missing = "tls_key" if s.tls_cert else "tls_cert"
         problems.append(f"{where('server', missing)}: tls_cert and tls_key go together;"
                         f" {missing} is not set")
+    if s.max_inflight_bytes < s.max_message_size:
+        problems.append(f"{where('server', 'max_inflight_bytes')}: smaller than max_message_size"
+                        f" ({s.max_inflight_bytes} < {s.max_message_size}): a message of the"
+                        f" largest size allowed could never be received")
     if s.require_tls and not (s.tls_cert and s.tls_key):
         problems.append(f"{where('server', 'require_tls')}: needs tls_cert and tls_key")
     if cfg.metrics.listen and s.listen:
@@ -461,7 +472,7 @@ RELOADABLE: dict[str, frozenset[str] | None] = {
     "server": frozenset({
         "domains", "max_message_size", "max_recipients", "max_connections",
         "max_connections_per_ip", "command_timeout", "data_timeout", "max_line_length",
-        "max_errors",
+        "max_errors", "max_inflight_bytes", "duplicate_window",
     }),
     "policy": None,   # None: the whole section
     "verp": None,

@@ -158,7 +158,13 @@ class IdleParser:
     that fails too, the call parses in this process (never at the cost of a message).
     """
 
-    def __init__(self, parse, progress=None, log=None, inherited=()) -> None:
+    # A parse of a big message leaves the child's heap big (CPython keeps its arenas): once
+    # the child's resident size passes this after a batch, it is replaced by a fresh fork.
+    MAX_RSS = 200 * 2**20
+
+    def __init__(self, parse, progress=None, log=None, inherited=(),
+                 max_rss: int | None = None) -> None:
+        self.max_rss = self.MAX_RSS if max_rss is None else max_rss
         self.parse = parse
         self.progress = progress
         self.log = log
@@ -204,12 +210,29 @@ class IdleParser:
                 if self._sock is None:
                     self.start()
                 _send(self._sock, items)
-                return _recv(self._sock)
+                out = _recv(self._sock)
+                self._recycle_if_big()
+                return out
             except (OSError, EOFError, pickle.PickleError) as exc:
                 if self.log is not None:
                     self.log.error("parser_lost", error=str(exc)[:300], attempt=attempt)
                 self.close()
         return [timed_parse(self.parse, self.progress, *item) for item in items]
+
+    def rss(self) -> int:
+        """The child's resident size in bytes (0 if unknown)."""
+        try:
+            with open(f"/proc/{self.pid}/statm", "rb") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def _recycle_if_big(self) -> None:
+        rss = self.rss() if self.pid else 0
+        if rss > self.max_rss:
+            if self.log is not None:
+                self.log.info("parser_recycled", pid=self.pid, rss=rss)
+            self.close()  # the next batch forks a fresh child
 
     def close(self) -> None:
         if self._sock is not None:

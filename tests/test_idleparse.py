@@ -236,3 +236,32 @@ def test_a_lock_held_too_long_fails_the_commit_and_stores_nothing(tmp_path, monk
     assert store.add_messages([(Envelope(peer="192.0.2.1", mail_from="", rcpt_tos=["a@b"]),
                                 b"Subject: y\r\n\r\n")])
     store.close()
+
+
+_KEPT: list = []
+
+
+def hoarding_parse(raw: bytes, verp_recipient: str | None = None):
+    """A parse that leaves its process big, as a parse of a huge message leaves CPython's
+    arenas: many small objects that stay."""
+    if b"HUGE" in raw:
+        _KEPT.append([bytes(64) + i.to_bytes(4, "big") for i in range(600_000)])
+    return parse(raw)
+
+
+@linux
+def test_a_child_left_big_by_a_parse_is_replaced():
+    parser = IdleParser(hoarding_parse, max_rss=2**40)
+    try:
+        parser.parse_many([(1, DSNS[0].read_bytes(), None)])
+        parser.max_rss = parser.rss() + 30 * 2**20  # what a small parse leaves, and room
+        parser.parse_many([(2, DSNS[0].read_bytes(), None)])
+        small = parser.pid
+        assert small, "a small parse keeps its child"
+        got = parser.parse_many([(3, b"Subject: HUGE\r\n\r\nx\r\n", None)])
+        assert got[0][0].kind == "unrecognised"
+        assert parser.pid == 0 or parser.rss() <= parser.max_rss
+        parser.parse_many([(4, DSNS[0].read_bytes(), None)])
+        assert parser.pid not in (0, small)  # a fresh child parses on
+    finally:
+        parser.close()

@@ -635,3 +635,83 @@ def test_pipelined_commands_are_answered_in_order_in_one_write(sink, dsn_bytes):
         assert [r[:3] for r in replies] == [b"250", b"250", b"221"]
     sink.wait_classified(1)
     assert sink.count("SELECT count(*) FROM messages") == 1
+
+
+def _recv_until_closed(s: socket.socket, timeout: float = 30.0) -> bytes:
+    s.settimeout(timeout)
+    out = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return out
+        out += chunk
+
+
+def _expect(s: socket.socket, code: bytes) -> bytes:
+    s.settimeout(30)
+    buf = b""
+    while not (buf.endswith(b"\r\n") and buf.split(b"\r\n")[-2][3:4] == b" "):
+        chunk = s.recv(65536)
+        assert chunk, buf
+        buf += chunk
+    assert buf.split(b"\r\n")[-2].startswith(code), buf
+    return buf
+
+
+def test_dot_and_quit_then_half_close_are_still_answered(sink, dsn_bytes):
+    """Exim 4.96: the final dot and QUIT in one write, then shutdown(SHUT_WR). The sink must
+    still answer 250 (else Exim sends the message again) and 221."""
+    raw = dsn_bytes("dsn-hard-userunknown.eml")
+    with socket.create_connection(("127.0.0.1", sink.port)) as s:
+        _expect(s, b"220")
+        s.sendall(b"EHLO mx.example.net\r\n")
+        _expect(s, b"250")
+        s.sendall(b"MAIL FROM:<>\r\nRCPT TO:<" + RCPT.encode() + b">\r\nDATA\r\n")
+        _expect(s, b"354")
+        s.sendall(raw + b".\r\nQUIT\r\n")
+        s.shutdown(socket.SHUT_WR)
+        replies = _recv_until_closed(s)
+    assert b"250 2.0.0 OK queued as 1\r\n" in replies, replies
+    assert replies.endswith(b"221 Bye\r\n"), replies
+    sink.wait_classified(1)
+    assert sink.count("SELECT COUNT(*) FROM messages") == 1
+
+
+def test_half_close_inside_data_stores_nothing(sink, dsn_bytes):
+    with socket.create_connection(("127.0.0.1", sink.port)) as s:
+        _expect(s, b"220")
+        s.sendall(b"EHLO mx.example.net\r\nMAIL FROM:<>\r\nRCPT TO:<" + RCPT.encode()
+                  + b">\r\nDATA\r\n")
+        _expect(s, b"354")
+        s.sendall(dsn_bytes("dsn-hard-userunknown.eml"))  # no final dot
+        s.shutdown(socket.SHUT_WR)
+        replies = _recv_until_closed(s)
+    assert b"250 2.0.0" not in replies
+    time.sleep(0.2)
+    assert sink.count("SELECT COUNT(*) FROM messages") == 0
+
+
+def test_a_retransmission_is_stored_once_and_answered_with_the_first_ref(sink, dsn_bytes):
+    raw = dsn_bytes("dsn-hard-userunknown.eml")
+    replies = []
+    for _ in range(3):
+        with smtplib.SMTP("127.0.0.1", sink.port) as c:
+            c.ehlo("mx.example.net")
+            c.mail("")
+            c.rcpt(RCPT)
+            replies.append(c.data(raw))
+    assert replies == [(250, b"2.0.0 OK queued as 1")] * 3
+    sink.wait_classified(1)
+    assert sink.count("SELECT COUNT(*) FROM messages") == 1
+    assert sink.count("SELECT COUNT(*) FROM results") == 1
+    assert sink.server.ingest.stats["duplicates"] == 2
+
+
+def test_the_same_message_after_the_window_is_stored_again(make_sink, dsn_bytes):
+    sink = make_sink(server={"duplicate_window": 0.3})
+    raw = dsn_bytes("dsn-hard-userunknown.eml")
+    send(sink.port, raw)
+    time.sleep(0.5)
+    send(sink.port, raw)
+    sink.wait_classified(2)
+    assert sink.count("SELECT COUNT(*) FROM messages") == 2

@@ -87,6 +87,17 @@ def test_serves_the_installed_config_checks_it_first_and_reloads_with_sighup(uni
     assert int(one(unit, "TimeoutStopSec").rstrip("s")) > 30
 
 
+def test_memory_is_capped_and_the_data_budget_fits_in_it(unit):
+    from bouncesink.config import ServerConfig
+
+    size = {"K": 2**10, "M": 2**20, "G": 2**30}
+    limit = one(unit, "MemoryMax")
+    cap = int(limit[:-1]) * size[limit[-1]]
+    assert cap <= 512 * 2**20
+    # The server's own ~160 MB besides, and ~2.5 bytes held per byte in transfer.
+    assert 160 * 2**20 + 2.5 * ServerConfig().max_inflight_bytes <= cap
+
+
 def test_logs_go_to_the_journal(unit):
     assert one(unit, "StandardOutput") == "journal"
     assert one(unit, "SyslogIdentifier") == "bouncesink"

@@ -13,6 +13,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bouncesink import logs
 from bouncesink.config import Config
@@ -94,7 +95,8 @@ class Ingest:
         self._sweep_before: float | None = None
         self._abandon = False
         self._lost = 0
-        self.stats = {"commits": 0, "messages": 0, "commit_failures": 0, "classified": 0}
+        self.stats = {"commits": 0, "messages": 0, "commit_failures": 0, "classified": 0,
+                      "duplicates": 0}
 
     @property
     def config(self) -> Config:
@@ -315,7 +317,12 @@ class Ingest:
                 batch.append(job)
             t0 = time.perf_counter()
             try:
-                refs = self.store.add_rows([j.row for j in batch])
+                window = self.config.server.duplicate_window
+                if window:
+                    since = utcnow() - timedelta(seconds=window)
+                    refs = self.store.add_rows_once([j.row for j in batch], since)
+                else:
+                    refs = [(r, True) for r in self.store.add_rows([j.row for j in batch])]
             except Exception as exc:
                 self._in_loop(self._failed, batch, exc)
                 store_reset(self.store, self.log)
@@ -338,17 +345,21 @@ class Ingest:
             if not j.future.done():
                 j.future.set_exception(exc)
 
-    def _committed(self, batch: list[_Job], refs: list[int], took: float) -> None:
+    def _committed(self, batch: list[_Job], refs: list[tuple[int, bool]], took: float) -> None:
         self._inflight -= len(batch)
         self.metrics.commit_observed(took, len(batch))
         self.stats["commits"] += 1
         self.stats["messages"] += len(batch)
         now = time.perf_counter()
         committed = []
-        for j, ref in zip(batch, refs):
+        for j, (ref, fresh) in zip(batch, refs):
             if not j.future.done():
                 j.future.set_result(ref)
-            committed.append(_Committed(ref, "", round((now - j.t0) * 1000, 2)))
+            if fresh:
+                committed.append(_Committed(ref, "", round((now - j.t0) * 1000, 2)))
+            else:  # the same message again (its sender missed our 250): stored once
+                self.stats["duplicates"] += 1
+                self.log.info("duplicate_received", ref=ref, digest=j.row[8])
         self._enqueue(committed)
 
     # -- messages left pending (a crash, a store fault) -------------------------------------

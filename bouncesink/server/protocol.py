@@ -8,6 +8,8 @@ the handler (handler.BounceHandler) answers RCPT and DATA.
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import re
 import ssl
 from collections import defaultdict
@@ -24,39 +26,73 @@ REPLY_TOO_MANY_CONN_IP = "421 4.7.0 Too many connections from your address, try 
 REPLY_TIMEOUT = "421 4.4.2 Timeout, closing connection"
 REPLY_TOO_MANY_ERRORS = "421 4.7.0 Too many errors, closing connection"
 REPLY_SHUTDOWN = "421 4.3.2 Service shutting down, try again later"
+# RFC 3463 4.3.2: the system is not accepting messages for now (memory, not the message).
+REPLY_BUSY = "451 4.3.2 Too much mail in transfer at once, try again later"
 
 _PLAIN_ADDR = re.compile(
     rf"\s*<(?P<addr>{ATEXT}+(?:\.{ATEXT}+)*@{DOMAIN.pattern})>(?P<rest>.*)\Z", re.S)
 _SOURCE_ROUTE = re.compile(r"(?i)\s*TO:\s*<?\s*@")
 
 
+def client_key(ip: str) -> str:
+    """What the per-IP limit counts: the address, or for IPv6 its /64 (one site, one LAN:
+    a host that holds a /64 has 2**64 addresses to connect from). An IPv4-mapped IPv6
+    address counts as the IPv4 address."""
+    if ":" not in ip:
+        return ip
+    try:
+        addr = ipaddress.IPv6Address(ip.partition("%")[0])
+    except ValueError:
+        return ip
+    if addr.ipv4_mapped is not None:
+        return str(addr.ipv4_mapped)
+    return str(ipaddress.IPv6Network((addr, 64), strict=False))
+
+
 class ConnectionGate:
-    """Counts open sessions, in total and per client IP; refuses beyond the limits."""
+    """Counts open sessions, in total and per client (`client_key`), and the DATA bytes in
+    transfer across all sessions (`charge`); refuses beyond the limits."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.total = 0
         self.per_ip: dict[str, int] = defaultdict(int)
         self.sessions: set[SinkSMTP] = set()
+        self.inflight_bytes = 0  # DATA received and not yet stored or refused, all sessions
 
     def enter(self, proto: SinkSMTP, ip: str) -> str | None:
         """None if admitted, else the 421 reply to send."""
         cfg = self.config.server
+        key = client_key(ip)
         if self.total >= cfg.max_connections:
             return REPLY_TOO_MANY_CONN
-        if self.per_ip[ip] >= cfg.max_connections_per_ip:
+        if self.per_ip[key] >= cfg.max_connections_per_ip:
             return REPLY_TOO_MANY_CONN_IP
         self.total += 1
-        self.per_ip[ip] += 1
+        self.per_ip[key] += 1
         self.sessions.add(proto)
         return None
 
     def leave(self, proto: SinkSMTP, ip: str) -> None:
+        key = client_key(ip)
         self.total -= 1
-        self.per_ip[ip] -= 1
-        if self.per_ip[ip] <= 0:
-            del self.per_ip[ip]
+        self.per_ip[key] -= 1
+        if self.per_ip[key] <= 0:
+            del self.per_ip[key]
         self.sessions.discard(proto)
+
+    def charge(self, n: int) -> bool:
+        """Count n more bytes of DATA in transfer; False (nothing counted) past the budget."""
+        if self.inflight_bytes + n > self.config.server.max_inflight_bytes:
+            return False
+        self.inflight_bytes += n
+        return True
+
+    def full(self) -> bool:
+        return self.inflight_bytes >= self.config.server.max_inflight_bytes
+
+    def release(self, n: int) -> None:
+        self.inflight_bytes -= n
 
 
 class SinkSMTP(SMTP):
@@ -89,6 +125,7 @@ class SinkSMTP(SMTP):
         self._refusal: str | None = None
         self._closing = False
         self._held: list[bytes] = []  # 250 replies to pipelined commands, not yet sent
+        self._charged = 0  # bytes of this session's DATA counted in gate.inflight_bytes
 
     @property
     def peer_ip(self) -> str:
@@ -108,11 +145,68 @@ class SinkSMTP(SMTP):
                                  limit="max_connections" if "from your" not in self._refusal
                                  else "max_connections_per_ip")
 
+    def data_received(self, data: bytes) -> None:
+        # Every byte of DATA counts towards the budget of all sessions as it arrives (a line
+        # too long is counted too, before the reader gets to its 552), and is released
+        # once the message is stored or refused (smtp_DATA).
+        if self.in_data and not self._closing:
+            if not self.gate.charge(len(data)):
+                self._over_budget()
+                return
+            self._charged += len(data)
+        super().data_received(data)
+
+    def _over_budget(self) -> None:
+        """Past max_inflight_bytes during DATA: 451 and close (the rest of this message
+        would have to be read to answer later, and it is what we cannot hold)."""
+        self.log.warning("limit_exceeded", peer=self.peer_ip, limit="max_inflight_bytes",
+                         inflight=self.gate.inflight_bytes)
+        self.event_handler.metrics.reply_sent(REPLY_BUSY)
+        self._closing = True
+        if self.transport is not None:
+            try:
+                self.transport.write(REPLY_BUSY.encode() + b"\r\n")
+            except Exception:  # a TLS transport whose peer has just gone
+                pass
+            self.transport.close()
+
+    def _release(self) -> None:
+        if self._charged:
+            self.gate.release(self._charged)
+            self._charged = 0
+
     def connection_lost(self, error) -> None:
+        self._release()
         if self._admitted is not None:
             self.gate.leave(self, self._admitted)
             self._admitted = None
         super().connection_lost(error)
+
+    def eof_received(self) -> bool | None:
+        """The client half-closed its side. Exim (4.96) sends the final dot and QUIT in one
+        write and then shuts down its write side: aiosmtpd would cancel the session at once,
+        the message being stored but its 250 never sent, and Exim would send it again. So
+        the lines already received are still answered (the 250 once the commit is done, the
+        221), and the session ends when it needs to read past them (handle_exception)."""
+        if self.session is None or self.session.ssl is not None or self._reader is None:
+            return super().eof_received()  # TLS: an SSL transport cannot stay half-open
+        self._reader.feed_eof()
+        return True  # keep our side open to write the replies
+
+    async def handle_exception(self, error: Exception) -> str:
+        if isinstance(error, asyncio.IncompleteReadError):
+            # End of input after the half-close (eof_received): everything received was
+            # answered; a message cut short has no reply and is not stored.
+            self._close_now()
+            return ""
+        return await super().handle_exception(error)
+
+    def _close_now(self) -> None:
+        """Close and leave aiosmtpd's session loop (it runs while a transport is set)."""
+        self._closing = True
+        transport, self.transport = self.transport, None
+        if transport is not None:
+            transport.close()
 
     async def _handle_client(self) -> None:
         if self._refusal is not None:
@@ -158,6 +252,11 @@ class SinkSMTP(SMTP):
     async def smtp_DATA(self, arg) -> None:
         # The whole transfer (and the commit) must end within data_timeout; a DATA line may
         # be as long as the message may be big (real bounces quote overlong lines).
+        if self.gate.full():
+            self.log.warning("limit_exceeded", peer=self.peer_ip, limit="max_inflight_bytes",
+                             inflight=self.gate.inflight_bytes)
+            await self.push(REPLY_BUSY)
+            return
         self.in_data = True
         self._reset_timeout(self.config.server.data_timeout)
         reader, command_limit = self._reader, self.line_length_limit
@@ -168,6 +267,7 @@ class SinkSMTP(SMTP):
         finally:
             self.line_length_limit = reader._limit = command_limit
             self.in_data = False
+            self._release()
             if self.transport is not None:
                 self._reset_timeout()
 
@@ -192,7 +292,7 @@ class SinkSMTP(SMTP):
                     if self.transport is not None:
                         self.transport.close()
                     return
-        if self._closing and self.transport is None:
+        if self._closing and (self.transport is None or self.transport.is_closing()):
             return
         await self._send(status)
 

@@ -167,6 +167,52 @@ class SQLStore:
                 self._rollback()
                 raise
 
+    def add_rows_once(self, rows: list[tuple], since: datetime) -> list[tuple[int, bool]]:
+        """add_rows(), except a row whose digest is already stored (received at or after
+        `since`) or repeated earlier in `rows`: it is not stored again and gets the first
+        one's ref. Returns (ref, stored_now) per row, in order, once committed.
+
+        One transaction: on SQLite the write lock is taken first, so no other writer can
+        store the same message in between; PostgreSQL writers may each store it once."""
+        with self._lock:
+            try:
+                self._begin_write()
+                first: dict[str, int] = {}
+                digests = list({r[8] for r in rows})
+                for i in range(0, len(digests), self.ROWS_PER_LOOKUP):
+                    part = digests[i:i + self.ROWS_PER_LOOKUP]
+                    found = self._execute(
+                        "SELECT digest, MIN(id) FROM messages WHERE digest IN"
+                        f" ({', '.join('?' * len(part))}) AND received_at >= ?"
+                        " GROUP BY digest", [*part, iso(since)]).fetchall()
+                    first.update(found)
+                new_rows, where = [], []
+                for r in rows:
+                    if r[8] in first or r[8] in where:
+                        continue
+                    where.append(r[8])
+                    new_rows.append(r)
+                refs = self._insert_ids(
+                    "INSERT INTO messages (received_at, peer, helo, mail_from, rcpt_to, size,"
+                    " raw, state, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", new_rows) \
+                    if new_rows else []
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+        fresh = dict(zip(where, refs))
+        out, seen = [], set()
+        for r in rows:
+            d = r[8]
+            if d in fresh and d not in seen:
+                seen.add(d)
+                out.append((fresh[d], True))
+            else:
+                out.append((first.get(d) or fresh[d], False))
+        return out
+
+    ROWS_PER_LOOKUP = 200
+
     def message_by_digest(self, digest: str, since: datetime | None = None) -> int | None:
         """The ref of the first message stored with this content hash (`digest_of(raw)`),
         received at or after `since` if given; None if there is none."""

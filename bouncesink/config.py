@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import ipaddress
+import math
 import re
 import tomllib
 import typing
@@ -157,6 +158,17 @@ _CHOICES = {
 }
 _HOSTPORT = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]*):(\d{1,5})$")
 _ACTIONS = ("suppress", "count", "ignore", "alert")
+# Upper bounds: beyond them a value is a typo (or an attack on the parser of a bigger
+# number), and datetime arithmetic overflows long before 2**53 days.
+_MAX_NUMBER = 2**53
+_DAY = 86400.0
+_MAXIMA = {
+    "command_timeout": _DAY, "data_timeout": _DAY, "commit_interval": 1.0,
+    "dns_timeout": 60.0, "duplicate_window": 30 * _DAY,
+    "soft_window_days": 3650.0, "soft_min_span_days": 3650.0, "expiry_days": 3650,
+    "alert_window_minutes": 525600.0, "max_batch": 100_000, "workers": 256,
+    "max_line_length": 1 << 20, "max_message_size": 1 << 40, "max_inflight_bytes": 1 << 42,
+}
 
 
 def parse_hostport(value: str) -> tuple[str, int]:
@@ -237,8 +249,16 @@ def _check_value(section: str, key: str, value, where: str) -> None:
             parse_hostport(value)
         except ValueError as exc:
             raise ValueError(f"{where}: {exc}") from None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-        raise ValueError(f"{where}: must not be negative, got {value!r}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # TOML has nan and inf; no setting means either (nan would fail every comparison
+        # it meets, long after start-up).
+        if not math.isfinite(value):
+            raise ValueError(f"{where}: must be a finite number, got {value!r}")
+        if value < 0:
+            raise ValueError(f"{where}: must not be negative, got {value!r}")
+        top = _MAXIMA.get(key, _MAX_NUMBER)
+        if value > top:
+            raise ValueError(f"{where}: must be at most {top:g}, got {value!r}")
     if key in ("max_message_size", "max_recipients", "max_connections",
                "max_connections_per_ip", "max_inflight_bytes", "workers", "soft_threshold", "max_batch",
                "max_errors", "expiry_days", "alert_threshold") and value < 1:
@@ -461,6 +481,8 @@ def load(path: str | Path | None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{p}: invalid TOML: {exc}"]) from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise ConfigError([f"{p}: invalid TOML: arrays or tables nested too deeply"]) from None
     return from_dict(data, text, str(p))
 
 

@@ -163,8 +163,13 @@ class IdleParser:
     MAX_RSS = 200 * 2**20
 
     def __init__(self, parse, progress=None, log=None, inherited=(),
-                 max_rss: int | None = None) -> None:
+                 max_rss: int | None = None, timeout: float | None = None,
+                 idle: bool = True) -> None:
         self.max_rss = self.MAX_RSS if max_rss is None else max_rss
+        # Seconds one message may take; past them the child is killed and the message's
+        # result is unrecognised with the reason (None: the caller watches, see Ingest).
+        self.timeout = timeout
+        self.idle = idle  # parse at idle priority (the server's classifier) or as we are
         self.parse = parse
         self.progress = progress
         self.log = log
@@ -186,7 +191,8 @@ class IdleParser:
                 for obj in self.inherited:
                     obj.close()
                 _die_with_parent()
-                lower_priority()
+                if self.idle:
+                    lower_priority()
                 self._serve(theirs)
             except BaseException:  # noqa: BLE001 - the parent sees EOF and carries on
                 code = 1
@@ -205,6 +211,8 @@ class IdleParser:
             _send(sock, [timed_parse(self.parse, self.progress, *item) for item in items])
 
     def parse_many(self, items: list[tuple]) -> list[tuple]:
+        if self.timeout is not None:
+            return [self._parse_bounded(item) for item in items]
         for attempt in (1, 2):
             try:
                 if self._sock is None:
@@ -218,6 +226,34 @@ class IdleParser:
                     self.log.error("parser_lost", error=str(exc)[:300], attempt=attempt)
                 self.close()
         return [timed_parse(self.parse, self.progress, *item) for item in items]
+
+    def _parse_bounded(self, item: tuple) -> tuple:
+        """One message, answered within `timeout` seconds or given up (the child killed:
+        a parser stuck in a loop or a runaway regex never frees itself)."""
+        for attempt in (1, 2):
+            try:
+                if self._sock is None:
+                    self.start()
+                self._sock.settimeout(None)
+                _send(self._sock, [item])
+                self._sock.settimeout(self.timeout)
+                (out,) = _recv(self._sock)
+                self._recycle_if_big()
+                return out
+            except TimeoutError:
+                if self.log is not None:
+                    self.log.error("parse_timed_out", ref=item[0], seconds=self.timeout)
+                self.close()
+                from bouncesink.model import Parsed
+
+                return (Parsed(kind="unrecognised",
+                               errors=[f"parse: no result within {self.timeout:g} s"]),
+                        round(self.timeout * 1000, 2))
+            except (OSError, EOFError, pickle.PickleError, ValueError) as exc:
+                if self.log is not None:
+                    self.log.error("parser_lost", error=str(exc)[:300], attempt=attempt)
+                self.close()
+        return timed_parse(self.parse, self.progress, *item)
 
     def rss(self) -> int:
         """The child's resident size in bytes (0 if unknown)."""

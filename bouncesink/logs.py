@@ -21,6 +21,8 @@ import sys
 
 import structlog
 
+from bouncesink.textsafe import escape
+
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
            "error": logging.ERROR}
 
@@ -82,9 +84,10 @@ def render_console(logger, method_name, event_dict) -> str:
                   _text(status or "-").ljust(_WIDTH["status"])]
     rest = [k for k in FIRST_KEYS if k in ev] + sorted(k for k in ev if k not in FIRST_KEYS)
     parts += [f"{k}={_text(ev[k])}" for k in rest]
-    line = " ".join(p for p in parts if p is not None).rstrip()
+    # Stranger text (addresses, diagnostics, helo) must not act on the reader's terminal.
+    line = escape(" ".join(p for p in parts if p is not None).rstrip())
     if exc:
-        line += "\n" + str(exc).rstrip()
+        line += "\n" + "\n".join(escape(x) for x in str(exc).rstrip().split("\n"))
     return line
 
 

@@ -12,7 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bouncesink import verp
 from bouncesink.config import Config
+from bouncesink.envelope import campaign_of
+from bouncesink.idleparse import IdleParser, parse_safely
 from bouncesink.model import Parsed, Result, utcnow
 from bouncesink.policy import needs_dns
 from bouncesink.store.base import normalise
@@ -70,20 +73,33 @@ class Summary:
     changes: list = field(default_factory=list)
 
 
+PARSE_TIMEOUT = 10.0  # seconds one message may take to parse, as in the server
+
+
 def reparse(store, cfg: Config, *, since: datetime | None = None, parse=None, checker=None,
             dry_run: bool = False, report: Callable[[str], None] | None = None,
-            batch: int = 200) -> Summary:
+            batch: int = 200, parse_timeout: float | None = PARSE_TIMEOUT) -> Summary:
     """Re-parse every stored raw message received since `since`; record the changes.
 
     Messages are parsed and attributed as the server does (VERP recipient and campaign).
     `checker` is a `bouncesink.dns.HostunknownDNS` for hostunknown confirmation (the server's
     rule); without one, a result that needs DNS is decided as if DNS could not tell.
+    Parsing runs in a child process (idleparse.IdleParser), each message within
+    `parse_timeout` seconds: one that takes longer (a parser bug) is reported and skipped.
     """
     if parse is None:
         from bouncesink.parse import parse
-    from bouncesink import verp
-    from bouncesink.envelope import campaign_of
+    parser = None
+    if parse_timeout is not None and IdleParser.available():
+        parser = IdleParser(parse, timeout=parse_timeout, idle=False)
+    try:
+        return _reparse(store, cfg, since, parse, parser, checker, dry_run, report, batch)
+    finally:
+        if parser is not None:
+            parser.close()
 
+
+def _reparse(store, cfg, since, parse, parser, checker, dry_run, report, batch) -> Summary:
     summary = Summary(skipped=store.count_without_raw(since))
     now = utcnow()
     after = 0
@@ -91,16 +107,22 @@ def reparse(store, cfg: Config, *, since: datetime | None = None, parse=None, ch
         stored_batch = store.reparse_batch(since=since, after_ref=after, limit=batch)
         if not stored_batch:
             return summary
-        for stored in stored_batch:
+        verps = [verp.for_envelope(s.envelope.rcpt_tos, cfg.verp, s.envelope.received_at)
+                 for s in stored_batch]
+        items = [(s.ref, s.raw, v.recipient if v else None) for s, v in zip(stored_batch, verps)]
+        if parser is not None:
+            parsed_all = [p for p, _ in parser.parse_many(items)]
+        else:
+            parsed_all = [parse_safely(parse, raw, rcpt) for _, raw, rcpt in items]
+        for stored, v, parsed in zip(stored_batch, verps, parsed_all):
             after = stored.ref
             summary.messages += 1
             env = stored.envelope
-            v = verp.for_envelope(env.rcpt_tos, cfg.verp, env.received_at)
-            try:
-                parsed = parse(stored.raw, verp_recipient=v.recipient) if v else parse(stored.raw)
-            except Exception as exc:  # parse() never raises by contract; keep going
+            failure = next((e for e in parsed.errors if e.startswith("parse: ")), None)
+            if parsed.kind == "unrecognised" and failure:
+                # parse() never raises by contract, nor hangs: a bug; keep the old results
                 if report:
-                    report(f"message {stored.ref}: parser failed: {exc!r}")
+                    report(f"message {stored.ref}: parser failed: {failure[7:]}")
                 continue
             changes = diff(store.current_results(stored.ref), parsed)
             if not changes:

@@ -45,6 +45,9 @@ def make_config(tmp_path: Path, **sections) -> Config:
     cfg = Config()
     cfg = cfg.replace("server", listen="127.0.0.1:0", domains=(DOMAIN,), hostname="sink.test")
     cfg = cfg.replace("store", db=str(tmp_path / "sink.db"), durability="normal")
+    # Tests send the same fixture file many times over and count what is stored; the
+    # retransmission tests (test_server.py) turn duplicate_window on again.
+    cfg = cfg.replace("server", duplicate_window=0.0)
     for name, values in sections.items():
         cfg = cfg.replace(name, **values)
     return cfg

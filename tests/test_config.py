@@ -130,6 +130,15 @@ def test_every_problem_is_reported_with_key_and_line(tmp_path):
     ('[doctor]\nnameserver = "ns1.example.org:53"\n',
      "c.toml:2: doctor.nameserver: expected an IP address with an optional :PORT"),
     ('[log]\nlevel = "loud"\n', "c.toml:2: log.level: must be one of debug, info, warning, error"),
+    ('[policy]\nsoft_window_days = nan\n',
+     "c.toml:2: policy.soft_window_days: must be a finite number, got nan"),
+    ('[server]\ncommand_timeout = inf\n',
+     "c.toml:2: server.command_timeout: must be a finite number, got inf"),
+    ('[policy]\nsoft_window_days = 1e300\n',
+     "c.toml:2: policy.soft_window_days: must be at most 3650, got 1e+300"),
+    ('[server]\nmax_message_size = 99999999999999999999\n', "server.max_message_size"),
+    ('[server]\nmax_inflight_bytes = 1000\n',
+     "c.toml:2: server.max_inflight_bytes: smaller than max_message_size"),
 ])
 def test_bad_value_names_the_key(tmp_path, text, expected):
     problems = problems_of(text, tmp_path)
@@ -148,6 +157,11 @@ def test_each_bad_action_is_its_own_problem(tmp_path):
 def test_invalid_toml_is_one_line_with_the_line_number(tmp_path):
     (problem,) = problems_of('[server]\nlisten = \n', tmp_path)
     assert "invalid TOML" in problem and "line 2" in problem
+
+
+def test_deeply_nested_toml_is_one_line(tmp_path):
+    (problem,) = problems_of("x = " + "[" * 50_000 + "]" * 50_000 + "\n", tmp_path)
+    assert problem.endswith("invalid TOML: arrays or tables nested too deeply")
 
 
 def test_domains_are_normalised():
@@ -188,6 +202,15 @@ def test_check_config_reports_unreadable_tls_files(capsys, tmp_path):
     err = capsys.readouterr().err.splitlines()
     assert err == [f"bouncesink: {c}: server.tls_cert: cannot read {tmp_path}/cert.pem",
                    f"bouncesink: {c}: server.tls_key: cannot read {tmp_path}/key.pem"]
+
+
+def test_check_config_loads_the_tls_pair_as_serve_will(capsys, tmp_path):
+    c = tmp_path / "c.toml"
+    c.write_text('[server]\ntls_cert = "/etc/passwd"\ntls_key = "/etc/passwd"\n')
+    assert main(["check-config", "--config", str(c)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"bouncesink: {c}: server.tls_cert / tls_key: cannot load"
+                           f" /etc/passwd, /etc/passwd:")
 
 
 # -- reload -----------------------------------------------------------------------------------
@@ -318,6 +341,13 @@ def test_sighup_reloads_domains_and_limits_and_keeps_the_old_config_on_errors(tm
         assert failed["problems"] == [f"{conf}:3: server.max_recipients: expected an integer,"
                                       f" got 'lots'"]
         assert serve.rcpt("postmaster@a.example.org") == 250
+        assert serve.rcpt("postmaster@b.example.org") == 250
+
+        conf.write_text('[policy]\nsoft_window_days = nan\n')
+        serve.proc.send_signal(signal.SIGHUP)
+        failed = serve.wait_for("config_reload_failed")
+        assert failed["problems"] == [f"{conf}:2: policy.soft_window_days: must be a finite"
+                                      f" number, got nan"]
         assert serve.rcpt("postmaster@b.example.org") == 250
     finally:
         assert serve.stop() == 0

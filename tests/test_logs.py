@@ -175,3 +175,23 @@ def test_serve_console_shows_a_received_bounce(make_sink, dsn_bytes, capture, ca
     assert lines, text
     assert re.match(r"^\S+Z bounce_recorded +127\.0\.0\.1 +alice@example\.com +hard/userunknown"
                     r" +5\.1\.1 +action=suppress ", lines[0]), lines[0]
+
+
+def test_console_escapes_control_and_bidi_characters(capture):
+    buf = capture("console")
+    logs.get().info("bounce_recorded", peer="192.0.2.7", recipient="a\x1b[2J\r\x07@example.com",
+                    type="hard", reason="userunknown", status="5.1.1",
+                    diagnostic="550 \x00user\u202egnp.exe unknown", helo="mx\x9b1m")
+    out = buf.getvalue()
+    assert out.count("\n") == 1
+    assert not any(c in out[:-1] for c in "\x1b\r\x07\x00\u202e\x9b")
+    assert "a\\x1b[2J\\x0d\\x07@example.com" in out
+    assert "\\x00user\\u202egnp.exe" in out and "mx\\x9b1m" in out
+
+
+def test_json_escapes_them_too(capture):
+    buf = capture("json")
+    logs.get().info("bounce_recorded", recipient="a\x1b\u202e@example.com")
+    line = buf.getvalue()
+    assert not any(c in line for c in "\x1b\u202e")
+    assert json.loads(line)["recipient"] == "a\x1b\u202e@example.com"

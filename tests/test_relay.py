@@ -11,6 +11,7 @@ import smtplib
 import pytest
 
 from bouncesink.envelope import is_ours
+from bouncesink.textsafe import unsafe
 from conftest import DOMAIN
 
 OURS = frozenset({DOMAIN})
@@ -138,3 +139,42 @@ def test_fast_address_parse_agrees_with_aiosmtpd(arg):
     stock = Stock._getaddr(Stock.__new__(Stock), arg)
     assert fast[0] == stock[0]
     assert (fast[1] or "").split() == (stock[1] or "").split()
+
+
+@pytest.mark.parametrize("address", [
+    '<"a\x1b[2Jb"@bounces.example.org>',        # ESC in a quoted local part
+    '<"a\x00b"@bounces.example.org>',            # NUL
+    '<"a\rb"@bounces.example.org>',              # a lone CR
+    '<"a\x07\x7fb"@bounces.example.org>',        # BEL, DEL
+    '<"a\tb"@bounces.example.org>',              # TAB
+], ids=["esc", "nul", "cr", "bel-del", "tab"])
+def test_control_characters_are_refused_with_a_clear_reply(sink, address):
+    with smtplib.SMTP("127.0.0.1", sink.port) as c:
+        c.ehlo("mx.example.net")
+        c.mail("")
+        c.send(f"RCPT TO:{address}\r\n".encode())
+        code, msg = c.getreply()
+        assert (code, msg) == (553, b"5.1.3 Address refused: it holds control or bidi"
+                                    b" characters"), msg
+        c.putcmd('MAIL FROM:<"x\x1by"@example.net>')
+        code, msg = c.getreply()
+        assert code in (503, 553)  # a transaction is open: 503; either way not taken
+
+
+def test_a_sender_with_control_characters_is_refused(sink):
+    with smtplib.SMTP("127.0.0.1", sink.port) as c:
+        c.ehlo("mx.example.net")
+        c.putcmd('MAIL FROM:<"x\x1b]0;pwned\x07"@example.net>')
+        code, msg = c.getreply()
+        assert (code, msg[:5]) == (553, b"5.1.7")
+
+
+def test_bidi_characters_are_refused(sink):
+    with smtplib.SMTP("127.0.0.1", sink.port) as c:
+        c.ehlo("mx.example.net")
+        c.mail("")
+        c.send("RCPT TO:<a\u202egnp.exe@bounces.example.org>\r\n".encode())
+        code, _ = c.getreply()
+        assert code >= 500
+    assert unsafe("a\u202egnp.exe@bounces.example.org")
+    assert unsafe('"a\u2066b"@bounces.example.org') and not unsafe("bounces@example.org")

@@ -226,3 +226,23 @@ def test_cli_prune_needs_a_number_of_days(tmp_path, capsys):
 def test_change_describe_is_bounded():
     c = Change("gone", "a@example.com", None, 1, "hard", "userunknown")
     assert c.describe() == "reparse: hard/userunknown -> not found"
+
+
+def hangs_on_one(raw: bytes, verp_recipient: str | None = None):
+    """A parser bug: an endless loop on one message (as a runaway regex would be)."""
+    if b"alice" in raw:
+        while True:
+            pass
+    return parse(raw, verp_recipient=verp_recipient) if verp_recipient else parse(raw)
+
+
+def test_a_message_the_parser_hangs_on_is_bounded_and_the_rest_reparsed(store):
+    stuck = ingest(store, HARD, old_rules)
+    other = ingest(store, HARD.replace(b"alice", b"bob"), old_rules)
+    lines: list[str] = []
+    summary = reparse(store, Config(), parse=hangs_on_one, report=lines.append,
+                      parse_timeout=0.5)
+    assert summary.messages == 2
+    assert f"message {stuck}: parser failed: no result within 0.5 s" in lines
+    assert [ref for ref, _, _ in summary.changes] == [other]
+    assert store.current_results(stuck)[0][2:] == ("soft", "mailboxfull")  # as old_rules left it

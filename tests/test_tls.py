@@ -96,3 +96,20 @@ def test_a_certificate_that_does_not_load_stops_serve_with_one_line(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.startswith("bouncesink: server.tls_cert / tls_key: cannot load")
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_second_starttls_inside_tls_gets_a_clear_reply_and_no_traceback(
+        make_sink, tls_files, ca, dsn_bytes, capfd):
+    cert, key = tls_files
+    sink = make_sink(server={"tls_cert": cert, "tls_key": key})
+    capfd.readouterr()
+    with smtplib.SMTP("127.0.0.1", sink.port) as c:
+        _starttls(c, ca)
+        c.ehlo("mx.example.net")
+        assert not c.has_extn("starttls")
+        assert c.docmd("STARTTLS") == (503, b"5.5.1 TLS already active")
+        # The session goes on, in the TLS it has.
+        assert c.sendmail("", [RCPT], dsn_bytes("dsn-hard-userunknown.eml")) == {}
+    sink.wait_classified(1)
+    out = capfd.readouterr()
+    assert "Traceback" not in out.out + out.err

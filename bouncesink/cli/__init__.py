@@ -55,12 +55,25 @@ def load_config(args):
     return cfg
 
 
+# Commands that only read the store open it read-only (SQLite: mode=ro): a --db naming a
+# file that is not ours is refused and never changed (no tables, no WAL, no journal).
+READ_ONLY_COMMANDS = frozenset({"stats", "why", "report", "show", "history"})
+
+
+def reads_only(args) -> bool:
+    command = getattr(args, "command", None)
+    if command == "export":  # --cursor moves the named cursor on: a write
+        return not getattr(args, "cursor", None)
+    return command in READ_ONLY_COMMANDS
+
+
 def open_store_for(args, create: bool = False):
     """The store named by --db / --config, which must already exist for reading commands."""
     from bouncesink.store import open_store
 
     cfg = load_config(args)
-    return cfg, open_store(cfg.store.db, durability=cfg.store.durability, create=create)
+    return cfg, open_store(cfg.store.db, durability=cfg.store.durability, create=create,
+                           readonly=reads_only(args))
 
 
 @contextlib.contextmanager
@@ -117,5 +130,17 @@ def report(exc: Exception) -> int | None:
         return 2
     if store is not None and isinstance(exc, store.StoreError):
         print(f"bouncesink: {exc}", file=sys.stderr)
+        return 1
+    # A store that fails under a command (a corrupt file: "database disk image is
+    # malformed"; a database gone away): one line, not a traceback.
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error):
+        print(f"bouncesink: store: {str(exc).splitlines()[0] if str(exc) else exc!r}",
+              file=sys.stderr)
+        return 1
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None and isinstance(exc, psycopg.Error):
+        print(f"bouncesink: store: {(str(exc).splitlines() or [repr(exc)])[0]}",
+              file=sys.stderr)
         return 1
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import timedelta
 
@@ -57,8 +58,10 @@ def _days(value: str) -> float:
         days = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of days: {value!r}") from None
-    if days < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {value!r}")
+    if not math.isfinite(days) or days < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number, not negative: {value!r}")
+    if days > 36500:  # a century: beyond, the time before which to prune is before year 1
+        raise argparse.ArgumentTypeError(f"must be at most 36500 days: {value!r}")
     return days
 
 
@@ -72,6 +75,14 @@ def cmd_check_config(args) -> int:
         path = getattr(cfg.server, key)
         if path and not os.access(path, os.R_OK):
             problems.append(f"{args.config}: server.{key}: cannot read {path}")
+    if not problems and cfg.server.tls_cert and cfg.server.tls_key:
+        # Load them as `serve` will: a readable file that is no certificate or key fails here.
+        from bouncesink.server.protocol import tls_context
+
+        try:
+            tls_context(cfg.server.tls_cert, cfg.server.tls_key)
+        except configmod.ConfigError as exc:
+            problems += [f"{args.config}: {p}" for p in exc.problems]
     if problems:
         raise configmod.ConfigError(problems)
     from bouncesink.doctor import _redact

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from bouncesink.cli import CLIError, add_store_options, load_config, opened_store
 
@@ -125,7 +125,15 @@ def parse_time(value: str | None, flag: str = "--since") -> datetime | None:
         t = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise CLIError(f"{flag}: not an ISO 8601 time: {value!r}", 2) from None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    t = t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    try:
+        # In UTC, as the store compares times; and with room for the arithmetic commands
+        # do on it (a day's window either side).
+        t = t.astimezone(timezone.utc)
+        t - timedelta(days=1), t + timedelta(days=1)
+    except OverflowError:
+        raise CLIError(f"{flag}: out of range (years 1 to 9999): {value!r}", 2) from None
+    return t
 
 
 def cmd_stats(args) -> int:

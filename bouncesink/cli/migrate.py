@@ -35,7 +35,7 @@ def cmd_migrate(args) -> int:
     if not args.dest.startswith(("postgresql://", "postgres://")):
         raise CLIError("--to: the destination must be a postgresql:// URL (copy a SQLite store"
                        " by copying its file)", 2)
-    source = open_store(args.source, durability="off", create=False)
+    source = open_store(args.source, durability="off", create=False, readonly=True)
     try:
         dest = open_store(args.dest, durability="full")
         try:

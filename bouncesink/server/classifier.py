@@ -13,6 +13,7 @@ import os
 import signal
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bouncesink import logs, verp
 from bouncesink.config import Config
@@ -21,6 +22,7 @@ from bouncesink.envelope import campaign_of, message_id_of
 from bouncesink.idleparse import BusyGate, IdleParser, timed_parse
 from bouncesink.model import Envelope, Parsed, utcnow
 from bouncesink.store import SQLStore, open_store
+from bouncesink.store.base import FAILED
 
 
 @dataclass
@@ -57,6 +59,7 @@ class Classifier:
         # not saturated), or None: record at once.
         self.parser: IdleParser | None = None
         self.gate: BusyGate | None = None
+        self.failed = 0  # classifications that failed (each one left pending, or set aside)
 
     def set_config(self, config: Config) -> None:
         self.config = config
@@ -101,15 +104,37 @@ class Classifier:
         return [(c.ref, parsed.kind, [(r.type, r.reason) for r in parsed.results])
                 for c, _, _, parsed, _ in done]
 
+    # A message whose classification fails is tried again by the sweep after RETRY_BASE,
+    # then twice as long each time; after MAX_ATTEMPTS it is set aside as 'failed'.
+    RETRY_BASE = 60.0
+    MAX_ATTEMPTS = 6
+
     def classify_each(self, batch: list[_Committed]) -> list[tuple]:
-        """classify(), one message at a time: what keeps failing stays pending, logged."""
+        """classify(), one message at a time: what fails stays pending for a later try
+        (counted in the store), until it has failed MAX_ATTEMPTS times."""
         out = []
         for c in batch:
             try:
                 out += self.classify([c])
             except Exception as exc:
+                self.failed += 1
                 self.log.error("classify_failed", ref=c.ref, error=str(exc)[:300])
+                self._count_failure(c.ref, exc)
         return out
+
+    def _count_failure(self, ref: int, exc: Exception) -> None:
+        store_reset(self.store, self.log)
+        try:
+            attempts = self.store.message_attempts(ref)
+            retry_at = utcnow() + timedelta(seconds=self.RETRY_BASE * 2 ** attempts)
+            attempts, state = self.store.classification_failed(
+                ref, repr(exc), retry_at, self.MAX_ATTEMPTS)
+        except Exception as err:  # the store is away: the message stays pending as it was
+            self.log.error("record_failed", ref=ref, error=str(err)[:300])
+            return
+        if state == FAILED:
+            self.log.error("classification_abandoned", ref=ref, attempts=attempts,
+                           error=str(exc)[:300], state=FAILED)
 
     def _campaign(self, envelope: Envelope, parsed: Parsed) -> str | None:
         """The VERP campaign, else the original message's campaign header."""
@@ -161,7 +186,8 @@ class Classifier:
         total = 0
         seen: set[int] = set()
         while True:
-            pending = [p for p in self.store.pending(limit=500) if p.ref not in seen]
+            pending = [p for p in self.store.pending(limit=500, due=utcnow())
+                       if p.ref not in seen]
             cutoff = before
             if older_than is not None:
                 cutoff = utcnow().timestamp() - older_than
@@ -239,8 +265,9 @@ def classifier_main(config: Config, parse, conn, recover: float | None = None,
                 work.set_config(batch)
                 continue
             if isinstance(batch, tuple) and batch[0] == "recover":  # the server's sweep
+                failed = work.failed
                 recover_logged(work, log, batch[1])
-                conn.send([])
+                conn.send(work.failed - failed)  # failures: those are to be tried again
                 continue
             try:
                 summary = work.classify(batch)

@@ -17,6 +17,7 @@ from bouncesink.config import Config
 from bouncesink.envelope import is_ours, message_id_of
 from bouncesink.metrics import Metrics
 from bouncesink.model import Envelope, utcnow
+from bouncesink.textsafe import unsafe
 
 if TYPE_CHECKING:
     from bouncesink.server.ingest import Ingest
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 REPLY_TEMPFAIL = "451 4.3.0 Temporary failure storing the message, try again later"
 REPLY_RELAY = "550 5.7.1 Relaying denied: not a domain of this server"
 REPLY_TOO_MANY_RCPT = "452 4.5.3 Too many recipients"
+# RFC 3463 5.1.3 / 5.1.7: bad destination / sender address syntax.
+REPLY_UNSAFE_RCPT = "553 5.1.3 Address refused: it holds control or bidi characters"
+REPLY_UNSAFE_SENDER = "553 5.1.7 Sender address refused: it holds control or bidi characters"
 
 
 class BounceHandler:
@@ -43,8 +47,22 @@ class BounceHandler:
         session.host_name = hostname
         return responses[:-1] + ["250-PIPELINING"] + responses[-1:]
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        # No one can type or see such an address, and it would reach logs and exports.
+        if unsafe(address):
+            self.log.info("sender_rejected", peer=session.peer[0] if session.peer else "",
+                          mail_from=address)
+            return REPLY_UNSAFE_SENDER
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         peer = session.peer[0] if session.peer else ""
+        if unsafe(address):  # even in a quoted local part (RFC 5321 4.1.2 allows it)
+            self.log.info("recipient_rejected", peer=peer, rcpt_to=address,
+                          reply=REPLY_UNSAFE_RCPT)
+            return REPLY_UNSAFE_RCPT
         if not is_ours(address, self.domains):
             self.log.info("recipient_rejected", peer=peer, rcpt_to=address)
             return REPLY_RELAY

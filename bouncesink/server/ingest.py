@@ -13,7 +13,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from bouncesink import logs
 from bouncesink.config import Config
@@ -78,7 +78,9 @@ class Ingest:
         self._commit_thread: threading.Thread | None = None
         self._inflight = 0  # submitted, not yet committed or failed (event loop only)
         self._tasks: list[asyncio.Task] = []
-        self._left_pending = False
+        # When something was last left pending here (a failed classification, a backlog
+        # overflow): the sweep goes on until one has covered it. None: nothing left.
+        self._left_pending_at: float | None = None
         # Refs waiting for the classifier, with their ack times: 16 bytes a message, so a
         # long burst costs little memory.
         self._backlog = array.array("q")
@@ -189,9 +191,14 @@ class Ingest:
                 if sweep_before is not None:
                     if self._conn is not None:
                         self._conn.send(("recover", sweep_before))
-                        self._conn.recv()
+                        failed = self._conn.recv()
                     else:
+                        failed = self.classifier.failed
                         recover_logged(self.classifier, self.log, sweep_before)
+                        failed = self.classifier.failed - failed
+                    # Failed again, or waiting for its retry: the sweep must come back.
+                    if failed or self._has_pending(sweep_before):
+                        self._leave_pending()
                 if self._conn is not None:
                     if new_config is not None:
                         self._conn.send(new_config)
@@ -225,7 +232,7 @@ class Ingest:
                 continue
             self._lost = 0
             if len(summary) < len(batch):
-                self._left_pending = True
+                self._leave_pending()
             if self._loop is not None and not self._loop.is_closed():
                 try:
                     self._loop.call_soon_threadsafe(self.on_classified, summary)
@@ -280,7 +287,7 @@ class Ingest:
         with self._backlog_cv:
             room = self.MAX_BACKLOG - len(self._backlog)
             if room < len(items):
-                self._left_pending = True  # still stored as pending: the sweep takes them
+                self._leave_pending()  # still stored as pending: the sweep takes them
             for c in items[:max(0, room)]:
                 self._backlog.append(c.ref)
                 self._backlog_ms.append(c.ack_ms)
@@ -371,13 +378,28 @@ class Ingest:
         failed to record, a backlog beyond MAX_BACKLOG): rows older than SWEEP_AGE."""
         while True:
             await asyncio.sleep(self.SWEEP_INTERVAL)
-            if not self._left_pending:
+            left_at = self._left_pending_at
+            if left_at is None:
                 # Nothing failed here; pending rows belong to a live process or start-up.
                 continue
-            self._left_pending = False
+            cutoff = utcnow().timestamp() - self.SWEEP_AGE
+            if left_at <= cutoff:
+                # This sweep covers everything left so far; what it leaves pending again
+                # (a failure, a retry not yet due) sets the time again (_feed).
+                self._left_pending_at = None
             with self._backlog_cv:
-                self._sweep_before = utcnow().timestamp() - self.SWEEP_AGE
+                self._sweep_before = cutoff
                 self._backlog_cv.notify()
+
+    def _leave_pending(self) -> None:
+        self._left_pending_at = utcnow().timestamp()
+
+    def _has_pending(self, before: float) -> bool:
+        try:
+            return self.store.has_pending(datetime.fromtimestamp(before, timezone.utc))
+        except Exception as exc:  # the store is away: look again at the next sweep
+            self.log.warning("store_unavailable", error=str(exc)[:300])
+            return True
 
     @property
     def busy(self) -> bool:

@@ -26,6 +26,7 @@ REPLY_TOO_MANY_CONN_IP = "421 4.7.0 Too many connections from your address, try 
 REPLY_TIMEOUT = "421 4.4.2 Timeout, closing connection"
 REPLY_TOO_MANY_ERRORS = "421 4.7.0 Too many errors, closing connection"
 REPLY_SHUTDOWN = "421 4.3.2 Service shutting down, try again later"
+REPLY_TLS_ACTIVE = "503 5.5.1 TLS already active"
 # RFC 3463 4.3.2: the system is not accepting messages for now (memory, not the message).
 REPLY_BUSY = "451 4.3.2 Too much mail in transfer at once, try again later"
 
@@ -248,6 +249,14 @@ class SinkSMTP(SMTP):
             await self.push(REPLY_RELAY)
             return
         await super().smtp_RCPT(arg)
+
+    async def smtp_STARTTLS(self, arg) -> None:
+        # RFC 3207 4.2: no STARTTLS inside TLS. aiosmtpd would layer a second TLS session on
+        # the first and fill the log with asyncio tracebacks for every such connection.
+        if self._tls_protocol is not None:
+            await self.push(REPLY_TLS_ACTIVE)
+            return
+        await super().smtp_STARTTLS(arg)
 
     async def smtp_DATA(self, arg) -> None:
         # The whole transfer (and the commit) must end within data_timeout; a DATA line may

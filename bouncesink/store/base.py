@@ -27,6 +27,7 @@ from bouncesink.policy import (ALERT, COUNT, RESET, SOFT_ESCALATED, SUPPRESS, De
                                needs_dns, sender_alert)
 
 PENDING, CLASSIFIED, UNRECOGNISED = "pending", "classified", "unrecognised"
+FAILED = "failed"  # classification kept failing: set aside for a person (see `reparse`)
 
 
 class StoreError(Exception):
@@ -225,14 +226,58 @@ class SQLStore:
             self._commit()
         return row[0] if row and row[0] is not None else None
 
-    def pending(self, limit: int = 1000) -> list[Stored]:
-        """Messages stored but not yet classified (e.g. the process died in between)."""
+    def pending(self, limit: int = 1000, due: datetime | None = None) -> list[Stored]:
+        """Messages stored but not yet classified (e.g. the process died in between); with
+        `due`, only those not waiting for a retry after a failure (retry_at after `due`)."""
+        sql, params = ("SELECT id, received_at, peer, helo, mail_from, rcpt_to, raw FROM messages"
+                       " WHERE state = ?"), [PENDING]
+        if due is not None:
+            sql += " AND (retry_at IS NULL OR retry_at <= ?)"
+            params.append(iso(due))
         with self._lock:
-            rows = self._execute(
-                "SELECT id, received_at, peer, helo, mail_from, rcpt_to, raw FROM messages"
-                " WHERE state = ? ORDER BY id LIMIT ?", (PENDING, limit)).fetchall()
+            rows = self._execute(sql + " ORDER BY id LIMIT ?", (*params, limit)).fetchall()
             self._commit()
         return [self._stored(r, PENDING) for r in rows]
+
+    def has_pending(self, before: datetime) -> bool:
+        """Is any message received before `before` still pending classification?"""
+        with self._lock:
+            row = self._execute("SELECT 1 FROM messages WHERE state = ? AND received_at < ?"
+                                " LIMIT 1", (PENDING, iso(before))).fetchone()
+            self._commit()
+        return row is not None
+
+    def message_attempts(self, ref: int) -> int:
+        """How often classifying this message has failed."""
+        with self._lock:
+            row = self._execute("SELECT attempts FROM messages WHERE id = ?", (ref,)).fetchone()
+            self._commit()
+        return (row[0] or 0) if row else 0
+
+    def classification_failed(self, ref: int, error: str, retry_at: datetime,
+                              max_attempts: int) -> tuple[int, str]:
+        """Count a failed classification of a pending message: it is tried again after
+        `retry_at`, or after `max_attempts` failures set aside as FAILED (with the error).
+        Returns (attempts, state)."""
+        with self._lock:
+            try:
+                self._begin_write()
+                row = self._execute("SELECT attempts, state FROM messages WHERE id = ?",
+                                    (ref,)).fetchone()
+                if row is None or row[1] != PENDING:
+                    self._commit()
+                    return (row[0], row[1]) if row else (0, "")
+                attempts = (row[0] or 0) + 1
+                state = FAILED if attempts >= max_attempts else PENDING
+                self._execute("UPDATE messages SET attempts = ?, retry_at = ?, state = ?,"
+                              " errors = ? WHERE id = ?",
+                              (attempts, iso(retry_at), state,
+                               f"classify: {error}"[:4000], ref))
+                self._commit()
+                return attempts, state
+            except BaseException:
+                self._rollback()
+                raise
 
     def message(self, ref: int) -> Stored | None:
         with self._lock:
@@ -512,6 +557,8 @@ class SQLStore:
                 raise
 
     def set_campaign_sent(self, campaign: str, sent: int) -> None:
+        if not 0 <= sent < 2**63:  # both back-ends keep a signed 64-bit integer
+            raise StoreError(f"sent count out of range (0 to {2**63 - 1}): {sent}")
         with self._lock:
             try:
                 self._execute(

@@ -94,6 +94,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE messages ADD COLUMN digest TEXT;
     CREATE INDEX messages_digest ON messages (digest);
     """,
+    # 5: a message whose classification failed (a parser or store fault) is tried again
+    # with a back-off (`attempts`, `retry_at`) and set aside as state 'failed' for a person
+    # after the last try (Mailman's shunt queue), never forgotten as pending.
+    """
+    ALTER TABLE messages ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN retry_at TEXT;
+    """,
 ]
 
 

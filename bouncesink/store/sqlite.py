@@ -27,30 +27,92 @@ def path_of(url: str) -> Path:
 
 
 class SQLiteStore(SQLStore):
-    def __init__(self, url: str, durability: str = "full", create: bool = True) -> None:
+    def __init__(self, url: str, durability: str = "full", create: bool = True,
+                 readonly: bool = False) -> None:
         super().__init__()
         self.path = path_of(url)
         self.durability = durability
+        self.readonly = readonly
         try:
-            if create:
+            if self.path.exists() and not self.path.is_file():
+                # /dev/null, a FIFO, a directory: SQLite would make `<path>-journal` beside it.
+                raise StoreError(f"{self.path}: not a bouncesink store (not a regular file)")
+            if create and not readonly:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             elif not self.path.exists():
                 raise StoreError(f"{self.path}: no such store")
-            self._connect()
-            self.migrate()
+            if readonly:
+                self._open_readonly()
+            else:
+                self._connect(check=True)
+                self.migrate()
         except sqlite3.DatabaseError as exc:
+            self.close()
             raise StoreError(f"{self.path}: cannot open store: {exc}") from None
         except OSError as exc:
+            self.close()
             raise StoreError(f"{self.path}: cannot open store: {exc.strerror or exc}") from None
+        except StoreError:
+            self.close()
+            raise
 
-    def _connect(self) -> None:
+    # Tables every version of the schema has: a file with a user_version but without them
+    # belongs to another application.
+    OUR_TABLES = frozenset({"messages", "results", "events", "suppressions"})
+
+    def _check_ours(self, empty_ok: bool) -> None:
+        """Refuse a SQLite file that is not a bouncesink store: never create our tables in
+        another application's database, nor switch it to WAL."""
+        version = self.schema_version()
+        tables = {r[0] for r in self._conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if version == 0 and not tables:
+            if empty_ok:
+                return
+            raise StoreError(f"{self.path}: not a bouncesink store (an empty database)")
+        if version == 0 or not self.OUR_TABLES <= tables:
+            raise StoreError(f"{self.path}: not a bouncesink store (a SQLite database of"
+                             f" something else)")
+
+    def _open_readonly(self) -> None:
+        """For commands that only read: SQLite's read-only mode (no journal, no WAL switch,
+        no migration); an older store of ours is brought up to date first, read-write."""
+        self._connect()
+        self._check_ours(empty_ok=False)
+        if self.schema_version() < len(MIGRATIONS):
+            self.close()
+            self.readonly = False
+            self._connect()
+            self.migrate()
+            self.close()
+            self.readonly = True
+            self._connect()
+
+    def _connect(self, check: bool = False) -> None:
+        """Connect; with `check`, refuse a file that is not ours before changing anything
+        (the WAL switch below is written into the file)."""
+        if self.readonly:
+            conn = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode=ro", uri=True,
+                                   timeout=10.0, check_same_thread=False,
+                                   isolation_level="DEFERRED")
+            try:
+                conn.execute("PRAGMA query_only=ON")
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+            return
         conn = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False,
                                isolation_level="DEFERRED")
         try:
+            if check:
+                self._conn = conn
+                self._check_ours(empty_ok=True)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={_SYNC[self.durability]}")
             conn.execute("PRAGMA foreign_keys=ON")
         except BaseException:
+            self._conn = None
             conn.close()
             raise
         self._conn = conn

@@ -151,7 +151,7 @@ class ServerProc:
     """A server process (and its children) with an RSS sampler."""
 
     def __init__(self, kind: str, workdir: Path, db: str, workers: int, durability: str,
-                 max_conn: int):
+                 max_conn: int, tool: str = "asyncio"):
         self.port = free_port()
         self.kind = kind
         self.log = open(workdir / f"{kind}-{workers}-{self.port}.log", "wb")
@@ -165,7 +165,9 @@ class ServerProc:
                 f'listen = "127.0.0.1:{self.port}"\ndomains = ["{DOMAIN}"]\n'
                 f"max_connections = {max_conn}\nmax_connections_per_ip = {max_conn}\n"
                 f"workers = {workers}\n"
-                "[store]\n"
+                # smtp-source sends one message file over and over: store each copy.
+                + ("duplicate_window = 0.0\n" if tool == "smtp-source" else "")
+                + "[store]\n"
                 f'db = "{db}"\ndurability = "{durability}"\n'
                 '[log]\nformat = "json"\n')
             argv = [sys.executable, "-m", "bouncesink", "serve", "--config", str(cfg)]
@@ -263,6 +265,13 @@ def transaction(raw: bytes, rcpt: str = RCPT) -> tuple[bytes, bytes]:
     return f"MAIL FROM:<>\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n".encode(), block
 
 
+def unique(n: int, block: bytes) -> bytes:
+    """The message with a header of its own: the sink stores the same raw message sent
+    again (within server.duplicate_window) once, and a load of one message repeated would
+    measure that instead of storing."""
+    return b"X-Bench-Seq: %d\r\n" % n + block
+
+
 def summary(latencies: list[float], elapsed: float, gen_cpu: float, failures: dict,
             session_errors: int, connected: int) -> dict:
     """A load run's figures: rate, p50/p99 of the MAIL -> 250 times, generator CPU."""
@@ -308,7 +317,7 @@ async def load(port: int, sessions: int, messages: int, raw: bytes,
                 w.write(envelope)
                 for _ in range(3):
                     await read_reply(r)
-                w.write(block)
+                w.write(unique(left[0], block))
                 reply = await read_reply(r)
                 if reply.startswith(b"250"):
                     latencies.append(time.perf_counter() - t0)
@@ -382,7 +391,7 @@ def load_selectors(port: int, sessions: int, messages: int, raw: bytes, rcpt: st
                 s.sendall(b"EHLO load.example.net\r\n")
                 c[1], c[3] = 1, 1
             elif state == 2:
-                s.sendall(block)
+                s.sendall(unique(left, block))
                 c[1], c[3] = 3, 1
             elif state in (1, 3):
                 if left > 0:
@@ -489,7 +498,7 @@ def run(kind: str, args, workdir: Path, raw: bytes, workers: int = 1, sessions: 
     if db.startswith("postgres"):
         db, schema = _pg_schema(db)
     server = ServerProc(kind, workdir, db, workers, args.durability,
-                        max(2000, sessions * 2))
+                        max(2000, sessions * 2), tool)
     try:
         # Warm up (imports, first commits, caches) before measuring.
         asyncio.run(load(server.port, min(sessions, 10), 200, raw))

@@ -259,3 +259,32 @@ def test_a_group_commit_returns_each_message_its_own_ref(store):
         assert len(refs) == n and len(set(refs)) == n and min(refs) > first[0]
         assert [store.message(ref).raw for ref in refs] == raws
         first = [max(refs)]
+
+
+def test_add_rows_once_stores_a_message_once_within_the_window(store):
+    from datetime import timedelta
+
+    first = store.add_rows([store.message_row(env(), b"same"), store.message_row(env(), b"x")])
+    later = env(at=T0 + timedelta(hours=1))
+    got = store.add_rows_once([store.message_row(later, b"same"),
+                               store.message_row(later, b"new"),
+                               store.message_row(later, b"new")], since=T0)
+    new_ref = got[1][0]
+    assert got == [(first[0], False), (new_ref, True), (new_ref, False)]
+    assert new_ref > first[1]
+    # Outside the window it is stored again.
+    [(ref, fresh)] = store.add_rows_once([store.message_row(later, b"same")],
+                                         since=T0 + timedelta(minutes=1))
+    assert fresh and ref not in first
+    assert store._execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 4
+
+
+def test_a_failed_classification_backs_off_then_is_set_aside(store):
+    from datetime import timedelta
+
+    [ref] = store.add_messages([(env(), b"raw")])
+    assert store.classification_failed(ref, "boom", T0 + timedelta(minutes=1), 2) == (1, "pending")
+    assert store.pending(due=T0) == []                       # waiting for its retry
+    assert [p.ref for p in store.pending(due=T0 + timedelta(minutes=2))] == [ref]
+    assert store.classification_failed(ref, "boom", T0, 2) == (2, "failed")
+    assert store.pending() == [] and not store.has_pending(T0 + timedelta(days=1))

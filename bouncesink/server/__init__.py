@@ -18,13 +18,13 @@ Seams for other concerns: `Classifier.parser` (where parsing runs), `Classifier.
 """
 
 from bouncesink.envelope import campaign_of, is_ours, message_id_of
-from bouncesink.server.classifier import Classifier, classifier_main
+from bouncesink.server.classifier import Classifier, _Committed, classifier_main
 from bouncesink.server.handler import BounceHandler
 from bouncesink.server.ingest import Ingest
 from bouncesink.server.main import Server
 from bouncesink.server.protocol import ConnectionGate, SinkSMTP, tls_context
 from bouncesink.server.supervisor import serve_workers
 
-__all__ = ["BounceHandler", "Classifier", "ConnectionGate", "Ingest", "Server", "SinkSMTP",
+__all__ = ["BounceHandler", "Classifier", "_Committed", "ConnectionGate", "Ingest", "Server", "SinkSMTP",
            "campaign_of", "classifier_main", "is_ours", "message_id_of", "serve_workers",
            "tls_context"]

@@ -53,8 +53,12 @@ class Ingest:
     parsing runs in a child at idle priority, and it holds back its store writes while
     this process is saturated, so a burst is acknowledged at full speed and classified
     when it ends. Its backlog lives in the store as pending rows; refs it could not take
-    are classified by the periodic sweep or at the next start-up. `in_process=True` classifies in a thread instead (e.g. a parse function
-    that cannot be sent to another process).
+    are classified by the periodic sweep or at the next start-up. `in_process=True`
+    classifies in a thread instead (e.g. a parse function that cannot be sent to another
+    process).
+
+    A message sent again with the same content within `server.duplicate_window` (an MTA
+    that never saw our 250) is not stored again: `submit` returns the first one's ref.
     """
 
     SWEEP_INTERVAL = 30.0   # seconds between looks for messages left pending by a fault

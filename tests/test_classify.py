@@ -78,7 +78,7 @@ RULE_CASES = {
     "the recipient's account is disabled or suspended": (
         "550 5.2.1 The email account that you tried to reach is disabled", "550 5.1.1 user unknown"),
     "the recipient has moved": ("550 5.1.6 Recipient has moved; please update your address book",
-                                "550 5.1.1 user unknown"),
+                                "550 5.7.1 your message was moved to the quarantine; the sender has left"),
     "relaying refused": ("554 5.7.1 <a@example.org>: Relay access denied", "550 5.1.1 user unknown"),
     "no such user in the receiver's recipient table": (
         "550 5.1.1 <a@example.org>: Recipient address rejected: User unknown in local recipient table",
@@ -113,7 +113,7 @@ RULE_CASES = {
                                              "550 5.1.1 user unknown"),
     "the local delivery program failed": ("X-Unix; procmail exited with code 75", "550 5.1.1 user unknown"),
     "refused, no reason given": ("550 Mail refused", "550 mail accepted later"),
-    "larger than this recipient accepts": ("552 5.2.3 Message length exceeds administrative limit",
+    "larger than this recipient accepts": ("552 5.2.3 message size exceeds recipient's size limit",
                                            "552 5.3.4 Message size exceeds fixed limit"),
 }
 

@@ -206,12 +206,12 @@ RULES: tuple[Rule, ...] = (
          f"SpamAssassin/amavis 'Message content rejected'; Exim spam ACL; {GMAIL} 550 5.7.1 'likely "
          "unsolicited mail'; " + _sis("spamdetected")),
     Rule(r"message size exceeds recipient|exc?eeded the maximum size the user accepts|"
-         r"message length exceeds administrative limit|exceeds the recipient's (?:size|message size) limit",
+         r"exceeds the recipient's (?:size|message size) limit",
          "exceedlimit", "larger than this recipient accepts",
          f"{RFC3463} X.2.3 'Message length exceeds administrative limit' (a per-recipient limit); amavis "
          "'message size exceeds recipient's size limit'; qmail-ldap 'The message exeeded the maximum size the "
          "user accepts'; " + _sis("exceedlimit")),
-    Rule(r"message (?:size|length) exceeds(?! recipient)(?! administrative)|message too (?:big|large)(?! for this recipient)|too (?:big|large) for|"
+    Rule(r"message (?:size|length) exceeds(?! recipient)|message too (?:big|large)(?! for this recipient)|too (?:big|large) for|"
          r"(?<!header size )exceeds (?:the )?(?:maximum|max|size|message size)|size limit|message size(?! exceeds recipient)|maximum (?:message )?size(?! the user accepts)|"
          r"mail size|letter exceeds|(?:message|mail) is too large|larger than (?:the )?(?:allowed|maximum)|"
          r"message file too big|exceeds my databytes limit|line limit exceeded|"
@@ -303,10 +303,11 @@ RULES: tuple[Rule, ...] = (
          "account that you tried to reach is disabled'; Sendmail 'Mailbox disabled for this "
          "recipient'; vpopmail 'account is locked'; Orange 'boite du destinataire archivee'; "
          + _sis("suspend")),
-    Rule(r"has moved|address (?:has )?changed|no longer (?:at|with|in use|working|in service|employed|available at)|"
-         r"(?:mailbox|owner|recipient) has changed|moved to|forward(?:ing)? address|new (?:e-?mail )?address|"
-         r"changed (?:his|her|their) (?:e-?mail )?address|is not (?:here|with us) any ?more|has left|"
-         r"has been replaced by",
+    Rule(r"(?:user|recipient|mailbox|address|addressee|person)(?: has| have)? moved|address (?:has )?changed|"
+         r"no longer (?:at|with|in use|working|in service|employed|available at)|(?:mailbox|owner|recipient) has changed|"
+         r"(?:has|have) moved to|no forwarding address|(?:his|her|their|the) new (?:e-?mail )?address|"
+         r"changed (?:his|her|their) (?:e-?mail )?address|is not (?:here|with us) any ?more|"
+         r"has left (?:the|our|this) (?:company|organi[sz]ation|firm|university|school)|has been replaced by",
          "hasmoved", "the recipient has moved",
          f"{RFC3463} X.1.6 'Destination mailbox has moved, No forwarding address'; Sendmail "
          "'User has moved; please try <address>' (551, RFC 5321 s.3.4); " + _sis("hasmoved")),

@@ -477,6 +477,8 @@ PROVIDER_EXAMPLES += [
     ("552 5.3.4 Message is larger than the maximum size. AUP#Out-1530", "mx.charter.net", "5.3.4"),
     ("550 5.7.511 Access denied, banned sender[192.0.2.1]. To request removal from this list please forward this message to delist@messaging.microsoft.com.", "example-org.mail.protection.outlook.com", "5.7.511"),
     ("550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302). [DB3EUR04FT052.eop-eur04.prod.protection.outlook.com]", "hotmail-com.olc.protection.outlook.com", "5.5.0"),
+    ("550 SC-001 (BAY004-MC3F21) Unfortunately, messages from 192.0.2.1 weren't sent. Please contact your Internet service provider. You can tell them that Hotmail does not relay dynamically-assigned IP ranges.", "", "5.0.0"),
+    ("421 RP-001 (BAY004-MC1F3) Unfortunately, some messages from 192.0.2.1 weren't sent. Please try again. We have limits for how many messages can be sent per hour and per day.", "", "4.0.0"),
     ("user-unknown@example.org: 550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302)", "", "5.0.0"),
     ("550 5.1.10 Recipient not found by SMTP address lookup", "", "5.1.10"),
 ]

@@ -308,6 +308,13 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "blocked", "Microsoft 550 5.7.511 'Access denied, banned sender[IP]. To request removal ... delist@messaging.microsoft.com'"),
     ProviderRule(r"outlook\.com|hotmail|\blive\.com|\bmsn\.com", r"requested action not taken: mailbox unavailable",
                  "userunknown", "Outlook.com/Hotmail 550 5.5.0 'Requested action not taken: mailbox unavailable' (its answer for an address it does not have, at whatever stage)"),
+    # Outlook.com's own refusal codes (sendersupport.olc.protection.outlook.com/pm/troubleshooting.aspx,
+    # "Troubleshooting: mail sent to Outlook.com"): SC-/DY-/OU- the sending IP refused (policy,
+    # dynamic range, reputation), RP- over its rate limits, (S3140)/(S3150) on its block list
+    ProviderRule("", r"\b(?:SC|DY|OU)-00\d\b|\(S31[45]0\)", "blocked",
+                 "Outlook.com 550 SC-001 / DY-001 / OU-002 'Unfortunately, messages from [IP] weren't sent', (S3150) block list"),
+    ProviderRule("", r"\bRP-00\d\b", "speeding",
+                 "Outlook.com 421 RP-001 'We have limits for how many messages can be sent per hour and per day'"),
     ProviderRule("", r"requested action not taken: mailbox unavailable \(S\d{6,12}\)", "userunknown",
                  "Outlook.com 550 5.5.0 'Requested action not taken: mailbox unavailable (S2017062302)': the S-number is Outlook.com's own, whichever MTA quotes it"),
     ProviderRule("", r"recipient not found by smtp address lookup", "userunknown",

@@ -42,7 +42,8 @@ MAX_EMAIL_BYTES = 256 * 1024  # bytes handed to the stdlib parser (for flufl.bou
 
 ADDR_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,128}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+")
 _QUOTED_ADDR_RE = re.compile(r'"[^"\s\\]{1,64}"@[A-Za-z0-9][A-Za-z0-9.-]{1,250}[A-Za-z0-9]')
-_LONG_LINE = re.compile(rb"[^\n]{%d,}" % MAX_HEADER_LINE)
+# tried at line starts only: from every start, a run of 4,095 characters cost 4,095 steps each
+_LONG_LINE = re.compile(rb"^[^\n]{%d,}+" % MAX_HEADER_LINE, re.M)
 
 # The run of header and continuation lines at the start of a part: compat32's headerRE
 # (a name of printable ASCII but ":" and blank, then ":"; or a line starting with a blank).
@@ -50,10 +51,10 @@ _LONG_LINE = re.compile(rb"[^\n]{%d,}" % MAX_HEADER_LINE)
 _HEADER_RUN = re.compile(rb"(?:(?:[\x21-\x39\x3b-\x7e]*:|[ \t])[^\n]*(?:\n|\Z))*+")
 _BLANK_LINE = re.compile(rb"\r?\n")
 # The first Content-Type field of a header block (read alone: most parts need no other).
-_CTYPE_FIELD = re.compile(rb"^content-type:[ \t]*(.*(?:\n[ \t].*)*)", re.I | re.M)
+_CTYPE_FIELD = re.compile(rb"^content-type:[ \t]*+(.*(?:\n[ \t].*)*)", re.I | re.M)
 # One field of a header block already known to hold only field and continuation lines:
 # compat32's header_source_parse (value left-stripped, folds kept, final newline dropped).
-_FIELD = re.compile(r"^([^:\s]*):[ \t]*(.*(?:\n[ \t].*)*)", re.M)
+_FIELD = re.compile(r"^([^:\s]*):[ \t]*+(.*(?:\n[ \t].*)*)", re.M)
 _DELIM_TAIL = re.compile(rb"(--)?[ \t]*(?:\r?\n|\Z)")
 _MISSING = object()
 _ASCII_NAMES = frozenset({"us-ascii", "ascii", "ansi_x3.4-1968", "us"})

@@ -16,7 +16,7 @@ from ...model import Result
 from .. import message as m
 
 NAME = "mta.apachejames"
-_RCPT = re.compile(r"^\s*RCPT TO:\s*(.{1,1000})$", re.M)
+_RCPT = re.compile(r"^[^\S\n]*+RCPT TO:\s*(.{1,1000})$", re.M)
 _ERROR = "Error message below:"
 _ERROR_LINE = re.compile(r"^Error:[ \t]+(.{1,1000})$", re.M)  # Verizon's vtext.com gateway (James)
 

@@ -13,7 +13,7 @@ from . import _base
 NAME = "mta.imailserver"
 _END = re.compile(r"^Original message follows", re.I)
 _REASONS = (
-    (re.compile(r"^\s*Unknown user|Invalid final delivery userid", re.I | re.M), "userunknown"),
+    (re.compile(r"^[^\S\n]*+Unknown user|Invalid final delivery userid", re.I | re.M), "userunknown"),
     (re.compile(r"User mailbox exceeds allowed size", re.I), "mailboxfull"),
     (re.compile(r"Requested action not taken: mailbox unavailable", re.I), "userunknown"),
     (re.compile(r"host not found|Unknown host", re.I), "hostunknown"),

@@ -19,7 +19,7 @@ from .. import message as m
 NAME = "mta.mailmarshal"
 _REASON = "Could not be delivered because of"
 _RCPTS = "The following recipients were affected"
-_INFO = re.compile(r"^\s*(Remote-MTA|Reporting-MTA)\s*:\s*<?([^<>\s]{1,255})>?", re.M)
+_INFO = re.compile(r"^[^\S\n]*+(Remote-MTA|Reporting-MTA)\s*:\s*<?([^<>\s]{1,255})>?", re.M)
 
 
 def sniff(ctx) -> bool:

@@ -13,7 +13,7 @@ from . import _base
 
 NAME = "mta.mfilter"
 _END = re.compile(r"^-+original (?:message|mail info)", re.I)
-_COMMAND = re.compile(r"^-+SMTP command\s*$\s*^\s*([A-Z]{4})", re.I | re.M)
+_COMMAND = re.compile(r"^-+SMTP command[^\S\n]*+\n\s*+([A-Z]{4})", re.I | re.M)
 _COMMANDS = {"RCPT": "RCPT", "DATA": "DATA", "MAIL": "MAIL", "HELO": "HELO", "EHLO": "HELO", "CONN": "CONN"}
 
 

@@ -25,7 +25,7 @@ from . import _base
 NAME = "mta.office365"
 # "Diagnostic information for administrators:" as Exchange writes it per Content-Language
 _ADMIN = re.compile(
-    r"^\s*(?:Diagnostic information for administrators|Diagnoseinformationen f.r Administratoren|"
+    r"^[^\S\n]*+(?:Diagnostic information for administrators|Diagnoseinformationen f.r Administratoren|"
     r"Informations de diagnostic pour les administrateurs|Informaci.n de diagn.stico para administradores|"
     r"Informazioni di diagnostica per gli amministratori|Diagnostische gegevens voor beheerders|"
     r"Diagnostikinformation f.r administrat.rer|Diagnostiske oplysninger til administratorer|"
@@ -33,8 +33,8 @@ _ADMIN = re.compile(
     r"管理者用の診断情報|管理员的诊断信息|系統管理員的診斷資訊|Диагностические сведения для администраторов)", re.M)
 _ADMIN_WORDS = ("administrat", "Administrat", "管理", "Диагностические")
 _COULDNT = re.compile(r"Your message to (\S{3,320}@\S{1,255}?) couldn.t be delivered")
-_RECIPIENT = re.compile(r"^\s*Recipient Address:\s*(\S{3,600})", re.M)
-_REPORTED = re.compile(r"^\s*Reported error:\s*(.{1,1000})$", re.M)
+_RECIPIENT = re.compile(r"^[^\S\n]*+Recipient Address:\s*(\S{3,600})", re.M)
+_REPORTED = re.compile(r"^[^\S\n]*+Reported error:\s*(.{1,1000})$", re.M)
 
 
 def sniff(ctx) -> bool:

@@ -25,7 +25,7 @@ _MARK = re.compile(r"This is the MAILER-DAEMON, please DO NOT REPLY|"
                    r"error has occurred while attempting to deliver a message", re.I)
 _START = re.compile(r"for the following|list of recipients|error has occurred while attempting", re.I)
 _END = re.compile(r"Below is a copy of the original message", re.I)
-_LINE = re.compile(r"^\s*<?([^\s<>:]+@[^\s<>:]+?)>?:\s*(.+)$")
+_LINE = re.compile(r"^\s*+<?([^\s<>:@]+@[^\s<>:]+?)>?:\s*+(.+)$")
 # OpenSMTPD's own texts (smtpd/mta.c, smtpd/lka.c)
 _WORDS = (
     (re.compile(r"Envelope expired|Loop detected", re.I), "expired"),

@@ -23,12 +23,12 @@ from ...model import Result
 from .. import message as m
 
 NAME = "mta.sendmail"
-_TRANSCRIPT = re.compile(r"^\s*-+ ?Transcript of session follows ?-+", re.I | re.M)
+_TRANSCRIPT = re.compile(r"^[^\S\n]*+-+ ?Transcript of session follows ?-+", re.I | re.M)
 _END = re.compile(r"^\s*-+ ?(?:Unsent|Original|Returned) message", re.I)
 _TALKING = re.compile(r"^(?:\.\.\. )?while talking to ([^\s:]+)", re.I)
 _SENT = re.compile(r"^>>> ?([A-Za-z]{4})\b")
 _REPLY = re.compile(r"^<<< ?(.*)$")
-_RCPT_LINE = re.compile(r"^([245]\d\d)(?:[ -]([245]\.\d{1,3}\.\d{1,3}))? <?([^\s<>]+@[^\s<>]+?)>?\.\.\. ?(.*)$")
+_RCPT_LINE = re.compile(r"^([245]\d\d)(?:[ -]([245]\.\d{1,3}\.\d{1,3}))? <?([^\s<>@]+@[^\s<>]+?)>?\.\.\. ?(.*)$")
 _COMMANDS = {"MAIL": "MAIL", "RCPT": "RCPT", "DATA": "DATA", "HELO": "HELO", "EHLO": "HELO", "QUIT": ""}
 _MAX_LINES = 400
 

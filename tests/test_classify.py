@@ -640,3 +640,22 @@ def test_patterns_stay_linear_on_stranger_text(pattern):
     # no nested or adjacent unbounded repeats: stranger text cannot make a rule backtrack
     from re import _parser as P
     assert _unbounded_repeats(P.parse(pattern)) == 0
+
+
+@pytest.mark.parametrize("text, command", [
+    ("Connected to 192.0.2.1 but greeting failed. Remote host said: 554 go away", "CONN"),
+    ("Connected to 192.0.2.1 but my name was rejected. Remote host said: 550 rejected", "EHLO"),
+    ("Connected to 192.0.2.1 but sender was rejected. Remote host said: 553 sorry", "MAIL"),
+    ("192.0.2.1 does not like recipient. Remote host said: 550 sorry", "RCPT"),
+    ("192.0.2.1 failed after I sent the message. Remote host said: 554 rejected", "DATA"),
+    ("host mx.example.org[192.0.2.1] said: 550 refused (in reply to MAIL FROM command)", "MAIL"),
+])
+def test_command_named_by_the_words(text, command):
+    from bouncesink.classify import command_of
+    assert command_of(model.Result(recipient="a@example.org", diagnostic=text)) == command
+
+
+def test_refused_at_helo_is_a_block():
+    r = classify(model.Result(recipient="a@example.org", diagnostic=(
+        "Connected to 192.0.2.1 but my name was rejected. Remote host said: 550 5.7.1 rejected")))
+    assert (r.reason, r.type) == ("blocked", "soft")

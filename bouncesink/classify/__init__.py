@@ -49,11 +49,17 @@ def _temporary(result: model.Result) -> bool:
 # reads the text the same way).
 _COMMAND_RE = re.compile(
     r"\b(RCPT TO|MAIL FROM|DATA|EHLO|HELO|STARTTLS|AUTH)\b|after (end of data|initial connection|"
-    r"pipelined|sending data block)|(does not like recipient)|(in reply to end of DATA)")
+    r"pipelined|sending data block)|(does not like recipient|in reply to end of DATA|but greeting failed|"
+    r"but my name was rejected|but sender was rejected|failed after I sent the message)")
+# qmail-remote.c names the step in words: "Connected to %s but greeting failed.", "... but my
+# name was rejected.", "... but sender was rejected.", "%s does not like recipient.", "%s
+# failed after I sent the message."
 _COMMAND_OF = {"RCPT TO": "RCPT", "MAIL FROM": "MAIL", "DATA": "DATA", "EHLO": "EHLO",
                "HELO": "HELO", "STARTTLS": "STARTTLS", "AUTH": "AUTH", "end of data": "DATA",
                "initial connection": "CONN", "pipelined": "", "sending data block": "DATA",
-               "does not like recipient": "RCPT", "in reply to end of DATA": "DATA"}
+               "does not like recipient": "RCPT", "in reply to end of DATA": "DATA",
+               "but greeting failed": "CONN", "but my name was rejected": "EHLO",
+               "but sender was rejected": "MAIL", "failed after I sent the message": "DATA"}
 
 
 def command_of(result: model.Result) -> str:
@@ -241,9 +247,11 @@ def _decide_reason(result: model.Result) -> tuple[str, str]:
     early_status = "" if _status.generic(status) in _status.LATE else by_status
     found = dict(_rules.reasons(text))
     command = command_of(result)
-    if command == "CONN" and set(found) <= {"rejected", "blocked"} and _rules.match(text) is not None:
-        # refused at the greeting, before any address was given: the client is blocked
-        return "blocked", "text: refused at connection"
+    if command in ("CONN", "EHLO", "HELO") and set(found) <= {"rejected", "blocked"} \
+            and _rules.match(text) is not None:
+        # refused at the greeting or at HELO, before any address was given: the client is
+        # blocked (Sisimai lib/sisimai/reason.rb reads a HELO/EHLO refusal so too)
+        return "blocked", f"text: refused at {'connection' if command == 'CONN' else 'HELO'}"
 
     def text_rule(reason: str) -> str:
         return f"text: {found[reason].label}"

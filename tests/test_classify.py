@@ -649,6 +649,7 @@ def test_patterns_stay_linear_on_stranger_text(pattern):
     ("192.0.2.1 does not like recipient. Remote host said: 550 sorry", "RCPT"),
     ("192.0.2.1 failed after I sent the message. Remote host said: 554 rejected", "DATA"),
     ("host mx.example.org[192.0.2.1] said: 550 refused (in reply to MAIL FROM command)", "MAIL"),
+    ("The error that the other server returned was: 550 5.1.1 unknown user (state 14).", "RCPT"),
 ])
 def test_command_named_by_the_words(text, command):
     from bouncesink.classify import command_of

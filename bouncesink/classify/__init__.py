@@ -2,12 +2,18 @@
 
 Order of evidence, strongest first:
 1. the report kind: complaint (ARF), auto-reply, success (Action delivered/relayed/expanded,
-   status 2.x.x);
-2. a reason the MTA detector already established from MTA-specific wording (rule "mta: ...");
-3. a specific enhanced status code (RFC 3463), e.g. 5.2.2 mailboxfull;
-4. the diagnostic text rules (classify/rules.py), which also override vague codes
-   (x.0.0, 5.7.1, 5.1.1 sent for policy blocks...);
-5. the vague status code, then the SMTP reply code, then "undefined"/"onhold".
+   status 2.x.x); a sending MTA's "still trying" words make a delay (classify() below);
+2. a reason the MTA detector already established from MTA-specific wording (rule "mta: ..."),
+   unless it is one the words may refine (Sisimai's retry list);
+3. a provider's own words or codes for its own hosts (classify/providers.py), and the detail
+   codes that name a cause exactly (Exchange Online's 5.7.606 ...; status.py);
+4. per-recipient Status and the recipient's own diagnostic words together, in the class order
+   of Sisimai's lib/sisimai/reason.rb: for each class, the words (classify/wordings.py) or a
+   status naming it decide; the vague codes (x.0.0, 5.7.1, 5.1.1 sent for policy blocks...)
+   yield to words, and a few classes (suspend, hasmoved, speeding ...) only words decide;
+5. the words alone in a second order, then the vague status code, then the reply code, then
+   "onhold" (words not recognised) / "undefined" (no words).
+A cause-less temporary failure that the sending MTA retried until it gave up is `expired`.
 
 Hard = evidence that the address itself is dead: userunknown, hostunknown or hasmoved from a
 permanent (5xx) failure, and a permanent notaccept only on explicit evidence (status X.1.10,
@@ -50,7 +56,8 @@ def _temporary(result: model.Result) -> bool:
 _COMMAND_RE = re.compile(
     r"\b(RCPT TO|MAIL FROM|DATA|EHLO|HELO|STARTTLS|AUTH)\b|after (end of data|initial connection|"
     r"pipelined|sending data block)|(does not like recipient|in reply to end of DATA|but greeting failed|"
-    r"but my name was rejected|but sender was rejected|failed after I sent the message)")
+    r"but my name was rejected|but sender was rejected|failed after I sent the message)|"
+    r"\(state (6|8|9|12|13|14|15|17|18)\)")
 # qmail-remote.c names the step in words: "Connected to %s but greeting failed.", "... but my
 # name was rejected.", "... but sender was rejected.", "%s does not like recipient.", "%s
 # failed after I sent the message."
@@ -59,7 +66,11 @@ _COMMAND_OF = {"RCPT TO": "RCPT", "MAIL FROM": "MAIL", "DATA": "DATA", "EHLO": "
                "initial connection": "CONN", "pipelined": "", "sending data block": "DATA",
                "does not like recipient": "RCPT", "in reply to end of DATA": "DATA",
                "but greeting failed": "CONN", "but my name was rejected": "EHLO",
-               "but sender was rejected": "MAIL", "failed after I sent the message": "DATA"}
+               "but sender was rejected": "MAIL", "failed after I sent the message": "DATA",
+               # Gmail's older bounces end the remote's reply with "(state N)", the step of
+               # its SMTP client (Sisimai lib/sisimai/lhost/gmail.rb StateTable)
+               "6": "MAIL", "8": "AUTH", "9": "AUTH", "12": "AUTH", "13": "EHLO", "14": "RCPT",
+               "15": "DATA", "17": "DATA", "18": "DATA"}
 
 
 def command_of(result: model.Result) -> str:

@@ -470,7 +470,8 @@ RULES: tuple[Rule, ...] = (
          f"Postfix smtpd_tls_security_level=encrypt '530 5.7.0 Must issue a STARTTLS command first' "
          f"({PF_SMTPD_C}); Postfix smtp 'SASL authentication failed; server ... said'; {MSNDR} 5.7.57; "
          f"{GMAIL} 421 4.7.0 'TLS required'; " + _sis("securityerror")),
-    Rule(r"retry time ?out|retry timeout exceeded|delivery time expired|delivery expired|message expired|"
+    Rule(r"retry time ?out|retry timeout exceeded|delivery time expired|delivery time \(\d{1,10}s\) expired|"
+         r"delivery expired|message expired|"
          r"envelope expired|expired after sitting in queue|"
          r"could not be delivered (?:within|for|in) .{0,20}(?:days|hours)|could not be delivered for more than|"
          r"cannot send message for|(?:has|have) been (?:delayed|queued) (?:for|over|more than)|has been delayed|"

@@ -101,7 +101,8 @@ RULES: tuple[Rule, ...] = (
          r"too many hops|host not found, try again|dns query failed|temporary (?:lookup|dns) failure|"
          r"host name lookup failure|malformed (?:or unexpected )?name server reply|"
          r"dns records for the destination computer could not be found|unable to resolve route|"
-         r"could not connect and send the mail|although i'm listed as a best-preference mx|address family mismatch on destination mxs|all routes to destination blocked|"
+         r"could not connect and send the mail|although i'm listed as a best-preference mx|host lookup did not complete|"
+         r"remote host closed connection|address family mismatch on destination mxs|all routes to destination blocked|"
          r"bad dns lookup error code|could not retrieve source address|network error on destination mxs|"
          r"no valid route to (?:remote mx|destination)|temporary failure in mx lookup|dns lookup failed\.",
          "networkerror", "mail loop or DNS/network failure",
@@ -277,13 +278,13 @@ RULES: tuple[Rule, ...] = (
          r"user has exceeded|has exceeded (?:the )?max(?!imum hop)(?! emails per)|mailbox has exceeded its disk space|"
          r"has too many messages|too many messages on the server|mail quota|(?<!sending )(?<!message )quota|space has been used up|"
          r"exceeding receiving limits|mail file size exceeds the maximum size allowed for mail delivery|"
-         r"userdisk quota|domaindisk quota|容量|"
+         r"userdisk quota|domaindisk quota|error writing message: file too large|容量|"
          r"postfach (?:ist )?(?:voll|über)|speicherplatz|bo[iî]te (?:aux lettres )?(?:est )?pleine|"
          r"bo[iî]te du destinataire pleine|buz[oó]n (?:est[aá] )?(?:lleno|completo)|casella (?:di posta )?(?:è )?piena|"
          r"ящик переполнен|превышен .{0,20}квот|邮箱已满|邮箱空间不足|信箱已满|メールボックスがいっぱい|ボックス.{0,6}満杯",
          "mailboxfull", "the recipient's mailbox is full",
          f"{RFC3463} X.2.2; Exim appendfile 'mailbox is full (MTA-imposed quota exceeded ...)' "
-         f"({EXIM}); Postfix virtual(8) / local(8) quota; Dovecot LDA 'Quota exceeded (mailbox for "
+         f"({EXIM}); Postfix virtual(8) / local(8) quota and mailbox_size_limit ('error writing message: File too large'); Dovecot LDA 'Quota exceeded (mailbox for "
          f"user is full)'; {GMAIL} 452 4.2.2 'over quota'; qmail/vpopmail 'user is over quota'; "
          "Orange 'Boite du destinataire pleine'; GMX/Web.de 'Postfach voll'; " + _sis("mailboxfull")),
 
@@ -480,7 +481,7 @@ RULES: tuple[Rule, ...] = (
          r"not (?:been )?delivered for .{0,10} (?:days|hours)|delivery attempts? (?:will|have) (?:continue|stopped|failed)|"
          r"had not (?:been )?delivered|have been failing for a long time|retry time not reached for any host|"
          r"not reachable within the allowed queue period|unable to deliver message after multiple retries|"
-         r"connection timed out|timed out while|\btimed out\b|"
+         r"connection timed out|timed out while|\btimed out\b|smtp timeout after|"
          r"it has not been collected after|message timed out|failed to deliver to domain|"
          r"could not find a gateway for|server did not respond|could not deliver for the last|not delivered within|"
          r"did not accept our requests to connect|could not contact dns servers|message is administratively expired",
@@ -501,7 +502,8 @@ RULES: tuple[Rule, ...] = (
          f"Postfix 'connect to ...: Connection refused', 'lost connection with ... while', "
          f"'conversation with ... timed out while' ({PF_SMTP}); Sendmail 'Deferred: Connection refused "
          "by', 'Connection reset by' (daemon.c); qmail-remote.c 'Sorry, I wasn't able to establish an "
-         "SMTP connection. (#4.4.1)', 'connection died'; Exim 'Connection timed out'"),
+         "SMTP connection. (#4.4.1)', 'connection died'; Exim 'host lookup did not complete', 'Remote host "
+         "closed connection in response to ...' (src/transports/smtp.c)"),
     Rule(r"(?:disk|system|server|storage|mail server|mail system) (?:is )?(?:full|out of space)|"
          r"insufficient system (?:storage|resources)|not enough (?:disk|system) (?:space|storage)|"
          r"insufficient disk space|no space left|file system full|queue (?:is )?full|disk space|"

@@ -660,3 +660,14 @@ def test_refused_at_helo_is_a_block():
     r = classify(model.Result(recipient="a@example.org", diagnostic=(
         "Connected to 192.0.2.1 but my name was rejected. Remote host said: 550 5.7.1 rejected")))
     assert (r.reason, r.type) == ("blocked", "soft")
+
+
+@pytest.mark.parametrize("text, command, reason", [
+    ("550 5.7.1 Access denied to 192.0.2.1 by dnsbl.spam.example DNSBL (http://spam.example/)", "MAIL", "blocked"),
+    ("550 5.7.1 Access denied", "MAIL", "rejected"),
+    ("550 5.7.1 Unfortunately, messages from [192.0.2.1] weren't sent. Please contact your Internet service "
+     "provider since part of their network is on our block list (AS3150).", "MAIL", "blocked"),
+])
+def test_a_dnsbl_host_name_is_not_spam_words(text, command, reason):
+    r = classify(model.Result(recipient="a@example.org", status="5.7.1", diagnostic=text, command=command))
+    assert r.reason == reason

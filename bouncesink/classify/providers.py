@@ -311,7 +311,7 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     # Outlook.com's own refusal codes (sendersupport.olc.protection.outlook.com/pm/troubleshooting.aspx,
     # "Troubleshooting: mail sent to Outlook.com"): SC-/DY-/OU- the sending IP refused (policy,
     # dynamic range, reputation), RP- over its rate limits, (S3140)/(S3150) on its block list
-    ProviderRule("", r"\b(?:SC|DY|OU)-00\d\b|\(S31[45]0\)", "blocked",
+    ProviderRule("", r"\b(?:SC|DY|OU)-00\d\b|\(A?S31[45]0\)", "blocked",
                  "Outlook.com 550 SC-001 / DY-001 / OU-002 'Unfortunately, messages from [IP] weren't sent', (S3150) block list"),
     ProviderRule("", r"\bRP-00\d\b", "speeding",
                  "Outlook.com 421 RP-001 'We have limits for how many messages can be sent per hour and per day'"),

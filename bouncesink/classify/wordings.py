@@ -195,7 +195,7 @@ RULES: tuple[Rule, ...] = (
          r"potentially executable attachment",
          "virusdetected", "virus or malware found",
          "ClamAV milter; Exim exiscan (malware ACL); " + _sis("virusdetected")),
-    Rule(r"(?<!sending )(?<!zombied/)\bspam\b(?! ips)|junk mail|unsolicited|bulk (?:mail|email)|\buce\b|blocked as spam|content filter|"
+    Rule(r"(?<!sending )(?<!zombied/)(?<![.\w-])spam\b(?! ips)(?!\.[a-z])|junk mail|unsolicited|bulk (?:mail|email)|\buce\b|blocked as spam|content filter|"
          r"message content rejected|identified as (?:spam|suspicious)|scored as|high probability of|message filtered|"
          r"spamprofiler|unacceptable content|has detected that this message is|bulk\.advertising|banned content|"
          r"rejecting mail content|mail content denied|spamming|blocked by our filter|anti-?spam|blocked for abuse|"
@@ -241,7 +241,8 @@ RULES: tuple[Rule, ...] = (
          "compliant'; " + _sis("notcompliantrfc")),
 
     # ---------------------------------------------------------------- the sender address refused
-    Rule(r"purported responsible address|from: domain is invalid|(?:^|\d )access denied|"
+    Rule(r"purported responsible address|from: domain is invalid|"
+         r"(?:^|\d )access denied(?=\.?\s{0,3}$|\.? ?\(in reply to mail from| \(sender blacklisted)|"
          r"all recipient addresses rejected|"
          r"sender (?:address )?(?:rejected|refused|denied|invalid|unknown|verify failed|verification failed|"
          r"domain (?:must exist|not found|does not exist|unknown|invalid|is empty))|"

@@ -445,6 +445,8 @@ PROVIDER_EXAMPLES += [
     ("550 Domain frequency limited [http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000726]", "mx1.qq.com", "5.0.0"),
     ("501 Bad address syntax. https://service.mail.qq.com/detail/122/167", "mx1.qq.com", "5.1.3"),
     ("550 Mailbox not found. https://service.mail.qq.com/detail/122/169", "mx1.qq.com", "5.0.0"),
+    ("554 resimta-po-01v.sys.comcast.net 192.0.2.1 found on one or more DNSBLs, see http://postmaster.comcast.net/smtp-error-codes.php#BL000001", "mx1.comcast.net", "5.0.0"),
+    ("421 4.7.0 resimta-po-01v.sys.comcast.net 192.0.2.1 rate limited, see http://postmaster.comcast.net/smtp-error-codes.php#RL000001", "mx1.comcast.net", "4.7.0"),
     ("554 IP=192.0.2.1 - A problem occurred. (Ask your postmaster for help.) AUP#CXBL", "cxr.mx.a.cloudfilter.net", "5.0.0"),
     ("550 sender rejected. AUP#CXSNDR", "cxr.mx.a.cloudfilter.net", "5.0.0"),
     ("421 too many connections. AUP#CXCNCT", "cxr.mx.a.cloudfilter.net", "4.0.0"),

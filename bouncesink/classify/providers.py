@@ -261,6 +261,12 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "QQ 'Domain frequency limited' / 'Sender frequency limited' (help pages 122/173, 122/174)"),
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"bad address syntax", "syntaxerror", "QQ 'Bad address syntax' (help page 122/167)"),
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mailbox not found", "userunknown", "QQ 550 'Mailbox not found' (help page 122/169)"),
+    # Comcast (*.comcast.net): a block code in every refusal (postmaster.comcast.net
+    # "Mail delivery error codes": ES000001/ES000010 dynamic or residential sending IP,
+    # BL000000-BL000111 and BL001-BL0010 block lists, RL rate limits)
+    ProviderRule(r"comcast\.net", r"\b(?:ES0000(?:01|10)|BL\d{3,6})\b", "blocked",
+                 "Comcast 554 'BL000001' sending IP on a block list, 'ES000010' dynamic/residential IP"),
+    ProviderRule(r"comcast\.net", r"\bRL\d{3,6}\b", "speeding", "Comcast 'RL000001' rate limit"),
     # Cox (cox.net): "AUP#<code>" after the reply names the cause
     ProviderRule("", r"AUP#(?:CXBL|CDRBL|IPBL\d{0,4})\b", "blocked", "Cox 554 'AUP#CXBL' sending IP blocked"),
     ProviderRule("", r"AUP#CXSNDR\b|AUP#CXSMTP\b", "rejected", "Cox 'AUP#CXSNDR' problem with the sender's domain"),

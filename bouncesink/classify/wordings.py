@@ -68,7 +68,7 @@ RULES: tuple[Rule, ...] = (
          + _sis("policyviolation")),
 
     # ---------------------------------------------------------------- connections and rates
-    Rule(r"frequency limited|connection rate limit|too many (?:connections|concurrent|simultaneous|smtp sessions|open connections)|"
+    Rule(r"frequency limited|connection rate limit|too many (?:connections|concurrent|simultaneous|smtp sessions|open connections|sessions)|"
          r"connection limit|maximum (?:number of )?connections|concurrent connections|"
          r"max(?:imum)? connections? (?:per|from|for|reached|exceeded)|trop de connexions|"
          r"too many errors from your ip|max message per connection reached|"

@@ -126,6 +126,7 @@ class WebhookConfig:
     retry_hours: float = 24.0               # retry with backoff this long, then the delivery is dead
     timeout: float = 10.0                   # seconds per delivery attempt
     name: str = ""                          # key of its deliveries; default: the url
+    authorization: str = ""                 # Authorization header to send, e.g. listmonk's "token user:key"
 
 
 WEBHOOK_EVENTS = ("suppressed", "unsuppressed", "complaint", "bounce", "sender_blocked")

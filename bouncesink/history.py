@@ -40,7 +40,7 @@ def timeline(h: dict) -> dict:
     for r in h["results"]:
         ev = by_result.get(r["id"])
         items.append({
-            "kind": "result", "at": r["received_at"], "type": r["type"], "reason": r["reason"],
+            "kind": "result", "result_id": r["id"], "at": r["received_at"], "type": r["type"], "reason": r["reason"],
             "status": r["status"], "reply_code": r["reply_code"], "rule": r["rule"],
             "diagnostic": r["diagnostic"], "campaign": r["campaign"],
             "message_ref": r["message_ref"],

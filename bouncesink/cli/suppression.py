@@ -10,7 +10,6 @@ from pathlib import Path
 from bouncesink import export as exportmod
 from bouncesink.cli import (CLIError, add_store_options, load_config, open_store_for,
                             opened_store)
-from bouncesink.model import Result
 
 REPORT_TYPES = ("hard", "soft", "complaint", "autoreply")
 
@@ -218,41 +217,41 @@ def cmd_unsuppress(args) -> int:
 
 
 def cmd_why(args) -> int:
-    from bouncesink.policy import action_for
+    from bouncesink.history import escape_controls as esc
+    from bouncesink.history import timeline
 
     address = _address(args.address)
-    with opened_store(args) as (cfg, store):
+    with opened_store(args) as (_, store):
         h = store.history(address)
-    by_result = {e["result_id"]: e for e in h["events"] if e["result_id"] is not None}
-    for res in h["results"]:
-        ev = by_result.get(res["id"])
-        if ev is None:
-            action, key = action_for(Result(recipient=address, type=res["type"] or "",
-                                            reason=res["reason"] or ""), cfg.policy)
-            res["decision"] = {"action": action, "rule": f"{key}: {action} (no event recorded)"}
-        else:
-            res["decision"] = {"action": ev["action"], "rule": ev["rule"]}
+    t = timeline(h)
     if args.json:
-        print(json.dumps(h, indent=2))
+        # The API's shape (email, suppressed, suppression, history) plus, as before, the
+        # raw results (each with its recorded decision or null) and events.
+        decisions = {i["result_id"]: i["decision"] for i in t["history"] if i["kind"] == "result"}
+        results = [dict(r, decision=decisions[r["id"]]) for r in h["results"]]
+        print(json.dumps({**t, "address": h["address"], "results": results,
+                          "events": h["events"]}, indent=2))
         return 0
-    if not h["results"] and not h["events"]:
-        print(f"{h['address']}: no bounces and no decisions recorded")
+    if not t["history"]:
+        print(f"{esc(t['email'])}: no bounces and no decisions recorded")
         return 0
-    s = h["suppression"]
-    state = (f"SUPPRESSED since {s['since']} ({s['type']}/{s['reason']})" if h["suppressed"]
-             else "not suppressed")
-    print(f"{h['address']}: {state}")
-    print("\nbounces:")
-    for res in h["results"]:
-        print(f"  {res['received_at']}  {res['type'] or '-'}/{res['reason'] or '-'}"
-              f"  {res['status'] or ''}  campaign={res['campaign'] or '-'}"
-              f"  -> {res['decision']['action']}: {res['decision']['rule']}")
-        if res["diagnostic"]:
-            print(f"      {res['diagnostic'][:160]}")
-    print("\ndecisions:")
-    for ev in h["events"]:
-        print(f"  {ev['at']}  {ev['action']:<10} {ev['reason'] or '-':<16} by {ev['actor']}:"
-              f" {ev['rule'] or ''}")
+    s = t["suppression"]
+    state = (f"SUPPRESSED since {s['since']} ({esc(s['type'])}: {esc(s['reason'])})"
+             if t["suppressed"] else "not suppressed")
+    print(f"{esc(t['email'])}: {state}")
+    print()
+    for item in t["history"]:
+        if item["kind"] == "result":
+            d = item["decision"]
+            decided = (f"-> {d['action']}: {esc(d['rule'])}" if d else
+                       "-> no decision recorded (stored before decisions to ignore were kept)")
+            print(f"  {item['at']}  bounce {esc(item['type']) or '-'}/{esc(item['reason']) or '-'}"
+                  f"  {esc(item['status'])}  campaign={esc(item['campaign']) or '-'}  {decided}")
+            if item["diagnostic"]:
+                print(f"      {esc(item['diagnostic'])[:200]}")
+        else:
+            print(f"  {item['at']}  {item['action']:<10} {esc(item['reason']) or '-'}"
+                  f" by {esc(item['actor'])}: {esc(item['rule'])}")
     return 0
 
 

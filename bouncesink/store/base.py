@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from bouncesink.config import PolicyConfig
-from bouncesink.model import SENDER_SIDE_REASONS, SOFT, Envelope, Parsed, Result, utcnow
+from bouncesink.model import (COMPLAINT, HARD, SENDER_SIDE_REASONS, SOFT, Envelope, Parsed, Result,
+                              utcnow)
 from bouncesink.policy import (ALERT, COUNT, RESET, SOFT_ESCALATED, SUPPRESS, Decision, decide,
                                needs_dns, sender_alert)
+from bouncesink.verp import UNSIGNED
 
 PENDING, CLASSIFIED, UNRECOGNISED = "pending", "classified", "unrecognised"
 FAILED = "failed"  # classification kept failing: set aside for a person (see `reparse`)
@@ -55,6 +57,18 @@ def domain_of(address: str | None) -> str:
 def normalise(address: str) -> str:
     """Addresses are compared case-insensitively (in practice local parts are too)."""
     return address.strip().strip("<>").lower()
+
+
+def attributed_campaign(campaign: str | None, r: Result, verp_recipient: str | None):
+    """The campaign a result counts towards: the message's campaign, unless the message's
+    (verified) VERP address names another recipient, or it came without the signed VERP
+    address the config requires: then only the named recipient is that campaign's (a DSN's
+    other recipients were not sent by it, and the policy ignores them too)."""
+    if campaign is None or not verp_recipient:
+        return campaign
+    if verp_recipient == UNSIGNED:
+        return None
+    return campaign if (r.recipient or "").lower() == verp_recipient.lower() else None
 
 
 @dataclass(slots=True)
@@ -330,12 +344,14 @@ class SQLStore:
              parsed.original.get("message-id", "")[:998], campaign, ref))
         out = []
         for r in parsed.results:
-            rid = self._insert_result(ref, env, r, campaign, iso(env.received_at))
+            attributed = attributed_campaign(campaign, r, verp_recipient)
+            rid = self._insert_result(ref, env, r, attributed, iso(env.received_at))
             out.append((r, self._apply_policy(r, rid, policy, env.received_at, now,
-                                              dns_verdicts, verp_recipient)))
+                                              dns_verdicts, verp_recipient, attributed)))
         return out
 
     def _insert_result(self, ref, env, r: Result, campaign, at: str) -> int:
+        """`campaign` is the campaign the result is attributed to (attributed_campaign)."""
         recipient = normalise(r.recipient) if r.recipient else None
         if recipient:
             self._execute(
@@ -357,7 +373,7 @@ class SQLStore:
 
     def _apply_policy(self, r: Result, result_id: int, policy: PolicyConfig,
                       received_at: datetime, now: datetime, dns_verdicts=None,
-                      verp_recipient: str | None = None) -> Decision:
+                      verp_recipient: str | None = None, campaign: str | None = None) -> Decision:
         if not r.recipient:
             return Decision("ignore", r.reason, "no recipient")
         address = normalise(r.recipient)
@@ -370,12 +386,19 @@ class SQLStore:
         verdict = (dns_verdicts or {}).get(domain_of(address)) if needs_dns(r, policy) else None
         decision = decide(r, [from_iso(a) for (a,) in rows], received_at, policy, verdict,
                           verp_recipient)
-        if decision.action in (COUNT, SUPPRESS, RESET, ALERT):
-            self._add_event(address, decision.action, decision.reason, r.type, decision.rule,
-                            result_id, "policy", received_at)
+        # Every decision is recorded, ignoring included, so `why` and the API show what the
+        # policy did with each result and never have to guess it afterwards.
+        self._add_event(address, decision.action, decision.reason, r.type, decision.rule,
+                        result_id, "policy", received_at)
+        if decision.action in (COUNT, SUPPRESS) and r.type in (HARD, SOFT, COMPLAINT):
+            self._outbox(COMPLAINT if r.type == COMPLAINT else "bounce", address, received_at, {
+                "email": address, "reason": r.reason, "type": r.type, "status": r.status,
+                "rule": decision.rule, "campaign": campaign, "action": decision.action,
+                "diagnostic": r.diagnostic[:500]})
         if decision.action == SUPPRESS:
             self._suppress(address, decision.reason, r.type if decision.reason != SOFT_ESCALATED
-                           else SOFT, r.status, received_at)
+                           else SOFT, r.status, received_at, rule=decision.rule,
+                           campaign=campaign)
         if decision.action == ALERT and r.reason in SENDER_SIDE_REASONS:
             alert = self._sender_alert(domain_of(address), policy, received_at)
             if alert:
@@ -398,6 +421,11 @@ class SQLStore:
                              (domain, start)).fetchone()
         alert = sender_alert(domain, [(a, b or "") for a, b in rows], bool(done), policy)
         if alert:
+            self._outbox("sender_blocked", "", at, {
+                "email": "", "domain": domain, "reason": ",".join(alert["reasons"]),
+                "type": "", "status": "", "rule": f"{alert['count']} sender-side failures in"
+                f" {policy.alert_window_minutes:g} minutes", "campaign": None,
+                "count": alert["count"], "reasons": alert["reasons"], "sample": alert["sample"]})
             self._execute("INSERT INTO alerts (at, domain, count, reasons, sample)"
                           " VALUES (?, ?, ?, ?, ?)",
                           (iso(at), domain, alert["count"], json.dumps(alert["reasons"]),
@@ -423,7 +451,14 @@ class SQLStore:
         overrides this (the seq is assigned at commit, under a lock)."""
         return self._execute("SELECT MAX(id) FROM events").fetchone()[0]
 
-    def _suppress(self, address, reason, type_, status, at: datetime) -> None:
+    def _suppress(self, address, reason, type_, status, at: datetime, rule: str = "",
+                  campaign: str | None = None) -> None:
+        was = self._execute("SELECT suppressed FROM suppressions WHERE address = ?",
+                            (address,)).fetchone()
+        if not (was and was[0]):  # a change of state: the feed and webhooks hear of it
+            self._outbox("suppressed", address, at, {
+                "email": address, "reason": reason, "type": type_, "status": status or "",
+                "rule": rule, "campaign": campaign})
         seq = self._next_seq()
         self._execute(
             "INSERT INTO suppressions (address, domain, suppressed, reason, type, status,"
@@ -444,7 +479,8 @@ class SQLStore:
             try:
                 self._lock_address(address)
                 self._add_event(address, SUPPRESS, "manual", "manual", reason, None, actor, now)
-                self._suppress(address, "manual", "manual", "", now)
+                # The suppression carries the person's words as its reason (exports show it).
+                self._suppress(address, reason, "manual", "", now, rule=f"manual by {actor}")
                 self._commit()
             except BaseException:
                 self._rollback()
@@ -464,6 +500,9 @@ class SQLStore:
                     return False
                 self._add_event(address, "unsuppress", "manual", "", reason or "unsuppressed",
                                 None, actor, now)
+                self._outbox("unsuppressed", address, now, {
+                    "email": address, "reason": reason or "unsuppressed", "type": "manual",
+                    "status": "", "rule": f"unsuppressed by {actor}", "campaign": None})
                 self._execute("UPDATE suppressions SET suppressed = 0 WHERE address = ?",
                               (address,))
                 self._commit()
@@ -652,6 +691,200 @@ class SQLStore:
             self._commit()
         return out
 
+    # == outbox, change feed and webhook deliveries (the API engineer's) =======================
+    # Every decision a tool should hear of (suppressed, unsuppressed, complaint, bounce,
+    # sender_blocked) is an `outbox` row written in the transaction that made it, with a
+    # `seq` that grows in COMMIT order (SQLite: one writer; PostgreSQL: assigned at commit,
+    # as suppression seqs are). The change feed reads it; each webhook copies the rows it
+    # wants into `deliveries` behind its own cursor (so a hook sees every row exactly once,
+    # however late it committed), and dispatchers claim deliveries with a lease.
+
+    def _next_outbox_seq(self) -> int:
+        """The seq of a new outbox row (SQLite: the next number; one writer at a time)."""
+        return self._execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox").fetchone()[0]
+
+    def _outbox(self, event: str, address: str, at: datetime, data: dict) -> None:
+        import uuid
+
+        self._execute(
+            "INSERT INTO outbox (seq, at, event, address, uid, data) VALUES (?, ?, ?, ?, ?, ?)",
+            (self._next_outbox_seq(), iso(at), event, address, f"msg_{uuid.uuid4().hex}",
+             json.dumps(data, separators=(",", ":"))))
+
+    def changes(self, after: int = 0, limit: int = 1000) -> list[dict]:
+        """Suppressions and unsuppressions with seq > after, in commit order."""
+        with self._lock:
+            rows = self._execute(
+                "SELECT seq, address, event, data, at FROM outbox WHERE seq > ?"
+                " AND event IN ('suppressed', 'unsuppressed') ORDER BY seq LIMIT ?",
+                (after, limit)).fetchall()
+            self._commit()
+        out = []
+        for seq, address, event, data, at in rows:
+            d = json.loads(data)
+            out.append({"seq": seq, "email": address,
+                        "action": "suppress" if event == "suppressed" else "unsuppress",
+                        "reason": d.get("reason"), "type": d.get("type"),
+                        "status": d.get("status") or "", "at": at})
+        return out
+
+    def last_outbox_seq(self) -> int:
+        with self._lock:
+            n = self._execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()[0]
+            self._commit()
+        return n
+
+    # Back-ends that can skip rows another transaction holds say so (PostgreSQL).
+    _skip_locked = ""
+
+    def _lock_hook_cursor(self, hook: str) -> int | None:
+        row = self._execute("SELECT seq FROM hook_cursors WHERE hook = ?" + (
+            " FOR UPDATE" if self._skip_locked else ""), (hook,)).fetchone()
+        return row[0] if row else None
+
+    def webhook_fill(self, hook: str, events: tuple[str, ...] | None, batch: int = 1000) -> int:
+        """Copy the outbox rows after the hook's cursor that it wants into its deliveries,
+        and move the cursor past them, in one transaction. A hook seen for the first time
+        starts at the end of the outbox (it is not sent the store's whole past). Returns how
+        many deliveries were added."""
+        with self._lock:
+            try:
+                self._begin_write()
+                cursor = self._lock_hook_cursor(hook)
+                if cursor is None:
+                    self._execute(
+                        "INSERT INTO hook_cursors (hook, seq) SELECT ?, COALESCE(MAX(seq), 0)"
+                        " FROM outbox WHERE true ON CONFLICT (hook) DO NOTHING", (hook,))
+                    self._commit()
+                    return 0
+                rows = self._execute(
+                    "SELECT seq, event, address FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (cursor, batch)).fetchall()
+                if not rows:
+                    self._rollback()
+                    return 0
+                now = iso(utcnow())
+                wanted = [(hook, seq, address or "", "pending", 0, now, now)
+                          for seq, event, address in rows if not events or event in events]
+                if wanted:
+                    self._executemany(
+                        "INSERT INTO deliveries (hook, outbox_seq, address, state, attempts,"
+                        " created_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)", wanted)
+                self._execute("UPDATE hook_cursors SET seq = ? WHERE hook = ?",
+                              (rows[-1][0], hook))
+                self._commit()
+                return len(wanted)
+            except BaseException:
+                self._rollback()
+                raise
+
+    def webhook_claim(self, hook: str, owner: str, lease_seconds: float,
+                      limit: int = 50) -> list[dict]:
+        """Due deliveries of a hook, leased to `owner` for `lease_seconds`: at most one per
+        address, and only the address's oldest undelivered one (order per address). Another
+        process skips what is leased (and, on PostgreSQL, what is being claimed)."""
+        now = utcnow()
+        with self._lock:
+            try:
+                self._begin_write()
+                rows = self._execute(
+                    "SELECT d.id FROM deliveries d WHERE d.hook = ? AND d.state = 'pending'"
+                    " AND d.next_at <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)"
+                    " AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.hook = d.hook"
+                    "   AND e.address = d.address AND e.state = 'pending'"
+                    "   AND e.outbox_seq < d.outbox_seq AND d.address <> '')"
+                    " ORDER BY d.outbox_seq LIMIT ?" + self._skip_locked,
+                    (hook, iso(now), iso(now), limit)).fetchall()
+                if not rows:
+                    self._rollback()
+                    return []
+                ids = [r[0] for r in rows]
+                marks = ", ".join("?" * len(ids))
+                self._execute(
+                    f"UPDATE deliveries SET lease_until = ?, lease_owner = ? WHERE id IN ({marks})",
+                    (iso(now + timedelta(seconds=lease_seconds)), owner, *ids))
+                got = self._execute(
+                    f"SELECT d.id, d.address, d.attempts, d.created_at, o.seq, o.uid, o.event,"
+                    f" o.at, o.data FROM deliveries d JOIN outbox o ON o.seq = d.outbox_seq"
+                    f" WHERE d.id IN ({marks}) ORDER BY d.outbox_seq", ids).fetchall()
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+        keys = ("id", "address", "attempts", "created_at", "seq", "uid", "event", "at", "data")
+        out = [dict(zip(keys, r)) for r in got]
+        for d in out:
+            d["data"] = json.loads(d["data"])
+        # One per address: the NOT EXISTS leaves only each address's oldest pending one.
+        return out
+
+    def webhook_done(self, delivery_id: int, owner: str) -> None:
+        with self._lock:
+            try:
+                self._begin_write()
+                self._execute(
+                    "UPDATE deliveries SET state = 'delivered', delivered_at = ?, attempts ="
+                    " attempts + 1, lease_until = NULL, last_error = NULL WHERE id = ?",
+                    (iso(utcnow()), delivery_id))
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+
+    def webhook_failed(self, delivery_id: int, owner: str, error: str, retry_at: datetime | None,
+                       ) -> None:
+        """Record a failed attempt: retried at `retry_at`, or dead when that is None."""
+        with self._lock:
+            try:
+                self._begin_write()
+                self._execute(
+                    "UPDATE deliveries SET attempts = attempts + 1, lease_until = NULL,"
+                    " last_error = ?, state = ?, next_at = ? WHERE id = ?",
+                    (error[:500], "pending" if retry_at else "dead",
+                     iso(retry_at or utcnow()), delivery_id))
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+
+    def webhook_deliveries(self, states=("pending", "dead"), hook: str | None = None,
+                           limit: int = 1000) -> list[dict]:
+        """Deliveries in these states, oldest first (for `bouncesink webhooks`)."""
+        marks = ", ".join("?" * len(states))
+        sql = (f"SELECT d.id, d.hook, d.state, d.attempts, d.created_at, d.next_at,"
+               f" d.last_error, o.event, o.address, o.uid, o.seq FROM deliveries d"
+               f" JOIN outbox o ON o.seq = d.outbox_seq WHERE d.state IN ({marks})")
+        params: list = list(states)
+        if hook is not None:
+            sql += " AND d.hook = ?"
+            params.append(hook)
+        with self._lock:
+            rows = self._execute(sql + " ORDER BY d.outbox_seq LIMIT ?",
+                                 (*params, limit)).fetchall()
+            self._commit()
+        keys = ("id", "hook", "state", "attempts", "created_at", "next_at", "last_error",
+                "event", "email", "webhook_id", "seq")
+        return [dict(zip(keys, r)) for r in rows]
+
+    def webhook_retry_dead(self, hook: str | None = None) -> int:
+        """Dead deliveries back to pending, due now, with a fresh retry window."""
+        now = iso(utcnow())
+        sql = ("UPDATE deliveries SET state = 'pending', next_at = ?, created_at = ?,"
+               " lease_until = NULL WHERE state = 'dead'")
+        params: list = [now, now]
+        if hook is not None:
+            sql += " AND hook = ?"
+            params.append(hook)
+        with self._lock:
+            try:
+                self._begin_write()
+                n = self._execute(sql, params).rowcount
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+        return n
+
     # == operations: doctor, reparse, prune (owned by the operations engineer) ================
     # Re-parsing never rewrites a result: a changed classification is a `reclassified` event
     # on the old result (reason/type are the new ones, rule says what changed), and the
@@ -731,10 +964,11 @@ class SQLStore:
                     for c in changes:
                         decision = None
                         if c.kind == "new":
-                            rid = self._insert_result(stored.ref, env, c.result, campaign,
+                            attributed = attributed_campaign(campaign, c.result, verp_recipient)
+                            rid = self._insert_result(stored.ref, env, c.result, attributed,
                                                       iso(env.received_at))
                             decision = self._apply_policy(c.result, rid, policy, env.received_at,
-                                                          now, verdicts, verp_recipient)
+                                                          now, verdicts, verp_recipient, attributed)
                         else:
                             r = c.result
                             self._add_event(
@@ -742,9 +976,9 @@ class SQLStore:
                                 r.reason if r else "", r.type if r else "", c.describe(),
                                 c.result_id, "reparse", now)
                             if r is not None and r.type != c.old_type:
-                                decision = self._apply_policy(r, c.result_id, policy,
-                                                              env.received_at, now, verdicts,
-                                                              verp_recipient)
+                                decision = self._apply_policy(
+                                    r, c.result_id, policy, env.received_at, now, verdicts,
+                                    verp_recipient, attributed_campaign(campaign, r, verp_recipient))
                         out.append((c, decision))
                 if dry_run:
                     self._rollback()

@@ -201,6 +201,13 @@ class PostgresStore(SQLStore):
         self._seq_pending = True
         return -1
 
+    # Dispatchers on several hosts claim deliveries without waiting on one another.
+    _skip_locked = " FOR UPDATE OF d SKIP LOCKED"
+
+    def _next_outbox_seq(self) -> int:
+        self._seq_pending = True
+        return -1
+
     def _commit(self) -> None:
         try:
             if self._seq_pending:
@@ -213,6 +220,11 @@ class PostgresStore(SQLStore):
                 self._conn.execute(
                     "UPDATE suppressions SET seq = nextval(pg_get_serial_sequence('events', 'id'))"
                     " WHERE seq < 0")
+                # Outbox rows (change feed, webhooks) the same way, in insertion order.
+                self._conn.execute(
+                    "UPDATE outbox o SET seq = n.s FROM (SELECT x.id,"
+                    " nextval(pg_get_serial_sequence('events', 'id')) AS s FROM"
+                    " (SELECT id FROM outbox WHERE seq < 0 ORDER BY id) x) n WHERE o.id = n.id")
             if self._conn is not None:
                 self._conn.commit()
         finally:

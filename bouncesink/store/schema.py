@@ -101,6 +101,37 @@ MIGRATIONS: list[str] = [
     ALTER TABLE messages ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE messages ADD COLUMN retry_at TEXT;
     """,
+    # 6 (api): the outbox of decisions (change feed, webhooks) with a commit-ordered seq, each
+    # webhook's deliveries (claimed with a lease) and its cursor over the outbox.
+    """
+    CREATE TABLE outbox (
+        id {pk},
+        seq {bigint} NOT NULL,
+        at TEXT NOT NULL,
+        event TEXT NOT NULL,
+        address TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX outbox_seq ON outbox (seq);
+    CREATE TABLE deliveries (
+        id {pk},
+        hook TEXT NOT NULL,
+        outbox_seq {bigint} NOT NULL,
+        address TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        next_at TEXT NOT NULL,
+        lease_until TEXT,
+        lease_owner TEXT,
+        last_error TEXT,
+        delivered_at TEXT
+    );
+    CREATE INDEX deliveries_due ON deliveries (hook, state, outbox_seq);
+    CREATE INDEX deliveries_address ON deliveries (hook, address, state, outbox_seq);
+    CREATE TABLE hook_cursors (hook TEXT PRIMARY KEY, seq {bigint} NOT NULL);
+    """,
 ]
 
 

@@ -36,11 +36,14 @@ def create_app(config, store, *, dispatch: bool = False, extra_routers=()) -> Fa
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        task = None
+        task = own = None
         if dispatch and config.webhooks:
+            from bouncesink.store import open_store
             from bouncesink.webhooks import Dispatcher
 
-            dispatcher = Dispatcher(store, config.webhooks)
+            # A connection of its own: API requests do not queue behind deliveries.
+            own = open_store(config.store.db, durability=config.store.durability)
+            dispatcher = Dispatcher(own, config.webhooks)
             task = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher")
             app.state.dispatcher = dispatcher
         try:
@@ -48,8 +51,12 @@ def create_app(config, store, *, dispatch: bool = False, extra_routers=()) -> Fa
         finally:
             if task is not None:
                 app.state.dispatcher.stop()
-                with contextlib.suppress(asyncio.CancelledError):
+                try:
                     await asyncio.wait_for(task, 15)
+                except (asyncio.TimeoutError, asyncio.CancelledError):
+                    pass  # a delivery cut short is leased, and sent again by whoever runs next
+            if own is not None:
+                await asyncio.to_thread(own.close)
 
     app = FastAPI(title="bouncesink", version=__version__, lifespan=lifespan,
                   description="Suppressions, bounce history, stats and the change feed of a"

@@ -197,3 +197,14 @@ def put_campaign_sent(campaign: Annotated[str, Path(min_length=1, max_length=200
         raise HTTPException(400, "bad campaign id")
     store.set_campaign_sent(campaign, body.sent)
     return {"campaign": campaign, "sent": body.sent}
+
+
+@router.get("/changes", response_model=Changes,
+            summary="every suppress and unsuppress after `after`, in commit order")
+def get_changes(_: Reader, store: Store,
+                after: Annotated[int, Query(ge=0, le=2**62, description="the `next` of the last call")] = 0,
+                limit: Annotated[int, Query(ge=1, le=1000)] = 1000):
+    # Seqs grow in commit order (store/base.py, the outbox), so following `next` never
+    # skips a change that committed late.
+    rows = store.changes(after, limit)
+    return {"changes": rows, "next": rows[-1]["seq"] if rows else after}

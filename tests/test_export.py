@@ -189,7 +189,16 @@ def test_csv_quotes_what_needs_quoting():
     assert got[2][:2] == ["plain@example.com", ""] and len(got[2]) == len(export.EXPORT_KEYS)
 
 
-def test_listmonk_quotes_odd_addresses():
-    got = list(csv.DictReader(io.StringIO(text("listmonk", [row('"x,y"@example.com')]))))
-    assert (got[0]["email"], got[0]["name"]) == ('"x,y"@example.com', '"x,y"')
+def test_listmonk_skips_what_its_parser_rejects_and_keeps_the_rest():
+    """listmonk takes an address only if Go's net/mail gives it back unchanged: a quoted
+    local part, a display name or upper case come back different."""
+    rows = [row('"x,y"@example.com'), row("o'brien+tag@example.com"), row("Ann@Example.com"),
+            row("a..b@example.com"), row("ünï@example.com")]
+    stats: dict = {}
+    got = list(csv.DictReader(io.StringIO("".join(export.render("listmonk", rows, stats)))))
+    assert [g["email"] for g in got] == ["o'brien+tag@example.com", "ünï@example.com"]
+    assert got[0]["name"] == "o'brien+tag"
     assert json.loads(got[0]["attributes"])["bouncesink"]["reason"] == "userunknown"
+    assert stats["skipped"] == 3
+
+

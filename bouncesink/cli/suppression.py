@@ -73,7 +73,15 @@ def register(sub) -> None:
     p.add_argument("--since", metavar="ISO-TIME", help="only suppressions since this time")
     p.add_argument("--cursor", metavar="NAME",
                    help="export only what is new since the last export under this name")
-    p.add_argument("--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    p.add_argument("--output", metavar="FILE", help="write here (atomically) instead of stdout;"
+                   " a regular file or a new path only. With ses --include-removals: FILE's"
+                   " name with .put / .delete before its suffix, one file per import action")
+    p.add_argument("--type", action="append", metavar="TYPE",
+                   help="only these types (hard, soft, complaint, manual; repeatable or"
+                        " comma-separated): e.g. complaints and bounces as separate imports")
+    p.add_argument("--include-removals", action="store_true",
+                   help="also unsuppressions, in commit order, with an action column"
+                        " (suppress / unsuppress); csv, jsonl and ses")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
     p.set_defaults(func=cmd_export)
 
@@ -283,52 +291,158 @@ class Progress:
             self.stream.flush()
 
 
+EXPORT_TYPES = ("hard", "soft", "complaint", "manual")
+
+
+def _types(values) -> frozenset | None:
+    if not values:
+        return None
+    types = {t.strip() for v in values for t in v.split(",") if t.strip()}
+    bad = sorted(types - set(EXPORT_TYPES))
+    if bad:
+        raise CLIError(f"--type: {bad[0]!r} is not one of {', '.join(EXPORT_TYPES)}", 2)
+    return frozenset(types)
+
+
+def check_output_path(path: str) -> Path:
+    """The target of --output, if it is a regular file or a new path; else a CLIError.
+
+    A symlink, FIFO, device or directory is refused: replacing it by rename would destroy
+    what it is (run as root, a device node), and writing through it would go elsewhere."""
+    import stat
+
+    target = Path(path)
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        if not target.parent.is_dir():
+            raise CLIError(f"{path}: no such directory {str(target.parent)!r}") from None
+        return target
+    except OSError as exc:
+        raise CLIError(f"{path}: {exc.strerror or exc}", 2) from None
+    if stat.S_ISLNK(st.st_mode):
+        raise CLIError(f"{path}: is a symbolic link; --output writes regular files only", 2)
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode)
+                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+                else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+        raise CLIError(f"{path}: is {kind}; --output writes regular files only", 2)
+    return target
+
+
+class AtomicFile:
+    """A temporary file beside the target (created exclusively, never through a link),
+    renamed over it on commit(); removed if the export fails."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.tmp = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        try:
+            fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                         0o644)
+        except OSError as exc:
+            raise CLIError(f"{target}: {exc.strerror or exc}") from None
+        self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+    def commit(self) -> None:
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        check_output_path(str(self.target))   # not swapped for a link meanwhile
+        os.replace(self.tmp, self.target)
+        self.tmp = None
+
+    def discard(self) -> None:
+        if not self.fh.closed:
+            self.fh.close()
+        if self.tmp is not None:
+            self.tmp.unlink(missing_ok=True)
+
+
+def ses_action_paths(output: str) -> tuple[Path, Path]:
+    """out.csv -> out.put.csv, out.delete.csv (SES import jobs take one action each)."""
+    p = Path(output)
+    return (p.with_name(f"{p.stem}.put{p.suffix}"), p.with_name(f"{p.stem}.delete{p.suffix}"))
+
+
 def cmd_export(args) -> int:
     since = parse_time(args.since)
+    types = _types(args.type)
     if args.cursor is not None and not args.cursor.strip():
         raise CLIError("--cursor needs a name", 2)
+    if args.include_removals and args.format not in exportmod.REMOVAL_FORMATS:
+        raise CLIError(f"--include-removals: the {args.format} format cannot say that an"
+                       f" address is no longer suppressed (use {', '.join(exportmod.REMOVAL_FORMATS)})",
+                       2)
+    if args.format == "postfix" and (args.cursor or args.since):
+        # A map is looked up whole: one missing key is one address mail goes to again.
+        raise CLIError("the postfix map is always a complete snapshot: --cursor and --since"
+                       " do not apply (postmap the whole file)", 2)
+    ses_split = args.format == "ses" and args.include_removals
+    if ses_split and not args.output:
+        raise CLIError("ses with --include-removals writes two files (PUT and DELETE):"
+                       " give --output", 2)
+    targets = ([check_output_path(str(p)) for p in ses_action_paths(args.output)] if ses_split
+               else [check_output_path(args.output)] if args.output else [])
+    cursor_name = (f"{args.cursor}+removals" if args.include_removals else args.cursor) \
+        if args.cursor else None
     _, store = open_store_for(args)
-    tmp = None
+    files: list[AtomicFile] = []
     try:
-        after = store.cursor(args.cursor) if args.cursor else 0
-        progress = Progress(lambda: store.count_suppressions(since, after),
-                            enabled=not args.no_progress)
-        if args.output:
-            target = Path(args.output)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            try:
-                out = open(tmp, "w", encoding="utf-8", newline="")
-            except OSError as exc:
-                raise CLIError(f"{args.output}: {exc.strerror or exc}") from None
+        after = store.cursor(cursor_name) if cursor_name else 0
+        if args.include_removals:
+            rows = store.change_rows(after, since)
+            progress = Progress(lambda: 0, enabled=False)
         else:
-            out = sys.stdout
+            rows = store.suppressions(since, after)
+            progress = Progress(lambda: store.count_suppressions(since, after),
+                                enabled=not args.no_progress)
+        if types is not None:
+            rows = (r for r in rows if r["type"] in types)
         stats: dict = {}
-        try:
-            for chunk in exportmod.render(args.format, store.suppressions(since, after), stats):
+        files = [AtomicFile(t) for t in targets]
+        if ses_split:
+            put, delete = files
+            split_stats = {"suppress": {}, "unsuppress": {}}
+            last = {"seq": 0}
+
+            # One pass over the rows, two outputs: rows go to the file of their action.
+            for r in rows:
+                last["seq"] = r["seq"]
+                out = put if r["action"] == "suppress" else delete
+                for chunk in exportmod.render("ses", [r], split_stats[r["action"]]):
+                    out.fh.write(chunk)
+                stats["rows"] = stats.get("rows", 0) + 1
+                stats["skipped"] = stats.get("skipped", 0) + split_stats[r["action"]].get("skipped", 0)
+                split_stats[r["action"]]["skipped"] = 0
+            stats["last_seq"] = last["seq"]
+        else:
+            out = files[0].fh if files else sys.stdout
+            for chunk in exportmod.render(args.format, rows, stats,
+                                          removals=args.include_removals):
                 out.write(chunk)
                 progress.update(stats["rows"])
             out.flush()
-            if out is not sys.stdout:
-                os.fsync(out.fileno())
-        finally:
-            if out is not sys.stdout:
-                out.close()
+        for f in files:
+            f.commit()
         progress.done()
-        if tmp is not None:
-            os.replace(tmp, args.output)
-            tmp = None
         # Only after the rows are out: a failed export is exported again next time.
-        if args.cursor and stats.get("rows"):
-            store.set_cursor(args.cursor, stats["last_seq"])
+        if cursor_name and stats.get("rows"):
+            store.set_cursor(cursor_name, stats["last_seq"])
+        written = stats.get("rows", 0) - stats.get("skipped", 0)
         if stats.get("skipped"):
-            print(f"bouncesink: skipped {stats['skipped']} address(es) the {args.format}"
-                  f" format cannot hold", file=sys.stderr)
+            why = ("SES takes ASCII addresses only" if args.format == "ses" else
+                   f"the {args.format} format cannot hold them")
+            print(f"bouncesink: skipped {stats['skipped']} address(es): {why}", file=sys.stderr)
+        if targets:
+            names = " and ".join(str(t) for t in targets)
+            print(f"bouncesink: wrote {written} row(s) to {names}", file=sys.stderr)
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
             raise
         raise CLIError(f"export failed: {exc.strerror or exc}") from None
     finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+        for f in files:
+            f.discard()
         store.close()
     return 0

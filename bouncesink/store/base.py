@@ -493,7 +493,7 @@ class SQLStore:
         with self._lock:
             try:
                 self._lock_address(address)
-                row = self._execute("SELECT suppressed FROM suppressions WHERE address = ?",
+                row = self._execute("SELECT suppressed, type FROM suppressions WHERE address = ?",
                                     (address,)).fetchone()
                 if not row or not row[0]:
                     self._rollback()
@@ -501,7 +501,7 @@ class SQLStore:
                 self._add_event(address, "unsuppress", "manual", "", reason or "unsuppressed",
                                 None, actor, now)
                 self._outbox("unsuppressed", address, now, {
-                    "email": address, "reason": reason or "unsuppressed", "type": "manual",
+                    "email": address, "reason": reason or "unsuppressed", "type": row[1],
                     "status": "", "rule": f"unsuppressed by {actor}", "campaign": None})
                 self._execute("UPDATE suppressions SET suppressed = 0 WHERE address = ?",
                               (address,))
@@ -727,6 +727,31 @@ class SQLStore:
                         "reason": d.get("reason"), "type": d.get("type"),
                         "status": d.get("status") or "", "at": at})
         return out
+
+    def change_rows(self, after_seq: int = 0, since: datetime | None = None,
+                    batch: int = 5000) -> Iterator[dict]:
+        """Export rows of every suppress and unsuppress after `after_seq`, in commit order,
+        streamed in batches: EXPORT_KEYS, `action` (suppress / unsuppress) and `seq`."""
+        since_s = iso(since) if since else ""
+        last = after_seq
+        while True:
+            with self._lock:
+                rows = self._execute(
+                    "SELECT o.seq, o.address, o.event, o.data, o.at, a.first_seen, a.last_seen,"
+                    " a.results FROM outbox o LEFT JOIN addresses a ON a.address = o.address"
+                    " WHERE o.seq > ? AND o.event IN ('suppressed', 'unsuppressed') AND o.at >= ?"
+                    " ORDER BY o.seq LIMIT ?", (last, since_s, batch)).fetchall()
+                self._commit()
+            for seq, address, event, data, at, first, lastseen, count in rows:
+                d = json.loads(data)
+                yield {"email": address, "reason": d.get("reason"), "type": d.get("type"),
+                       "status": d.get("status") or "", "first_seen": first or at,
+                       "last_seen": lastseen or at, "count": count or 0,
+                       "action": "suppress" if event == "suppressed" else "unsuppress",
+                       "seq": seq}
+            if len(rows) < batch:
+                return
+            last = rows[-1][0]
 
     def last_outbox_seq(self) -> int:
         with self._lock:

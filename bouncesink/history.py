@@ -9,21 +9,12 @@ suppressions and unsuppressions come from their events, with the reason a person
 
 from __future__ import annotations
 
-import re
-
-# C0 and C1 controls, DEL, and the bidi overrides/isolates (Trojan Source, CVE-2021-42574):
-# text a stranger wrote must not move a terminal's cursor or reorder what a person reads.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
 
 def escape_controls(text: str | None) -> str:
-    """Printable text for a terminal: tab and newline as \\t and \\n (a diagnostic is one
-    line on screen), other controls and bidi marks as \\xNN / \\uNNNN."""
-    if not text:
-        return ""
-    text = text.replace("\n", "\\n").replace("\t", "\\t")
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                       else f"\\u{ord(m.group()):04x}", text)
+    """Stranger text for a terminal (bouncesink.textsafe.escape), None as empty."""
+    from bouncesink.textsafe import escape
+
+    return escape(text) if text else ""
 
 
 def timeline(h: dict) -> dict:

@@ -169,3 +169,18 @@ def test_postfix_map_is_always_a_complete_snapshot(capsys, db):
     code, out, _ = run(capsys, "export", "--db", db, "--format", "postfix")
     assert [line.split()[0] for line in out.splitlines()] == [
         "b@example.com", "m@example.com", "c@example.com"]
+
+
+def test_why_shows_recorded_decisions_only_and_escapes_control_characters(capsys, tmp_path):
+    from test_store import bounce
+    db = str(tmp_path / "w.db")
+    s = open_store(db)
+    bounce(s, "x@example.com", "autoreply", "vacation", "")
+    s.suppress_manual("x@example.com", "evil \x1b[2J\x07 reason \u202e")
+    s.close()
+    code, out, _ = run(capsys, "why", "x@example.com", "--db", db)
+    assert code == 0
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "\\x1b[2J" in out and "\\u202e" in out
+    assert "-> ignore: type autoreply: ignore" in out
+    assert "no event recorded" not in out

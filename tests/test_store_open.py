@@ -120,6 +120,8 @@ def test_a_reader_brings_an_older_store_of_ours_up_to_date(store_path, capsys):
     conn.execute("DROP INDEX messages_digest")
     for col in ("digest", "attempts", "retry_at"):
         conn.execute(f"ALTER TABLE messages DROP COLUMN {col}")
+    for table in ("outbox", "deliveries", "hook_cursors"):  # migration 6
+        conn.execute(f"DROP TABLE {table}")
     conn.commit()
     conn.close()
     code, _, err = run(capsys, "stats", "--db", str(store_path))

@@ -171,7 +171,7 @@ def _dead(result: model.Result, reason: str, rule: str, temporary: bool) -> bool
 _ORDER_FIRST = (
     "mailboxfull", "mesgtoobig", "exceedlimit", "suspend", "hasmoved", "norelaying",
     "authfailure", "userunknown", "filtered", "requireptr", "notcompliantrfc", "badreputation",
-    "contenterror", "rejected", "hostunknown", "spamdetected", "speeding", "toomanyconn",
+    "rejected", "hostunknown", "spamdetected", "speeding", "toomanyconn",
     "blocked",
 )
 _ORDER_TEXT = (

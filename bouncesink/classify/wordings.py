@@ -80,7 +80,7 @@ RULES: tuple[Rule, ...] = (
          "(src/smtp_in.c); Sendmail 'Too many open connections' (daemon.c); Yahoo 'Max message per "
          "connection reached'; Amazon SES 'Throttling failure' (docs.aws.amazon.com/ses); " + _sis("toomanyconn")),
     Rule(r"too much mail from|too many recipients from|too many messages from|"
-         r"(?<!connection )rate limit|ratelimit|rate[- ]limited|sending rate|"
+         r"(?<!connection )rate limit|ratelimit|rate[- ]limited|(?<!throttling failure: maximum )sending rate|"
          r"(?:message|receiving|sending|mail) (?:rate|frequency) (?:limit|exceed|too high)|throttl(?!ing failure)|"
          r"unusual rate|rate of (?:unsolicited|mail)|exceeded the (?:rate|maximum number of messages)|"
          r"too fast|please slow down|try again slower|receiving mail too quickly|"
@@ -96,7 +96,7 @@ RULES: tuple[Rule, ...] = (
          "Outlook.com 'domain mismatches client ip'; Sendmail 'IP name lookup failed'; " + _sis("requireptr")),
 
     # ---------------------------------------------------------------- loops and DNS
-    Rule(r"hop count exceeded|maximum hop count|routing loop|mail loop|mail forwarding loop|"
+    Rule(r"hop count exceeded|maximum hop count|routing loop|(?<!suspected )mail loop|mail forwarding loop|"
          r"forwarding loop count|message looping|loop detected|unrouteable mail domain|"
          r"too many hops|host not found, try again|dns query failed|temporary (?:lookup|dns) failure|"
          r"host name lookup failure|malformed (?:or unexpected )?name server reply|"
@@ -320,7 +320,7 @@ RULES: tuple[Rule, ...] = (
          r"we do not relay|does not relay|not a gateway|insecure mail relay|relaying mail to .{0,40} is not allowed|"
          r"not (?:local|our) (?:host|domain)|no such domain here|(?<!or user )isn't in my list of allowed rcpthosts?|"
          r"is not in my list of allowed rcpthosts|relaying mail to|cannot relay|can't relay|couldn't relay|relay access|"
-         r"rcpthosts|not (?:permitted|allowed) to send mail to|we do not accept mail for|as a relay\b|"
+         r"(?<!or user isn't in my list of allowed )rcpthosts|not (?:permitted|allowed) to send mail to|we do not accept mail for|as a relay\b|"
          r"not an open relay|requires authentication when attempting to send to a non-local|"
          r"specified domain is not allowed|we don't handle mail for",
          "norelaying", "relaying refused",
@@ -555,7 +555,7 @@ RULES: tuple[Rule, ...] = (
          "Postfix local(8) pipe 'Command died with status N' (src/global/pipe_command.c); Sendmail "
          "prog mailer 'X-Unix; ...'; Exim pipe transport 'Child process of ... returned'; "
          + _sis("mailererror")),
-    Rule(r"\brejected\b|\brefused\b|\bdenied\b|\bnot (?:allowed|permitted|accepted)\b",
+    Rule(r"\brejected\b|(?<!connection )\brefused\b|\bdenied\b|\bnot (?:allowed|permitted|accepted)\b",
          "rejected", "refused, no reason given",
          "Catch-all refusals of MAIL FROM or the message ('Message rejected', 'Mail refused')",
          weak=True),

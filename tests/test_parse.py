@@ -298,3 +298,31 @@ def test_courier_delay_notice_is_a_delay():
         b"cannot be delivered:", b"has not been delivered yet:").replace(b"<<< 550 5.1.1", b"<<< 450 4.2.1")
     parsed = parse(raw)
     assert [(r.recipient, r.type) for r in parsed.results] == [("gwen@example.net", "delay")]
+
+
+# -- line endings: LF, CRLF and CR alone give the same results (issue 11, Must-have 6) ------
+def _as_lines(raw: bytes, end: bytes) -> bytes:
+    return raw.replace(b"\r\n", b"\n").replace(b"\n", end)
+
+
+def _outcome(raw: bytes):
+    parsed = parse(raw)
+    return parsed.kind, [(r.recipient, r.status, r.reason, r.type, r.diagnostic.strip())
+                         for r in parsed.results]
+
+
+@pytest.mark.parametrize("name", sorted(set(TABLE) | set(MTA_TABLE)))
+def test_line_endings_give_the_same_results(name):
+    raw = (DATA / name).read_bytes()
+    lf = _outcome(_as_lines(raw, b"\n"))
+    assert lf[1] or lf[0] == "unrecognised"
+    assert _outcome(_as_lines(raw, b"\r\n")) == lf
+    assert _outcome(_as_lines(raw, b"\r")) == lf
+
+
+def test_a_lone_cr_in_a_crlf_message_ends_a_line_but_cr_cr_lf_is_one_end():
+    from bouncesink.parse.message import newlines
+    assert newlines(b"a\rb\r\nc") == b"a\nb\r\nc"
+    assert newlines(b"a\r\r\nb") == b"a\r\r\nb"
+    assert newlines(b"a\rb\r\rc") == b"a\nb\n\nc"
+    assert newlines(b"a\nb") == b"a\nb"

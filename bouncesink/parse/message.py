@@ -60,8 +60,25 @@ _MISSING = object()
 _ASCII_NAMES = frozenset({"us-ascii", "ascii", "ansi_x3.4-1968", "us"})
 
 
+_LONE_CR = re.compile(rb"\r(?![\r\n])")
+
+
 def load(raw: bytes) -> "Part":
-    return Part(bytes(raw[:MAX_BYTES]))
+    return Part(newlines(bytes(raw[:MAX_BYTES])))
+
+
+def newlines(raw: bytes) -> bytes:
+    """Line ends as the readers expect them. LF and CRLF are read as they come; a message
+    whose lines end in CR alone (classic Mac OS mailers, some gateways and mailbox exports)
+    has them made LF, and a lone CR inside an otherwise LF/CRLF message too (a CR that
+    precedes another CR or LF is left alone: "\r\r\n" is one line end, not two)."""
+    if b"\r" not in raw:
+        return raw
+    if b"\n" not in raw:
+        return raw.replace(b"\r", b"\n")
+    if raw.count(b"\r") == raw.count(b"\r\n"):
+        return raw
+    return _LONE_CR.sub(b"\n", raw)
 
 
 def load_email(raw: bytes) -> Message:

@@ -67,6 +67,9 @@ class Result:
     message_id: str = ""        # Message-ID of the original (bounced) message
     feedback_type: str = ""     # ARF Feedback-Type for complaints
     detector: str = ""          # which parser path produced this result
+    # The address to suppress: the VERP recipient, else the DSN's Original-Recipient when it
+    # differs from the alias-expanded Final-Recipient in `recipient`, else `recipient`.
+    suppress_as: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -37,6 +37,22 @@ TABLE = {
     # PowerMTA's bounce category decides an ambiguous 5.2.1
     "powermta-bad-mailbox.eml": ("dsn", [("quinn@example.org", "5.2.1", "userunknown", "hard")]),
     "mfilter-rcpt.eml": ("dsn", [("rita@example.net", "5.0.911", "userunknown", "hard")]),
+    # delay warnings in the MTAs' own words (Exim deliver.c warn text, Sendmail savemail.c,
+    # Exchange's "(Delay)" DSN text): delayed, never a failure
+    "warning-exim.eml": ("dsn", [("ada@example.com", "4.7.1", "blocked", "delay")]),
+    "warning-sendmail.eml": ("dsn", [("bea@example.com", "4.0.947", "expired", "delay")]),
+    "warning-exchange.eml": ("dsn", [("cleo@example.com", "4.0.947", "expired", "delay")]),
+    # challenge-response requests (Boxbe's guest list, Spam Arrest's verification): no row
+    "challenge-boxbe.eml": ("unrecognised", []),
+    "challenge-verify.eml": ("unrecognised", []),
+    # the bounce's own To named in a null-MX wording is the sender, not a failed recipient
+    "text-own-sender.eml": ("unrecognised", []),
+    # a DNSBL's delisting address quoted in the reply is someone to write to
+    "text-contact-address.eml": ("dsn", [("fay@example.com", "5.7.1", "blocked", "soft")]),
+    # X.400-style "SMTP=" prefix stripped, and the two mentions are one recipient
+    "x400-smtp-prefix.eml": ("dsn", [("gus@example.com", "5.1.1", "userunknown", "hard")]),
+    "verp-noaddress.eml": ("unrecognised", []),
+    "dsn-original-recipient.eml": ("dsn", [("ida.box@mail.example.net", "5.1.1", "userunknown", "hard")]),
 }
 
 # fixture -> the detector that must have produced it
@@ -326,3 +342,66 @@ def test_a_lone_cr_in_a_crlf_message_ends_a_line_but_cr_cr_lf_is_one_end():
     assert newlines(b"a\r\r\nb") == b"a\r\r\nb"
     assert newlines(b"a\rb\r\rc") == b"a\nb\n\nc"
     assert newlines(b"a\nb") == b"a\nb"
+
+
+def test_original_recipient_is_the_one_to_suppress():
+    r = parse((DATA / "dsn-original-recipient.eml").read_bytes()).results[0]
+    assert (r.recipient, r.original_recipient, r.suppress_as) == (
+        "ida.box@mail.example.net", "ida@example.com", "ida@example.com")
+    # without an Original-Recipient (or with the same one) the recipient is suppressed
+    plain = parse((DATA / "dsn-hard-userunknown.eml").read_bytes()).results[0]
+    assert plain.suppress_as == plain.recipient
+
+
+def test_verp_fallback_gives_the_verp_recipient_the_failure():
+    raw = (DATA / "verp-noaddress.eml").read_bytes()
+    parsed = parse(raw, verp_recipient="hal@example.com")
+    assert parsed.detector == "verp"
+    assert [(r.recipient, r.status, r.reason, r.type, r.suppress_as) for r in parsed.results] == [
+        ("hal@example.com", "5.1.1", "userunknown", "hard", "hal@example.com")]
+    # an "<unsigned>" marker or no VERP recipient: nothing to give it to
+    assert parse(raw, verp_recipient="<unsigned>").results == []
+
+
+@pytest.mark.parametrize("body", [
+    b"Thank you for your message. We will answer within two days.\n",  # no failure said
+    b"Your message was delivered to the mailbox.\n",
+])
+def test_verp_fallback_needs_a_failure_in_the_text(body):
+    raw = (b"From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\nTo: b@example.org\n"
+           b"Subject: Delivery report\n\n" + body)
+    assert parse(raw, verp_recipient="hal@example.com").results == []
+
+
+def test_verp_fallback_from_a_warning_is_a_delay():
+    raw = (b"From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\nTo: b@example.org\n"
+           b"Subject: Warning: message 1abc delayed 24 hours\n\nNo action is required on your part.\n"
+           b"451 4.4.1 connection timed out\n")
+    [r] = parse(raw, verp_recipient="hal@example.com").results
+    assert (r.recipient, r.action, r.type) == ("hal@example.com", "delayed", "delay")
+
+
+@pytest.mark.parametrize("recipient", [
+    '"ev\u202eil"@example.com', '"a\u0007b"@example.com', '"x\u200fy"@example.com'])
+def test_addresses_with_control_or_bidi_characters_are_never_produced(recipient):
+    raw = ("From: MAILER-DAEMON@mx.example.net\nTo: b@example.org\nSubject: Undelivered Mail\n"
+           "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status;"
+           " boundary=\"B\"\n\n--B\nContent-Type: message/delivery-status\n\n"
+           "Reporting-MTA: dns; mx.example.net\n\n"
+           f"Final-Recipient: rfc822; {recipient}\nAction: failed\nStatus: 5.1.1\n\n--B--\n").encode()
+    for r in parse(raw).results:
+        assert r.recipient is None and r.type != "hard"
+
+
+def test_a_warning_with_a_final_refusal_keeps_the_refusal():
+    from bouncesink.parse import notices
+    from bouncesink.model import Result
+    rs = [Result("a@example.com", reply_code="550"), Result("b@example.com", status="4.4.1"),
+          Result("c@example.com", action="failed")]
+    notices.mark_delayed(rs)
+    assert [r.action for r in rs] == ["", "delayed", "failed"]
+    # a final report quoting warning words stays final; a near-miss subject is no warning
+    assert not notices.is_warning("Undelivered Mail", "This is a warning only. Delivery to the"
+                                  " following recipients failed permanently: permanent error")
+    assert not notices.is_warning("Your delivery of shoes is delayed", "We are sorry.")
+    assert not notices.is_challenge("Re: meeting", "Please verify the figures below.")

@@ -152,9 +152,12 @@ def _spin(stop: threading.Event) -> None:
 def test_gate_waits_while_the_watched_process_is_busy_then_for_max_defer_only():
     stop = threading.Event()
     spinner = threading.Thread(target=_spin, args=(stop,), daemon=True)
-    spinner.start()  # this process keeps a core busy
+    spinner.start()  # this process keeps a core busy, or what the machine's load leaves of one
     try:
-        gate = BusyGate(os.getpid(), busy=0.5, window=0.05, max_defer=0.4)
+        # The threshold is low so that a spinning thread exceeds it even on a machine whose
+        # other work leaves it a fifth of a core; what is pinned is that the gate waits while
+        # the process is over the threshold, for max_defer only.
+        gate = BusyGate(os.getpid(), busy=0.1, window=0.05, max_defer=0.4)
         time.sleep(0.1)
         t0 = time.monotonic()
         gate.wait()
@@ -162,7 +165,7 @@ def test_gate_waits_while_the_watched_process_is_busy_then_for_max_defer_only():
     finally:
         stop.set()
         spinner.join()
-    assert gate.load > 0.5
+    assert gate.load > 0.1
     assert 0.3 <= waited < 5.0
     assert gate.deferred >= 0.3
 

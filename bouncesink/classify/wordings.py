@@ -366,6 +366,8 @@ RULES: tuple[Rule, ...] = (
          r"not a local address|user missing home directory|recipient not ok|recipient is not accepted|"
          r"sorry, your envelope recipient has been denied|the following recipients was undeliverable|"
          r"email name is not found|does not exist at the organization|in name directory|address couldn'?t be found|"
+         r"(?:address|mailbox|account|user) you (?:entered|specified|tried to reach|are trying to reach|wrote to) "
+         r"(?:does not|doesn't) exist|"
          r"\bis not an active address|\buser not active|mailbox is inactive|"
          r"utilisateur inconnu|adresse (?:inconnue|invalide|introuvable)|destinataire (?:inconnu|invalide)|"
          r"usuario (?:desconocido|no existe)|no existe (?:dicha persona|ese usuario)|"

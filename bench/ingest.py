@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import selectors
 import shutil
@@ -265,11 +266,14 @@ def transaction(raw: bytes, rcpt: str = RCPT) -> tuple[bytes, bytes]:
     return f"MAIL FROM:<>\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n".encode(), block
 
 
-def unique(n: int, block: bytes) -> bytes:
+_SEQ = itertools.count()
+
+
+def unique(block: bytes) -> bytes:
     """The message with a header of its own: the sink stores the same raw message sent
     again (within server.duplicate_window) once, and a load of one message repeated would
     measure that instead of storing."""
-    return b"X-Bench-Seq: %d\r\n" % n + block
+    return b"X-Bench-Seq: %d\r\n" % next(_SEQ) + block
 
 
 def summary(latencies: list[float], elapsed: float, gen_cpu: float, failures: dict,
@@ -317,7 +321,7 @@ async def load(port: int, sessions: int, messages: int, raw: bytes,
                 w.write(envelope)
                 for _ in range(3):
                     await read_reply(r)
-                w.write(unique(left[0], block))
+                w.write(unique(block))
                 reply = await read_reply(r)
                 if reply.startswith(b"250"):
                     latencies.append(time.perf_counter() - t0)
@@ -391,7 +395,7 @@ def load_selectors(port: int, sessions: int, messages: int, raw: bytes, rcpt: st
                 s.sendall(b"EHLO load.example.net\r\n")
                 c[1], c[3] = 1, 1
             elif state == 2:
-                s.sendall(unique(left, block))
+                s.sendall(unique(block))
                 c[1], c[3] = 3, 1
             elif state in (1, 3):
                 if left > 0:

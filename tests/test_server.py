@@ -784,3 +784,23 @@ def test_a_message_that_keeps_failing_is_set_aside_for_a_person(make_sink, dsn_b
         store.close()
     assert (state, attempts) == ("failed", 3)
     assert errors.startswith("classify: AttributeError(")
+
+
+def test_a_retry_not_yet_due_at_start_up_is_taken_by_the_sweep(make_sink, dsn_bytes,
+                                                                monkeypatch):
+    from bouncesink.server.classifier import Classifier
+
+    _quick_sweep(monkeypatch)
+    monkeypatch.setattr(Classifier, "RETRY_BASE", 2.0)
+    first = make_sink(parse=_Flaky(bad=2), classify_in_process=True)
+    raw = dsn_bytes("dsn-hard-userunknown.eml").replace(b"Subject:", b"X-Test: POISON\r\nSubject:")
+    send(first.port, raw)
+    deadline = time.monotonic() + 30
+    while not first.count("SELECT COUNT(*) FROM messages WHERE attempts = 1"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    first.stop()
+    # Restarted before the retry is due: start-up recovery leaves it; the sweep must not.
+    second = make_sink(parse=_Flaky(bad=0), classify_in_process=True)
+    second.wait_classified(1, timeout=30)
+    assert second.count("SELECT COUNT(*) FROM results") == 1

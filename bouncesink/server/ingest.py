@@ -129,6 +129,10 @@ class Ingest:
         self._loop = asyncio.get_running_loop()
         # Pending before now was left by an earlier process; after, it is ours, in flight.
         self._recover = utcnow().timestamp() if recover else None
+        if recover:
+            # Start-up recovery skips messages waiting for a retry after a failure: the
+            # sweep takes them when they are due (it goes on while any are left).
+            self._leave_pending()
         self._threads = [threading.Thread(target=self._feed, name="classify-feed", daemon=True)]
         self._threads[0].start()
         self._commit_thread = threading.Thread(target=self._commit_main, name="store",

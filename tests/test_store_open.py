@@ -178,3 +178,21 @@ def test_prune_refuses_days_that_are_no_number_of_days(store_path, capsys, days)
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "--raw-older-than" in err.strip().splitlines()[-1]
+
+
+def test_processes_opening_a_new_store_at_once_all_succeed(tmp_path):
+    import subprocess
+    import sys
+
+    db = tmp_path / "new.db"
+    code = ("import sys; from bouncesink.store import open_store;"
+            " open_store(sys.argv[1]).close()")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(db)], stderr=subprocess.PIPE)
+             for _ in range(6)]
+    errors = [p.communicate()[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, errors
+    from bouncesink.store.schema import MIGRATIONS
+
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    conn.close()

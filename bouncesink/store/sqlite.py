@@ -197,14 +197,28 @@ class SQLiteStore(SQLStore):
         return self._conn.execute("PRAGMA user_version").fetchone()[0]
 
     def migrate(self) -> int:
-        """Bring the schema to the newest version; returns it."""
+        """Bring the schema to the newest version; returns it.
+
+        Several processes may open a new store at once (workers, two `deliver`s): each step
+        takes the write lock, and one that finds the step already taken by another (its
+        CREATE fails) reads the version again and goes on from there."""
         with self._lock:
-            version = self.schema_version()
-            if version > len(MIGRATIONS):
-                raise StoreError(f"{self.path}: schema version {version} is newer than this"
-                                 f" bouncesink knows ({len(MIGRATIONS)})")
-            for n in range(version, len(MIGRATIONS)):
-                # executescript commits first; the version bump is inside the script.
-                self._conn.executescript(
-                    f"BEGIN; {render(MIGRATIONS[n], DIALECT)}; PRAGMA user_version = {n + 1}; COMMIT;")
-            return len(MIGRATIONS)
+            for attempt in range(20):
+                version = self.schema_version()
+                if version > len(MIGRATIONS):
+                    raise StoreError(f"{self.path}: schema version {version} is newer than"
+                                     f" this bouncesink knows ({len(MIGRATIONS)})")
+                try:
+                    for n in range(version, len(MIGRATIONS)):
+                        # executescript commits first; the version bump is inside the script.
+                        self._conn.executescript(
+                            f"BEGIN IMMEDIATE; {render(MIGRATIONS[n], DIALECT)};"
+                            f" PRAGMA user_version = {n + 1}; COMMIT;")
+                    return len(MIGRATIONS)
+                except sqlite3.OperationalError:
+                    if self._conn.in_transaction:
+                        self._conn.rollback()
+                    if attempt == 19:
+                        raise
+                    time.sleep(0.05)
+            return len(MIGRATIONS)  # pragma: no cover - the loop returns or raises

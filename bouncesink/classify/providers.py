@@ -15,6 +15,8 @@ from .rule import ProviderRule
 # Mimecast's and GoDaddy's inbound servers
 _MIMECAST = r"\.mimecast\.com|\bmimecast\b"
 _GODADDY = r"secureserver\.net|godaddy"
+# Spectrum's "AUP#" code, its letters, then the number: "AUP#In-1310", "AUP#O-1000", "AUP#1530"
+_SPECTRUM = r"AUP#[a-z]{0,4}-?"
 # Orange's code suffix: "OFR_417", "OFR004_201", "LPN007_416", "LPNAAA_105", "OUK_513"
 _ORANGE = r"\b(?:ofr|lpn|lpnaaa|ouk)(?:\d{3})?[-_]"
 # Apple iCloud's inbound servers and domains
@@ -299,16 +301,22 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule(r"secureserver\.net|godaddy", r"\bURLBL\d{3}\b", "spamdetected",
                  "GoDaddy 552 5.3.0 'Inbound URL reject URLBL011' (a blacklisted URL in the message)"),
     # Spectrum / Charter (charter.net, rr.com): "AUP#In-1310" / "AUP#O-1000", the number
-    # names the cause (spectrum.net "Understanding email error codes")
-    ProviderRule("", r"AUP#(?:In?|Out?)?-?1(?:3[0-4]\d|350)\b", "toomanyconn",
-                 "Spectrum 'AUP#In-1310' concurrent connection / recipient limits (1300-1350)"),
-    ProviderRule("", r"AUP#(?:In?|Out?)?-?1(?:000|2[01]0)\b", "blocked",
+    # names the cause (spectrum.net "Understanding email error codes"; Sisimai
+    # lib/sisimai/rhost/spectrum.rb files the same ranges)
+    ProviderRule("", _SPECTRUM + r"1(?:3[0-3]\d|340)\b", "toomanyconn",
+                 "Spectrum 'AUP#In-1310' concurrent connection / recipient limits (1300-1340)"),
+    ProviderRule("", _SPECTRUM + r"1(?:000|2[01]0)\b", "blocked",
                  "Spectrum 'AUP#1000' IP blocked for suspicious activity, 1200-1210 IP flagged by Cloudmark CSI"),
-    ProviderRule("", r"AUP#(?:In?|Out?)?-?1(?:1[0-4]\d|150)\b", "requireptr",
+    ProviderRule("", _SPECTRUM + r"1(?:1[0-4]\d|150)\b", "requireptr",
                  "Spectrum 'AUP#1100'-'1150' the connecting IP has an issue with DNS"),
-    ProviderRule("", r"AUP#(?:In?|Out?)?-?12[2-5]0\b", "speeding",
-                 "Spectrum 'AUP#1220'-'1250' too many recent emails from this IP"),
-    ProviderRule("", r"AUP#(?:In?|Out?)?-?1530\b", "mesgtoobig", "Spectrum 'AUP#1530' larger than the maximum size"),
+    ProviderRule("", _SPECTRUM + r"1(?:2[2-4]\d|250|3[5-9]\d|4[0-8]\d|490|5[458]0)\b", "speeding",
+                 "Spectrum 'AUP#1220'-'1250' too many recent emails from this IP, 1350-1490 / 1540-1580 volume limits"),
+    ProviderRule("", _SPECTRUM + r"1530\b", "mesgtoobig", "Spectrum 'AUP#1530' larger than the maximum size"),
+    ProviderRule("", _SPECTRUM + r"1(?:010|0[2-7]\d|080|500|520)\b", "rejected",
+                 "Spectrum 'AUP#1010'-'1080' the sender's domain refused, 1500/1520 the sender's address"),
+    ProviderRule("", _SPECTRUM + r"1090\b", "systemerror", "Spectrum 'AUP#1090' system error"),
+    ProviderRule("", _SPECTRUM + r"1(?:1[6-8]\d|190|560)\b", "policyviolation", "Spectrum 'AUP#1160'-'1190', 1560 policy"),
+    ProviderRule("", _SPECTRUM + r"1260\b", "networkerror", "Spectrum 'AUP#1260' network error"),
     # Microsoft (outlook.com, hotmail, Exchange Online Protection): an IP ban, not a sender check
     ProviderRule(r"outlook\.com|hotmail|\blive\.com|\bmsn\.com|microsoft", r"access denied, banned sender",
                  "blocked", "Microsoft 550 5.7.511 'Access denied, banned sender[IP]. To request removal ... delist@messaging.microsoft.com'"),

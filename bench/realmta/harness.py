@@ -28,9 +28,11 @@ from .mta import MTA, Routes
 from .opensmtpd import OpenSMTPD
 from .postfix import Postfix
 from .remote import Remote
+from .sendmail import Sendmail
 from .sink import SINK_DOMAIN, Row, Sink, free_port
 
-DRIVERS: dict[str, type[MTA]] = {"postfix": Postfix, "exim": Exim, "opensmtpd": OpenSMTPD}
+DRIVERS: dict[str, type[MTA]] = {"postfix": Postfix, "exim": Exim, "opensmtpd": OpenSMTPD,
+                                 "sendmail": Sendmail}
 DEAD_DOMAIN = "nxdomain.invalid"    # RFC 6761: never resolves
 LIFETIME = 4                        # queue lifetime of every MTA, seconds
 
@@ -85,6 +87,18 @@ class Outcome:
     dsn: bytes = b""            # the DSN as stored (first one)
 
     @property
+    def void(self) -> str:
+        """Why this case cannot be judged here ("" when it can): the dead domain needs a
+        resolver that answers NXDOMAIN; when it timed out instead, the MTA rightly reports
+        a temporary failure ("Host not found, try again", Status 4.4.3) and the truth
+        "the domain does not exist" is not in the DSN."""
+        if self.case.route == "dead":
+            text = " ".join(self.dsn.decode("utf-8", "replace").split()).lower()
+            if "try again" in text or "status: 4.4.3" in text:
+                return "the resolver failed to answer (the DSN says 'try again')"
+        return ""
+
+    @property
     def result(self) -> Row | None:
         """The result for the case's recipient (else the first result, else None)."""
         good = [r for r in self.rows if r.recipient == self.recipient]
@@ -110,8 +124,8 @@ class Outcome:
     @property
     def reply_carried(self) -> bool:
         """Whether the DSN quotes the remote's reply (its first words after the codes)."""
-        words = re.sub(r"^\d{3}[ -](?:\d\.\d{1,3}\.\d{1,3} )?", "",
-                       self.case.reply.split("\n")[0]).split()[:4]
+        first = self.case.reply_for(self.recipient).split("\n")[0]
+        words = re.sub(r"^\d{3}[ -](?:\d\.\d{1,3}\.\d{1,3} )?", "", first).split()[:4]
         if not words:
             return True
         text = " ".join(self.dsn.decode("utf-8", "replace").split())
@@ -120,9 +134,10 @@ class Outcome:
     @property
     def reasons(self) -> tuple[str, ...]:
         """The reasons that are right for this DSN: the case's; and `expired` as well where
-        the MTA gave up on a 4xx and its DSN does not quote the remote's reply (OpenSMTPD 6.8
-        writes only "Envelope expired"): no reader can know more than the DSN says."""
-        if self.case.temporary and self.case.route == "remote" and not self.reply_carried:
+        the DSN does not quote the remote's reply: OpenSMTPD 6.8 gives up on a 4xx (and on a
+        5xx greeting, which it takes as temporary) writing only "Envelope expired". No
+        reader can know more than the DSN says."""
+        if self.case.route == "remote" and not self.reply_carried:
             return self.case.reasons + ("expired",)
         return self.case.reasons
 
@@ -133,6 +148,8 @@ class Outcome:
 
     def got(self) -> str:
         r = self.result
+        if self.void:
+            return "void: " + self.void
         if r is None:
             return "no DSN"
         if r.recipient is None:
@@ -167,7 +184,7 @@ class Run:
             (self.workdir / "sink").mkdir(exist_ok=True)
             self.sink.start()
             for name in self.mtas:
-                remote = Remote(self.cases).start()
+                remote = Remote(self.cases, same_port=DRIVERS[name].one_port).start()
                 self.remotes[name] = remote
                 routes = Routes(dead=DEAD_DOMAIN)
                 routes.relays[SINK_DOMAIN] = ("127.0.0.1", self.sink.port)

@@ -21,6 +21,7 @@ class Routes:
 
 class MTA:
     name = "mta"
+    one_port = False        # the remote's listeners must share one port number
 
     def __init__(self, workdir: Path, port: int, lifetime: int):
         self.workdir = workdir

@@ -33,26 +33,31 @@ class ScriptedHandler:
         self.case = case
         self.attempts = attempts
 
-    def _reply(self, session, rcpt: str) -> str:
+    def _reply(self, server, session, rcpt: str) -> str:
         self.attempts[self.case.name] += 1
-        return "\r\n".join(self.case.reply_for(rcpt, session.peer[0]).split("\n"))
+        reply = self.case.reply_for(rcpt, session.peer[0])
+        if reply.startswith("421"):
+            # RFC 5321 3.8: 421 closes the channel. The reply is written before the loop
+            # runs this (the hook returns, then aiosmtpd writes it); close() flushes it.
+            asyncio.get_running_loop().call_soon(server.transport.close)
+        return "\r\n".join(reply.split("\n"))
 
     async def handle_MAIL(self, server, session, envelope, address, options):
         if self.case.stage == "mail":
-            return self._reply(session, "")
+            return self._reply(server, session, "")
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 2.1.0 Ok"
 
     async def handle_RCPT(self, server, session, envelope, address, options):
         if self.case.stage == "rcpt":
-            return self._reply(session, address)
+            return self._reply(server, session, address)
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server, session, envelope):
         if self.case.stage == "data":
-            return self._reply(session, envelope.rcpt_tos[0] if envelope.rcpt_tos else "")
+            return self._reply(server, session, envelope.rcpt_tos[0] if envelope.rcpt_tos else "")
         # Not reached by the matrix (every remote case fails); kept honest all the same.
         return "554 5.3.0 scripted remote: no script for this message"
 
@@ -60,8 +65,11 @@ class ScriptedHandler:
 class Remote:
     """All the cases' listeners, served by one event loop in a thread of their own."""
 
-    def __init__(self, cases: tuple[Case, ...]):
+    def __init__(self, cases: tuple[Case, ...], same_port: bool = False):
         self.cases = cases
+        # One port number on every address (Sendmail's SMTP mailers take the port from
+        # their argv, one per mailer, and it allows 25 mailers).
+        self.same_port = same_port
         self.addrs: dict[str, tuple[str, int]] = {}     # case name -> (address, port)
         self.attempts: Counter = Counter()  # case name -> failures answered
         self.refused: tuple[str, int] = (REFUSED_HOST, 0)
@@ -79,9 +87,13 @@ class Remote:
         self._thread = threading.Thread(target=self._run, args=(loop,),
                                         name="realmta-remote", daemon=True)
         self._thread.start()
-        fut = asyncio.run_coroutine_threadsafe(self._listen(), loop)
-        fut.result(30)
-        return self
+        for attempt in range(10):
+            try:
+                asyncio.run_coroutine_threadsafe(self._listen(), loop).result(30)
+                return self
+            except OSError:          # the port was taken on one of the addresses: again
+                asyncio.run_coroutine_threadsafe(self._close(), loop).result(30)
+        raise RuntimeError("scripted remote: no port free on every address")
 
     @staticmethod
     def _run(loop):
@@ -90,18 +102,25 @@ class Remote:
 
     async def _listen(self) -> None:
         loop = asyncio.get_running_loop()
+        port = self.refused[1] if self.same_port else 0
         for i, case in enumerate(self.cases):
             if case.route != "remote":
                 continue
             host = f"127.0.0.{FIRST_HOST + i}"
             if case.stage == "connect":
-                server = await asyncio.start_server(self._greeter(case), host, 0)
+                server = await asyncio.start_server(self._greeter(case), host, port)
             else:
                 handler = ScriptedHandler(case, self.attempts)
                 server = await loop.create_server(
-                    lambda h=handler: SMTP(h, hostname=HOSTNAME, ident="ESMTP"), host, 0)
+                    lambda h=handler: SMTP(h, hostname=HOSTNAME, ident="ESMTP"), host, port)
             self._servers.append(server)
             self.addrs[case.name] = server.sockets[0].getsockname()[:2]
+
+    async def _close(self) -> None:
+        for s in self._servers:
+            s.close()
+        self._servers.clear()
+        self.addrs.clear()
 
     def _greeter(self, case: Case):
         async def greet(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):

@@ -52,7 +52,8 @@ def table(outcomes: list[harness.Outcome]) -> list[str]:
     for o in outcomes:
         r = o.result
         rows.append((o.mta, o.case.name, f"{'|'.join(o.reasons)}/{o.case.type}", o.got(),
-                     "ok" if o.type_ok else "WRONG", "ok" if o.reason_ok else "WRONG",
+                     "-" if o.void else "ok" if o.type_ok else "WRONG",
+                     "-" if o.void else "ok" if o.reason_ok else "WRONG",
                      (r.rule or "") if r else ""))
     widths = [max(len(row[i]) for row in rows) for i in range(6)]
     return ["  ".join(c.ljust(w) for c, w in zip(row[:6], widths)) + "  " + row[6]
@@ -63,7 +64,10 @@ def summary(outcomes: list[harness.Outcome]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for o in outcomes:
         s = out.setdefault(o.mta, {"cases": 0, "recipient": 0, "type": 0, "reason": 0,
-                                   "duplicates": 0, "missing": 0})
+                                   "duplicates": 0, "missing": 0, "void": 0})
+        if o.void:
+            s["void"] += 1
+            continue
         s["cases"] += 1
         s["recipient"] += o.recipient_ok
         s["type"] += o.type_ok
@@ -111,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(table(outcomes)))
     if args.verbose:
         for o in outcomes:
-            if not (o.type_ok and o.reason_ok):
+            if not o.void and not (o.type_ok and o.reason_ok):
                 print(f"\n--- {o.mta} {o.case.name}: expected {'|'.join(o.reasons)}/"
                       f"{o.case.type}, got {o.got()} ({o.result.rule if o.result else ''})")
                 print("\n".join("    " + ln for ln in relevant_lines(o.dsn)) or "    (no DSN)")
@@ -126,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{mta}: cases {s['cases']}, recipient {s['recipient']}/{s['cases']},"
               f" type right {s['type']}/{s['cases']}, reason right {s['reason']}/{s['cases']}"
               f" ({s['reason_pct']:.1f}%), DSNs missing {s['missing']},"
-              f" stored more than once {s['duplicates']}")
+              f" stored more than once {s['duplicates']}"
+              + (f", not judged {s['void']} (see the table)" if s["void"] else ""))
     print(f"run time {elapsed:.1f} s ({len(cases)} cases x {len(mtas)} MTAs)")
     return 0
 

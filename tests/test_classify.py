@@ -27,7 +27,7 @@ RULE_CASES = {
     "too many connections from the client": ("421 4.7.0 Error: too many connections from 192.0.2.1",
                                              "550 too many hops"),
     "sending too fast / rate limit": ("450 4.7.1 Error: too much mail from 192.0.2.1",
-                                      "550 5.1.1 unknown user; contact the administrator"),
+                                      "452 4.3.1 volume is full; excessive load"),
     "client IP / name mismatch": ("550 domain [example.com] mismatches client ip 192.0.2.225.",
                                   "550 5.1.1 client unknown"),
     "mail loop or DNS/network failure": (
@@ -486,6 +486,8 @@ PROVIDER_EXAMPLES += [
     ("550 SC-001 (BAY004-MC3F21) Unfortunately, messages from 192.0.2.1 weren't sent. Please contact your Internet service provider. You can tell them that Hotmail does not relay dynamically-assigned IP ranges.", "", "5.0.0"),
     ("421 RP-001 (BAY004-MC1F3) Unfortunately, some messages from 192.0.2.1 weren't sent. Please try again. We have limits for how many messages can be sent per hour and per day.", "", "4.0.0"),
     ("user-unknown@example.org: 550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302)", "", "5.0.0"),
+    ("550 5.7.1 No such user!", "", "5.7.1"),
+    ("550 Message was not accepted -- invalid mailbox.  Local mailbox a@mail.example is unavailable: user not found", "", "5.0.0"),
     ("550 5.1.10 Recipient not found by SMTP address lookup", "", "5.1.10"),
 ]
 
@@ -677,3 +679,18 @@ def test_refused_at_helo_is_a_block():
 def test_a_dnsbl_host_name_is_not_spam_words(text, command, reason):
     r = classify(model.Result(recipient="a@example.org", status="5.7.1", diagnostic=text, command=command))
     assert r.reason == reason
+
+
+def test_provider_unknown_user_words_decide_with_no_command():
+    # OpenSMTPD names no command; these providers' words say the address does not exist
+    for text in ("550 5.7.1 No such user!",
+                 "550 Message was not accepted -- invalid mailbox.  Local mailbox a@mail.example is "
+                 "unavailable: user not found"):
+        r = classify(model.Result(recipient="a@example.org", status="5.0.0", diagnostic=text))
+        assert (r.reason, r.type) == ("userunknown", "hard")
+
+
+def test_icloud_excessive_volume_is_speeding_over_4_7_1():
+    r = classify(model.Result(recipient="a@example.org", status="4.7.1", action="failed", diagnostic=(
+        "<<< 421 4.7.1 Messages to <a@example.org> deferred due to excessive volume. Try again later")))
+    assert (r.reason, r.type) == ("speeding", "soft")

@@ -331,6 +331,13 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "Outlook.com 421 RP-001 'We have limits for how many messages can be sent per hour and per day'"),
     ProviderRule("", r"requested action not taken: mailbox unavailable \(S\d{6,12}\)", "userunknown",
                  "Outlook.com 550 5.5.0 'Requested action not taken: mailbox unavailable (S2017062302)': the S-number is Outlook.com's own, whichever MTA quotes it"),
+    # Yandex and Mail.ru answer an unknown mailbox in words of their own: whichever MTA quotes
+    # them, they say the address does not exist (Yandex "550 5.7.1 No such user!", Mail.ru
+    # "550 Message was not accepted -- invalid mailbox. Local mailbox a@mail.ru is unavailable:
+    # user not found"; yandex.com/support/mail "error messages", help.mail.ru)
+    ProviderRule("", r"\bno such user!", "userunknown", "Yandex 550 5.7.1 'No such user!'"),
+    ProviderRule("", r"invalid mailbox\.\s{0,3}local mailbox [^ ]{1,200} is unavailable: user not found", "userunknown",
+                 "Mail.ru 550 'Message was not accepted -- invalid mailbox. Local mailbox ... is unavailable: user not found'"),
     ProviderRule("", r"recipient not found by smtp address lookup", "userunknown",
                  "Exchange Online 550 5.1.10 'Recipient not found by SMTP address lookup' (5.1.10 is not RFC 7505's null MX here)"),
 )

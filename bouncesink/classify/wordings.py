@@ -84,12 +84,13 @@ RULES: tuple[Rule, ...] = (
          r"(?:message|receiving|sending|mail) (?:rate|frequency) (?:limit|exceed|too high)|throttl(?!ing failure)|"
          r"unusual rate|rate of (?:unsolicited|mail)|exceeded the (?:rate|maximum number of messages)|"
          r"too fast|please slow down|try again slower|receiving mail too quickly|"
-         r"receiving mail at a rate|received too many|"
+         r"receiving mail at a rate|received too many|due to excessive volume|"
          r"sender rate overlimit|rate (?:is )?over ?limit|daily (?:user )?sending quota|"
          r"sending quota exceeded|too many (?:messages|emails|mails)\b(?! in this connection)",
          "speeding", "sending too fast / rate limit",
          f"Postfix smtpd 'Error: too much mail from' / 'too many recipients from' ({PF_SMTPD_C}, "
-         f"anvil(8)); Exim ratelimit ACL; {GMAIL} 450 4.2.1, 421 4.7.28, 550 5.4.5; {YAHOO} "
+         f"anvil(8)); Exim ratelimit ACL; {GMAIL} 450 4.2.1, 421 4.7.28, 550 5.4.5; iCloud 421 4.7.1 "
+         "'deferred due to excessive volume' (support.apple.com HT204137); {YAHOO} "
          "'user is receiving mail too quickly'; " + _sis("speeding")),
 
     Rule(r"mismatches client ip|ip name lookup failed", "requireptr", "client IP / name mismatch",

@@ -269,11 +269,14 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule(r"comcast\.net", r"\b(?:ES0000(?:01|10)|BL\d{3,6})\b", "blocked",
                  "Comcast 554 'BL000001' sending IP on a block list, 'ES000010' dynamic/residential IP"),
     ProviderRule(r"comcast\.net", r"\bRL\d{3,6}\b", "speeding", "Comcast 'RL000001' rate limit"),
-    # Cox (cox.net): "AUP#<code>" after the reply names the cause
+    # Cox (cox.net): "AUP#<code>" after the reply names the cause (postmaster.cox.net "Error Codes")
     ProviderRule("", r"AUP#(?:CXBL|CDRBL|IPBL\d{0,4})\b", "blocked", "Cox 554 'AUP#CXBL' sending IP blocked"),
-    ProviderRule("", r"AUP#CXSNDR\b|AUP#CXSMTP\b", "rejected", "Cox 'AUP#CXSNDR' problem with the sender's domain"),
+    ProviderRule("", r"AUP#CXSNDR\b", "authfailure",
+                 "Cox 'AUP#CXSNDR' the message failed authentication checks against the sending domain's SPF, DomainKeys or DKIM policy"),
+    ProviderRule("", r"AUP#CXSMTP\b", "rejected", "Cox 'AUP#CXSMTP' problem with the sender"),
     ProviderRule("", r"AUP#CXCNCT\b", "toomanyconn", "Cox 'AUP#CXCNCT' connection limit"),
-    ProviderRule("", r"AUP#CXMXRT\b", "speeding", "Cox 'AUP#CXMXRT' too many recipients, wait before sending more"),
+    ProviderRule("", r"AUP#CXMXRT\b", "toomanyconn",
+                 "Cox 'AUP#CXMXRT' the sender exceeded the maximum number of emails (recipients) allowed; Sisimai's vocabulary files it as toomanyconn"),
     ProviderRule("", r"AUP#CXDNS\b", "requireptr", "Cox 'AUP#CXDNS' issue with the connecting IP's DNS (no PTR)"),
     ProviderRule("", r"AUP#(?:CXTHRT|CXMJ)\b", "securityerror",
                  "Cox 'AUP#CXTHRT' / 'AUP#CXMJ' sending limited for suspicious account activity"),

@@ -26,6 +26,7 @@ from bouncesink.model import (COMPLAINT, HARD, SENDER_SIDE_REASONS, SOFT, Envelo
                               utcnow)
 from bouncesink.policy import (ALERT, COUNT, RESET, SOFT_ESCALATED, SUPPRESS, Decision, decide,
                                needs_dns, sender_alert)
+from bouncesink.store.rollups import RollupMixin
 from bouncesink.verp import UNSIGNED
 
 PENDING, CLASSIFIED, UNRECOGNISED = "pending", "classified", "unrecognised"
@@ -90,7 +91,7 @@ RESULT_COLUMNS = (
 EXPORT_KEYS = ("email", "reason", "type", "status", "first_seen", "last_seen", "count")
 
 
-class SQLStore:
+class SQLStore(RollupMixin):
     """Everything the server and CLI need from a store, on a DB-API connection.
 
     Calls are synchronous and serialised by a lock: the server calls them from its one
@@ -176,9 +177,13 @@ class SQLStore:
                 refs = self._insert_ids(
                     "INSERT INTO messages (received_at, peer, helo, mail_from, rcpt_to, size,"
                     " raw, state, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                for row in rows:
+                    self._bump_message(row[0])
+                self._flush_rollups()
                 self._commit()
                 return refs
             except BaseException:
+                self._drop_rollup_deltas()
                 self._rollback()
                 raise
 
@@ -328,8 +333,10 @@ class SQLStore:
                     out += self._record_one(ref, env, parsed, campaign, policy, now,
                                             dns_verdicts or {},
                                             (verp_recipients or {}).get(ref))
+                self._flush_rollups()
                 self._commit()
             except BaseException:
+                self._drop_rollup_deltas()
                 self._rollback()
                 raise
         return out
@@ -342,6 +349,8 @@ class SQLStore:
             " campaign = ? WHERE id = ?",
             (state, parsed.kind, parsed.detector, "\n".join(parsed.errors)[:4000] or None,
              parsed.original.get("message-id", "")[:998], campaign, ref))
+        if state == UNRECOGNISED:
+            self._bump_message(iso(env.received_at), UNRECOGNISED)
         out = []
         for r in parsed.results:
             attributed = attributed_campaign(campaign, r, verp_recipient)
@@ -363,13 +372,16 @@ class SQLStore:
                 " last_seen = CASE WHEN excluded.last_seen > addresses.last_seen"
                 "   THEN excluded.last_seen ELSE addresses.last_seen END",
                 (recipient, domain_of(recipient), at, at))
-        return self._insert_id(
+        rid = self._insert_id(
             f"INSERT INTO results ({', '.join(RESULT_COLUMNS)}) VALUES"
             f" ({', '.join('?' * len(RESULT_COLUMNS))})",
             (ref, at, env.peer, env.mail_from, ",".join(env.rcpt_tos), recipient,
              domain_of(recipient), r.action, r.status, r.reply_code, r.diagnostic[:2000],
              r.reason, r.type, r.rule, r.reporting_mta, r.remote_mta, r.message_id[:998],
              campaign, r.detector))
+        self._count_result(rid, recipient, at, domain_of(recipient), campaign, r.type or "",
+                           r.reason or "")
+        return rid
 
     def _apply_policy(self, r: Result, result_id: int, policy: PolicyConfig,
                       received_at: datetime, now: datetime, dns_verdicts=None,
@@ -610,26 +622,14 @@ class SQLStore:
                 raise
 
     def report(self, campaign: str | None = None, since: datetime | None = None) -> dict:
-        """Per campaign and per receiving domain: results and distinct recipients by type.
+        """Per campaign and per receiving domain: results and distinct recipients by type,
+        from the rollups (`since` counts whole UTC days, from the start of its day).
 
         {"campaigns": {name: {"sent": N|None, "types": {type: [results, recipients]}}},
          "domains": {domain: {type: [results, recipients]}}}
         """
-        where, params = "received_at >= ?", [iso(since) if since else ""]
-        if campaign is not None:
-            where += " AND campaign = ?"
-            params.append(campaign)
-        out: dict = {"campaigns": {}, "domains": {}}
         with self._lock:
-            for col, key in (("campaign", "campaigns"), ("domain", "domains")):
-                rows = self._execute(
-                    f"SELECT {col}, type, COUNT(*), COUNT(DISTINCT recipient) FROM results"
-                    f" WHERE {where} GROUP BY {col}, type ORDER BY {col}, type",
-                    params).fetchall()
-                for name, type_, n, distinct in rows:
-                    part = out[key].setdefault(name or "", {} if col == "domain" else
-                                               {"sent": None, "types": {}})
-                    (part if col == "domain" else part["types"])[type_ or ""] = [n, distinct]
+            out = self.rollup_report(campaign, since)
             sent = self._execute("SELECT campaign, sent FROM campaigns" +
                                  (" WHERE campaign = ?" if campaign is not None else ""),
                                  [campaign] if campaign is not None else []).fetchall()
@@ -666,24 +666,10 @@ class SQLStore:
         }
 
     def stats(self, now: datetime | None = None) -> dict:
-        """Counts by type, reason and recipient domain, last 24 h and all time."""
+        """Counts by type, reason and recipient domain, last 24 h and all time (rollups)."""
         now = now or utcnow()
-        day = iso(now - timedelta(hours=24))
-        out: dict = {}
         with self._lock:
-            for label, since in (("last_24h", day), ("all_time", "")):
-                part = {}
-                for col in ("type", "reason", "domain"):
-                    rows = self._execute(
-                        f"SELECT {col}, COUNT(*) FROM results WHERE received_at >= ?"
-                        f" GROUP BY {col} ORDER BY COUNT(*) DESC, {col}", (since,)).fetchall()
-                    part[f"by_{col}"] = {(k or ""): n for k, n in rows}
-                part["messages"] = self._execute(
-                    "SELECT COUNT(*) FROM messages WHERE received_at >= ?", (since,)).fetchone()[0]
-                part["unrecognised"] = self._execute(
-                    "SELECT COUNT(*) FROM messages WHERE received_at >= ? AND state = ?",
-                    (since, UNRECOGNISED)).fetchone()[0]
-                out[label] = part
+            out = self.rollup_stats(now)
             out["suppressed"] = self._execute(
                 "SELECT COUNT(*) FROM suppressions WHERE suppressed = 1").fetchone()[0]
             out["pending"] = self._execute(
@@ -985,6 +971,8 @@ class SQLStore:
                     decisions = SQLStore._record_one(self, stored.ref, env, parsed, campaign,
                                                      policy, now, verdicts, verp_recipient)
                     out = [(c, d) for c, (_, d) in zip(changes, decisions)]
+                    if decisions:  # it leaves the unrecognised count
+                        self._bump_message(iso(env.received_at), UNRECOGNISED, -1)
                 else:
                     for c in changes:
                         decision = None
@@ -996,6 +984,8 @@ class SQLStore:
                                                           now, verdicts, verp_recipient, attributed)
                         else:
                             r = c.result
+                            self._move_result(c.result_id, c.old_type, c.old_reason,
+                                              r.type if r else None, r.reason if r else None)
                             self._add_event(
                                 normalise(c.recipient) if c.recipient else "", "reclassified",
                                 r.reason if r else "", r.type if r else "", c.describe(),
@@ -1006,10 +996,13 @@ class SQLStore:
                                     verp_recipient, attributed_campaign(campaign, r, verp_recipient))
                         out.append((c, decision))
                 if dry_run:
+                    self._drop_rollup_deltas()
                     self._rollback()
                 else:
+                    self._flush_rollups()
                     self._commit()
             except BaseException:
+                self._drop_rollup_deltas()
                 self._rollback()
                 raise
         return out

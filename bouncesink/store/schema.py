@@ -7,6 +7,8 @@ Types that differ are written as {pk}, {blob} and {bigint} and spelled by each b
 
 from __future__ import annotations
 
+from bouncesink.store.rollups import MIGRATION as ROLLUPS
+
 MIGRATIONS: list[str] = [
     # 1: messages (raw, compressed), results (append-only), events, suppressions, cursors.
     """
@@ -132,6 +134,9 @@ MIGRATIONS: list[str] = [
     CREATE INDEX deliveries_address ON deliveries (hook, address, state, outbox_seq);
     CREATE TABLE hook_cursors (hook TEXT PRIMARY KEY, seq {bigint} NOT NULL);
     """,
+    # 7: rollups (counts per hour, day and all time, kept with the results) so `stats`,
+    # `report` and the dashboard cost the same at any size; built from the existing rows.
+    ROLLUPS,
 ]
 
 

@@ -1,0 +1,304 @@
+"""Rollups: counts per hour, day and all time, kept in the same transaction as the results.
+
+`stats`, `report` and the dashboard read these instead of scanning `results`, so they cost
+the same at ten thousand results as at ten million (bench/scale.py measures it).
+
+One table, `rollups`, keyed by (dim, period, campaign, name, type):
+
+    dim        reason          name = reason,  type = the result's type, campaign ''
+               domain          name = receiving domain, type, campaign ''
+               campaign        name '', type, campaign = the campaign ('' none)
+               campaign_domain name = receiving domain, type, campaign
+               messages        messages stored (name, type, campaign '')
+               unrecognised    messages no parser recognised
+    period     'h2026-12-04T16' an hour, 'd2026-12-04' a day (UTC), 'all' all time;
+               the letter keeps grains apart in one ordered key ('d...' < 'e' < 'h...').
+               Hours only for reason and domain (what the last 24 h of `stats` shows).
+    results    results (or messages) counted
+    recipients distinct recipients: a result adds one when it is its recipient's first of
+               that type (and campaign, for the campaign dims), in the period it arrived.
+               Over all time that is the number of distinct recipients; over days since D, the
+               recipients whose first such result came on or after D.
+
+A result's count follows its current classification: `reparse` moves it from the old type
+and reason to the new (the result row itself is never rewritten), and a result the parser no
+longer finds leaves the counts. Counts change by adding deltas: the deltas of a transaction are
+summed in memory and written just before its commit, in key order, so concurrent writers on
+PostgreSQL take the rows' locks in one order (no deadlock) and hold them only for the commit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+
+HOUR, DAY, ALL = "h", "d", "all"
+MESSAGES, UNRECOGNISED_DIM = "messages", "unrecognised"
+
+# Recipient probes read results by recipient (index results_recipient): when did the
+# recipient's other results of this type (in this campaign) begin? The type compared is each
+# other result's type as first classified (reading every one's latest reclassification would
+# cost a probe per result): result counts move exactly on reclassification, recipient counts
+# as if the recipient's other results kept their first classification.
+_PROBE = ("SELECT (SELECT MIN(received_at) FROM results WHERE recipient = ? AND type = ?"
+          " AND id <> ?),"
+          " (SELECT MIN(received_at) FROM results WHERE recipient = ? AND type = ?"
+          " AND COALESCE(campaign, '') = ? AND id <> ?)")
+
+
+def periods(at: str, hourly: bool = True) -> tuple[str, ...]:
+    """The periods an ISO time (as stored) counts in."""
+    day = DAY + at[:10]
+    return ((HOUR + at[:13], day, ALL) if hourly else (day, ALL))
+
+
+def hour_period(t: datetime) -> str:
+    return HOUR + t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H")
+
+
+def day_period(t: datetime) -> str:
+    return DAY + t.astimezone(timezone.utc).strftime("%Y-%m-%d")
+
+
+class RollupMixin:
+    """What SQLStore needs to keep and read the rollups (see the module docstring)."""
+
+    _rollup_delta: dict
+
+    def _deltas(self) -> dict:
+        d = getattr(self, "_rollup_delta", None)
+        if d is None:
+            d = self._rollup_delta = defaultdict(lambda: [0, 0])
+        return d
+
+    def _bump(self, dim: str, period: str, campaign: str, name: str, type_: str,
+              results: int, recipients: int = 0) -> None:
+        cell = self._deltas()[(dim, period, campaign or "", name or "", type_ or "")]
+        cell[0] += results
+        cell[1] += recipients
+
+    def _bump_result(self, at: str, domain: str, campaign: str | None, type_: str, reason: str,
+                     sign: int = 1) -> None:
+        """Count (sign=1) or uncount (-1) one result in every dim and period."""
+        for p in periods(at):
+            self._bump("reason", p, "", reason, type_, sign)
+            self._bump("domain", p, "", domain, type_, sign)
+        for p in periods(at, hourly=False):
+            self._bump("campaign", p, campaign or "", "", type_, sign)
+            self._bump("campaign_domain", p, campaign or "", domain, type_, sign)
+
+    def _bump_recipient(self, at: str, domain: str, campaign: str | None, type_: str,
+                        sign: int, campaign_dims: bool) -> None:
+        if campaign_dims:
+            for p in periods(at, hourly=False):
+                self._bump("campaign", p, campaign or "", "", type_, 0, sign)
+                self._bump("campaign_domain", p, campaign or "", domain, type_, 0, sign)
+        else:
+            for p in periods(at):
+                self._bump("domain", p, "", domain, type_, 0, sign)
+
+    def _bump_message(self, at: str, dim: str = MESSAGES, sign: int = 1) -> None:
+        for p in periods(at):
+            self._bump(dim, p, "", "", "", sign)
+
+    def _recount_recipient(self, result_id: int, recipient: str | None, at: str, domain: str,
+                           campaign: str | None, type_: str, sign: int) -> None:
+        """A recipient counts once per type (and campaign), in the period of its first result
+        of the type: adding (sign 1) or removing (-1) this result may move it."""
+        if not recipient:
+            return
+        firsts = self._execute(_PROBE, (recipient, type_, result_id, recipient, type_,
+                                        campaign or "", result_id)).fetchone()
+        for first, campaign_dims in zip(firsts, (False, True)):
+            if first is None:
+                self._bump_recipient(at, domain, campaign, type_, sign, campaign_dims)
+            elif at < first:  # this one is (or was) the first: the count moves
+                self._bump_recipient(at, domain, campaign, type_, sign, campaign_dims)
+                self._bump_recipient(first, domain, campaign, type_, -sign, campaign_dims)
+
+    def _count_result(self, result_id: int, recipient: str | None, at: str, domain: str,
+                      campaign: str | None, type_: str, reason: str) -> None:
+        """A new result (its row just inserted)."""
+        self._bump_result(at, domain, campaign, type_, reason, 1)
+        self._recount_recipient(result_id, recipient, at, domain, campaign, type_, 1)
+
+    def _move_result(self, result_id: int, old_type: str, old_reason: str,
+                     new_type: str | None, new_reason: str | None) -> None:
+        """A result reclassified (new_type None: the parser no longer finds it)."""
+        row = self._execute("SELECT received_at, recipient, domain, campaign FROM results"
+                            " WHERE id = ?", (result_id,)).fetchone()
+        if row is None:
+            return
+        at, recipient, domain, campaign = row
+        domain = domain or ""
+        if old_type or old_reason:  # else it was not counted (the parser had lost it)
+            self._bump_result(at, domain, campaign, old_type, old_reason, -1)
+            self._recount_recipient(result_id, recipient, at, domain, campaign, old_type, -1)
+        if new_type is not None:
+            self._bump_result(at, domain, campaign, new_type, new_reason or "", 1)
+            self._recount_recipient(result_id, recipient, at, domain, campaign, new_type, 1)
+
+    def _flush_rollups(self) -> None:
+        """Write this transaction's deltas (called just before its commit)."""
+        d = self._deltas()
+        rows = [(*k, v[0], v[1]) for k, v in sorted(d.items()) if v[0] or v[1]]
+        d.clear()
+        if rows:
+            self._executemany(
+                "INSERT INTO rollups (dim, period, campaign, name, type, results, recipients)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dim, period, campaign, name, type)"
+                " DO UPDATE SET results = rollups.results + excluded.results,"
+                " recipients = rollups.recipients + excluded.recipients", rows)
+
+    def _drop_rollup_deltas(self) -> None:
+        self._deltas().clear()
+
+    # -- reading --------------------------------------------------------------------------------
+    def _sums(self, dim: str, by: str, where: str, params: tuple) -> list[tuple]:
+        """(key, results, recipients) summed over the periods `where` selects, biggest first."""
+        key = {"type": "type", "name": "name", "campaign": "campaign",
+               "campaign_type": "campaign, type", "name_type": "name, type"}[by]
+        return self._execute(
+            f"SELECT {key}, CAST(SUM(results) AS BIGINT), CAST(SUM(recipients) AS BIGINT)"
+            f" FROM rollups WHERE dim = ? AND {where} GROUP BY {key}"
+            f" HAVING SUM(results) <> 0 OR SUM(recipients) <> 0"
+            f" ORDER BY SUM(results) DESC, {key}", (dim, *params)).fetchall()
+
+    def _total(self, dim: str, where: str, params: tuple) -> int:
+        row = self._execute(f"SELECT CAST(SUM(results) AS BIGINT) FROM rollups WHERE dim = ?"
+                            f" AND {where}", (dim, *params)).fetchone()
+        return (row[0] if row else 0) or 0
+
+    def _stats_part(self, where: str, params: tuple) -> dict:
+        return {
+            "by_type": {k: n for k, n, _ in self._sums("reason", "type", where, params)},
+            "by_reason": {k: n for k, n, _ in self._sums("reason", "name", where, params)},
+            "by_domain": {k: n for k, n, _ in self._sums("domain", "name", where, params)},
+            "messages": self._total(MESSAGES, where, params),
+            "unrecognised": self._total(UNRECOGNISED_DIM, where, params),
+        }
+
+    def rollup_stats(self, now: datetime) -> dict:
+        """stats(): the last 24 h are the 25 hour buckets from the hour 24 h ago to now's."""
+        last = ("period >= ? AND period <= ?", (hour_period(now - timedelta(hours=24)),
+                                               hour_period(now)))
+        return {"last_24h": self._stats_part(*last),
+                "all_time": self._stats_part("period = ?", (ALL,))}
+
+    def rollup_report(self, campaign: str | None, since: datetime | None) -> dict:
+        """report(): `since` counts whole UTC days, from the start of its day."""
+        if since is None:
+            where, params = "period = ?", (ALL,)
+        else:
+            where, params = "period >= ? AND period < ?", (day_period(since), "e")
+        out: dict = {"campaigns": {}, "domains": {}}
+        cwhere, cparams = where, params
+        if campaign is not None:
+            cwhere, cparams = where + " AND campaign = ?", (*params, campaign)
+        for name, type_, n, distinct in self._execute(
+                "SELECT campaign, type, CAST(SUM(results) AS BIGINT),"
+                " CAST(SUM(recipients) AS BIGINT) FROM rollups WHERE dim = 'campaign' AND "
+                + cwhere + " GROUP BY campaign, type HAVING SUM(results) <> 0"
+                " ORDER BY campaign, type", cparams).fetchall():
+            part = out["campaigns"].setdefault(name, {"sent": None, "types": {}})
+            part["types"][type_] = [n, distinct]
+        dim = "domain" if campaign is None else "campaign_domain"
+        for name, type_, n, distinct in self._execute(
+                f"SELECT name, type, CAST(SUM(results) AS BIGINT),"
+                f" CAST(SUM(recipients) AS BIGINT) FROM rollups WHERE dim = '{dim}' AND "
+                + cwhere + " GROUP BY name, type HAVING SUM(results) <> 0"
+                " ORDER BY name, type", cparams).fetchall():
+            out["domains"].setdefault(name, {})[type_] = [n, distinct]
+        return out
+
+    def per_day(self, dim: str, since: datetime, until: datetime | None = None) -> list[tuple]:
+        """(day 'YYYY-MM-DD', name, type, results) of one dim, day by day, for charts."""
+        hi = day_period(until) if until else "e"
+        rows = self._execute(
+            "SELECT period, name, type, CAST(SUM(results) AS BIGINT) FROM rollups"
+            " WHERE dim = ? AND period >= ? AND period <= ? GROUP BY period, name, type"
+            " HAVING SUM(results) <> 0 ORDER BY period, name, type",
+            (dim, day_period(since), hi)).fetchall()
+        return [(p[1:], name, t, n) for p, name, t, n in rows]
+
+
+# The migration that creates and fills the rollups for an existing store (schema.py appends
+# it): every result under its current classification (its latest `reclassified` event, when
+# it has one; one the parser no longer finds is not counted).
+_PERIOD = {"h": "'h' || substr({t}, 1, 13)", "d": "'d' || substr({t}, 1, 10)", "a": "'all'"}
+
+
+def _group(*exprs: str) -> str:
+    """GROUP BY the expressions that are not constants (PostgreSQL refuses a literal there)."""
+    cols = [e for e in exprs if not e.startswith("'all'") and not e.startswith("''")]
+    return f" GROUP BY {', '.join(cols)}" if cols else ""
+
+
+def _backfill() -> str:
+    out = ["""
+    CREATE TABLE rollups (
+        dim TEXT NOT NULL,
+        period TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        results {bigint} NOT NULL,
+        recipients {bigint} NOT NULL,
+        PRIMARY KEY (dim, period, campaign, name, type)
+    );
+    CREATE TABLE rollup_backfill AS
+        SELECT r.received_at AS at, r.recipient AS recipient,
+               COALESCE(r.domain, '') AS domain, COALESCE(r.campaign, '') AS campaign,
+               CASE WHEN e.id IS NULL THEN COALESCE(r.type, '') ELSE COALESCE(e.type, '') END
+                   AS type,
+               CASE WHEN e.id IS NULL THEN COALESCE(r.reason, '') ELSE COALESCE(e.reason, '') END
+                   AS reason
+        FROM results r
+        LEFT JOIN (SELECT result_id, MAX(id) AS id FROM events WHERE action = 'reclassified'
+                   GROUP BY result_id) last ON last.result_id = r.id
+        LEFT JOIN events e ON e.id = last.id
+        WHERE e.id IS NULL OR COALESCE(e.type, '') <> '' OR COALESCE(e.reason, '') <> '';"""]
+    head = "INSERT INTO rollups (dim, period, campaign, name, type, results, recipients)"
+    for dim, campaign, name, grains in (
+            ("reason", "''", "reason", "hda"), ("domain", "''", "domain", "hda"),
+            ("campaign", "campaign", "''", "da"), ("campaign_domain", "campaign", "domain", "da")):
+        for g in grains:
+            period = _PERIOD[g].format(t="at")
+            out.append(f"""
+    {head}
+        SELECT '{dim}', {period}, {campaign}, {name}, type, COUNT(*), 0
+        FROM rollup_backfill{_group(period, campaign, name, "type")};""")
+    # Distinct recipients, counted in the period of each one's first result of the type.
+    for dim, campaign, name, grains in (
+            ("domain", "''", "domain", "hda"), ("campaign", "campaign", "''", "da"),
+            ("campaign_domain", "campaign", "domain", "da")):
+        # A recipient's domain is part of it: grouping by it splits nothing.
+        by = "recipient, domain, type" if dim == "domain" else "recipient, campaign, domain, type"
+        for g in grains:
+            period = _PERIOD[g].format(t="at")
+            out.append(f"""
+    {head}
+        SELECT '{dim}', {period}, {campaign}, {name}, type, 0, COUNT(*)
+        FROM (SELECT {by}, MIN(at) AS at FROM rollup_backfill
+              WHERE recipient IS NOT NULL GROUP BY {by}) f
+        WHERE 1 = 1{_group(period, campaign, name, "type")}
+        ON CONFLICT (dim, period, campaign, name, type)
+        DO UPDATE SET recipients = rollups.recipients + excluded.recipients;""")
+    for dim, cond in (("messages", "1 = 1"), ("unrecognised", "state = 'unrecognised'")):
+        for g in "hda":
+            period = _PERIOD[g].format(t="received_at")
+            # an aggregate without GROUP BY yields a row (of 0) even for no messages
+            out.append(f"""
+    {head}
+        SELECT '{dim}', {period}, '', '', '', COUNT(*), 0 FROM messages
+        WHERE {cond}{_group(period)};""" if g != "a" else f"""
+    {head}
+        SELECT '{dim}', 'all', '', '', '', n, 0
+        FROM (SELECT COUNT(*) AS n FROM messages WHERE {cond}) c WHERE n > 0;""")
+    out.append("""
+    DROP TABLE rollup_backfill;
+""")
+    return "".join(out)
+
+
+MIGRATION = _backfill()

@@ -8,12 +8,13 @@ One table, `rollups`, keyed by (dim, period, campaign, name, type):
     dim        reason          name = reason,  type = the result's type, campaign ''
                domain          name = receiving domain, type, campaign ''
                campaign        name '', type, campaign = the campaign ('' none)
-               campaign_domain name = receiving domain, type, campaign
+               campaign_domain name = receiving domain, type, campaign (all time only)
                messages        messages stored (name, type, campaign '')
                unrecognised    messages no parser recognised
     period     'h2026-12-04T16' an hour, 'd2026-12-04' a day (UTC), 'all' all time;
                the letter keeps grains apart in one ordered key ('d...' < 'e' < 'h...').
-               Hours only for reason and domain (what the last 24 h of `stats` shows).
+               Hours only for reason, domain, messages and unrecognised (what the last
+               24 h of `stats` shows), and only the last HOURS_KEPT of them.
     results    results (or messages) counted
     recipients distinct recipients: a result adds one when it is its recipient's first of
                that type (and campaign, for the campaign dims), in the period it arrived.
@@ -33,6 +34,8 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
 HOUR, DAY, ALL = "h", "d", "all"
+HOURS_KEPT = 48
+HOURLY_DIMS = ("reason", "domain", "messages", "unrecognised")
 MESSAGES, UNRECOGNISED_DIM = "messages", "unrecognised"
 
 # Recipient probes read results by recipient (index results_recipient): when did the
@@ -85,14 +88,14 @@ class RollupMixin:
             self._bump("domain", p, "", domain, type_, sign)
         for p in periods(at, hourly=False):
             self._bump("campaign", p, campaign or "", "", type_, sign)
-            self._bump("campaign_domain", p, campaign or "", domain, type_, sign)
+        self._bump("campaign_domain", ALL, campaign or "", domain, type_, sign)
 
     def _bump_recipient(self, at: str, domain: str, campaign: str | None, type_: str,
                         sign: int, campaign_dims: bool) -> None:
         if campaign_dims:
             for p in periods(at, hourly=False):
                 self._bump("campaign", p, campaign or "", "", type_, 0, sign)
-                self._bump("campaign_domain", p, campaign or "", domain, type_, 0, sign)
+            self._bump("campaign_domain", ALL, campaign or "", domain, type_, 0, sign)
         else:
             for p in periods(at):
                 self._bump("domain", p, "", domain, type_, 0, sign)
@@ -139,9 +142,22 @@ class RollupMixin:
             self._recount_recipient(result_id, recipient, at, domain, campaign, new_type, 1)
 
     def _flush_rollups(self) -> None:
-        """Write this transaction's deltas (called just before its commit)."""
+        """Write this transaction's deltas (called just before its commit).
+
+        Hour rows serve the last 24 h only: the first flush that reaches a new hour deletes
+        those more than HOURS_KEPT older than it (a few hundred rows, by primary key)."""
         d = self._deltas()
-        rows = [(*k, v[0], v[1]) for k, v in sorted(d.items()) if v[0] or v[1]]
+        newest = max((k[1] for k in d if k[1].startswith(HOUR)), default="")
+        if newest > getattr(self, "_pruned_for", ""):
+            cutoff = hour_period(datetime.strptime(newest[1:], "%Y-%m-%dT%H").replace(
+                tzinfo=timezone.utc) - timedelta(hours=HOURS_KEPT))
+            for dim in HOURLY_DIMS:
+                self._execute("DELETE FROM rollups WHERE dim = ? AND period >= ? AND period < ?",
+                              (dim, HOUR, cutoff))
+            self._pruned_for, self._hour_cutoff = newest, cutoff
+        cutoff = getattr(self, "_hour_cutoff", "")
+        rows = [(*k, v[0], v[1]) for k, v in sorted(d.items()) if (v[0] or v[1])
+                and not (k[1].startswith(HOUR) and k[1] < cutoff)]
         d.clear()
         if rows:
             self._executemany(
@@ -152,6 +168,21 @@ class RollupMixin:
 
     def _drop_rollup_deltas(self) -> None:
         self._deltas().clear()
+
+    def rebuild_rollups(self) -> None:
+        """Count the rollups again from the results, in ONE transaction (what the migration
+        does for a store that had none; bench/scale.py uses it after its bulk load)."""
+        with self._lock:
+            try:
+                self._begin_write()
+                self._execute("DELETE FROM rollups")
+                for sql in REBUILD.split(";"):
+                    if sql.strip():
+                        self._execute(sql)
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
 
     # -- reading --------------------------------------------------------------------------------
     def _sums(self, dim: str, by: str, where: str, params: tuple) -> list[tuple]:
@@ -202,13 +233,23 @@ class RollupMixin:
                 " ORDER BY campaign, type", cparams).fetchall():
             part = out["campaigns"].setdefault(name, {"sent": None, "types": {}})
             part["types"][type_] = [n, distinct]
-        dim = "domain" if campaign is None else "campaign_domain"
-        for name, type_, n, distinct in self._execute(
+        if campaign is not None and since is not None:
+            # A campaign's domains per day are not rolled up (campaigns x domains x days
+            # would outgrow the results): its own results are read, by the campaign index,
+            # as first classified.
+            rows = self._execute(
+                "SELECT COALESCE(domain, ''), type, COUNT(*), COUNT(DISTINCT recipient)"
+                " FROM results WHERE campaign = ? AND received_at >= ? GROUP BY domain, type"
+                " ORDER BY 1, 2", (campaign, day_period(since)[1:])).fetchall()
+        else:
+            dim = "domain" if campaign is None else "campaign_domain"
+            rows = self._execute(
                 f"SELECT name, type, CAST(SUM(results) AS BIGINT),"
                 f" CAST(SUM(recipients) AS BIGINT) FROM rollups WHERE dim = '{dim}' AND "
                 + cwhere + " GROUP BY name, type HAVING SUM(results) <> 0"
-                " ORDER BY name, type", cparams).fetchall():
-            out["domains"].setdefault(name, {})[type_] = [n, distinct]
+                " ORDER BY name, type", cparams).fetchall()
+        for name, type_, n, distinct in rows:
+            out["domains"].setdefault(name, {})[type_ or ""] = [n, distinct]
         return out
 
     def per_day(self, dim: str, since: datetime, until: datetime | None = None) -> list[tuple]:
@@ -234,7 +275,15 @@ def _group(*exprs: str) -> str:
     return f" GROUP BY {', '.join(cols)}" if cols else ""
 
 
-def _backfill() -> str:
+def _recent(grain: str, col: str, word: str = "WHERE") -> str:
+    """Hour rows only for the latest two days that have results (see HOURS_KEPT)."""
+    if grain != "h":
+        return ""
+    return (f"{word} substr({col}, 1, 10) IN (SELECT DISTINCT substr(received_at, 1, 10) FROM"
+            f" results ORDER BY 1 DESC LIMIT 2)")
+
+
+def _backfill(create: bool = True) -> str:
     out = ["""
     CREATE TABLE rollups (
         dim TEXT NOT NULL,
@@ -245,7 +294,7 @@ def _backfill() -> str:
         results {bigint} NOT NULL,
         recipients {bigint} NOT NULL,
         PRIMARY KEY (dim, period, campaign, name, type)
-    );
+    );""" if create else "", """
     CREATE TABLE rollup_backfill AS
         SELECT r.received_at AS at, r.recipient AS recipient,
                COALESCE(r.domain, '') AS domain, COALESCE(r.campaign, '') AS campaign,
@@ -261,17 +310,17 @@ def _backfill() -> str:
     head = "INSERT INTO rollups (dim, period, campaign, name, type, results, recipients)"
     for dim, campaign, name, grains in (
             ("reason", "''", "reason", "hda"), ("domain", "''", "domain", "hda"),
-            ("campaign", "campaign", "''", "da"), ("campaign_domain", "campaign", "domain", "da")):
+            ("campaign", "campaign", "''", "da"), ("campaign_domain", "campaign", "domain", "a")):
         for g in grains:
             period = _PERIOD[g].format(t="at")
             out.append(f"""
     {head}
         SELECT '{dim}', {period}, {campaign}, {name}, type, COUNT(*), 0
-        FROM rollup_backfill{_group(period, campaign, name, "type")};""")
+        FROM rollup_backfill {_recent(g, "at")}{_group(period, campaign, name, "type")};""")
     # Distinct recipients, counted in the period of each one's first result of the type.
     for dim, campaign, name, grains in (
             ("domain", "''", "domain", "hda"), ("campaign", "campaign", "''", "da"),
-            ("campaign_domain", "campaign", "domain", "da")):
+            ("campaign_domain", "campaign", "domain", "a")):
         # A recipient's domain is part of it: grouping by it splits nothing.
         by = "recipient, domain, type" if dim == "domain" else "recipient, campaign, domain, type"
         for g in grains:
@@ -281,7 +330,7 @@ def _backfill() -> str:
         SELECT '{dim}', {period}, {campaign}, {name}, type, 0, COUNT(*)
         FROM (SELECT {by}, MIN(at) AS at FROM rollup_backfill
               WHERE recipient IS NOT NULL GROUP BY {by}) f
-        WHERE 1 = 1{_group(period, campaign, name, "type")}
+        WHERE 1 = 1 {_recent(g, "at", "AND")}{_group(period, campaign, name, "type")}
         ON CONFLICT (dim, period, campaign, name, type)
         DO UPDATE SET recipients = rollups.recipients + excluded.recipients;""")
     for dim, cond in (("messages", "1 = 1"), ("unrecognised", "state = 'unrecognised'")):
@@ -291,7 +340,7 @@ def _backfill() -> str:
             out.append(f"""
     {head}
         SELECT '{dim}', {period}, '', '', '', COUNT(*), 0 FROM messages
-        WHERE {cond}{_group(period)};""" if g != "a" else f"""
+        WHERE {cond} {_recent(g, "received_at", "AND")}{_group(period)};""" if g != "a" else f"""
     {head}
         SELECT '{dim}', 'all', '', '', '', n, 0
         FROM (SELECT COUNT(*) AS n FROM messages WHERE {cond}) c WHERE n > 0;""")
@@ -302,3 +351,4 @@ def _backfill() -> str:
 
 
 MIGRATION = _backfill()
+REBUILD = _backfill(create=False)

@@ -16,7 +16,9 @@ journal entries in JSON mode.
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 import sys
 
 import structlog
@@ -91,26 +93,55 @@ def render_console(logger, method_name, event_dict) -> str:
     return line
 
 
-def _processors(fmt: str) -> list:
+# Under systemd, a line written to a stream connected to the journal may start with "<N>",
+# N its syslog priority (sd-daemon(3), SD_WARNING and friends; journald honours it while
+# SyslogLevelPrefix= is on, the default): `journalctl -p warning` then finds our warnings.
+PRIORITY = {"debug": 7, "info": 6, "warning": 4, "error": 3, "critical": 2, "exception": 3}
+
+
+def journal_stream(stream) -> bool:
+    """Is `stream` the one systemd connected to the journal? JOURNAL_STREAM holds its device
+    and inode (systemd.exec(5)); a stream redirected elsewhere does not match."""
+    try:
+        dev, ino = (int(x) for x in os.environ.get("JOURNAL_STREAM", "").split(":"))
+        st = os.fstat(stream.fileno())
+    except (ValueError, OSError, AttributeError, io.UnsupportedOperation):
+        return False
+    return (st.st_dev, st.st_ino) == (dev, ino)
+
+
+def with_priority(renderer):
+    """A renderer whose every line starts with the event's syslog priority, "<4>" ..."""
+    def render(logger, method_name, event_dict):
+        level = str(event_dict.get("level") or method_name)
+        prefix = f"<{PRIORITY.get(level, 6)}>"
+        line = renderer(logger, method_name, event_dict)
+        return "\n".join(prefix + part for part in line.split("\n"))
+    return render
+
+
+def _processors(fmt: str, journal: bool = False) -> list:
     shared = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    if fmt == "json":
-        return shared + [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
-    return shared + [structlog.processors.format_exc_info, render_console]
+    renderer = structlog.processors.JSONRenderer() if fmt == "json" else render_console
+    return shared + [structlog.processors.format_exc_info,
+                     with_priority(renderer) if journal else renderer]
 
 
-def setup(fmt: str = "auto", level: str = "info", stream=None) -> None:
+def setup(fmt: str = "auto", level: str = "info", stream=None, journal: bool | None = None
+          ) -> None:
     """Configure structlog (and stdlib logging of other libraries) for the process.
 
     Safe to call again, e.g. on SIGHUP with a new level: loggers made by `get()` pick up
-    the new configuration.
+    the new configuration. `journal` (default: is `stream` the journal's, see
+    journal_stream) prefixes each line with its syslog priority.
     """
     stream = stream or sys.stdout
     fmt = resolve_format(fmt, stream)
-    processors = _processors(fmt)
+    processors = _processors(fmt, journal_stream(stream) if journal is None else journal)
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),

@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "bouncesink.cli.migrate",
     "bouncesink.cli.web",
     "bouncesink.cli.roads",
+    "bouncesink.cli.show",
 ]
 
 

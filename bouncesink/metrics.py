@@ -12,6 +12,23 @@ collide.
     bouncesink_store_commit_seconds               group-commit latency (histogram)
     bouncesink_store_commit_messages              messages per group commit (histogram)
     bouncesink_connections_open                   SMTP sessions open now
+
+Read from the store at each scrape (one connection of the metrics thread's own, so what
+every worker and every road stored counts; index counts and rollups, cheap at any size):
+
+    bouncesink_classification_backlog             messages stored, not yet classified
+    bouncesink_suppressed_addresses               addresses suppressed now
+    bouncesink_unrecognised_messages              messages no parser recognised (kept raw)
+    bouncesink_messages_stored                    messages in the store
+    bouncesink_sender_blocked_alerts              sender_blocked alerts raised
+    bouncesink_last_sender_blocked_alert_timestamp_seconds
+    bouncesink_webhook_backlog{state}             webhook deliveries pending / dead
+    bouncesink_store_up                           1 when the last scrape could read the store
+
+and prometheus-client's process collector: process_resident_memory_bytes,
+process_cpu_seconds_total, process_open_fds, process_max_fds, process_start_time_seconds.
+Alert examples: `bouncesink_classification_backlog > 1000 for 10m`,
+`increase(bouncesink_sender_blocked_alerts[1h]) > 0`, `bouncesink_store_up == 0`.
 """
 
 from __future__ import annotations
@@ -34,6 +51,9 @@ class Metrics:
 
     def watch_connections(self, count) -> None:
         """`count()` returns the SMTP sessions open now; read at each scrape."""
+
+    def watch_store(self, url: str) -> None:
+        """Report the store's backlogs and totals (see the module docstring) at each scrape."""
 
     def start(self) -> None: ...
 
@@ -72,6 +92,9 @@ class PrometheusMetrics(Metrics):
             buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512), registry=r)
         self.connections = prom.Gauge("bouncesink_connections_open", "SMTP sessions open",
                                       registry=r)
+        # memory, CPU, open files of this process (read from /proc at each scrape)
+        prom.ProcessCollector(registry=r)
+        self._store_collector = None
         self._server = None
         self._thread = None
 
@@ -93,6 +116,11 @@ class PrometheusMetrics(Metrics):
     def watch_connections(self, count) -> None:
         self.connections.set_function(lambda: float(count()))
 
+    def watch_store(self, url: str) -> None:
+        if self._store_collector is None:
+            self._store_collector = StoreCollector(url, self._prom)
+            self.registry.register(self._store_collector)
+
     def start(self) -> None:
         """Serve /metrics on `listen` from a daemon thread (prometheus-client's server)."""
         host, port = parse_hostport(self.listen)
@@ -107,6 +135,8 @@ class PrometheusMetrics(Metrics):
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        if self._store_collector is not None:
+            self._store_collector.close()
 
     @property
     def address(self) -> tuple[str, int] | None:
@@ -115,6 +145,69 @@ class PrometheusMetrics(Metrics):
     def render(self) -> bytes:
         """The exposition text, as /metrics serves it."""
         return self._prom.generate_latest(self.registry)
+
+
+class StoreCollector:
+    """Gauges read from the store when scraped, through a connection of its own (opened at
+    the first scrape, never creating a store; reopened after a failure)."""
+
+    def __init__(self, url: str, prom) -> None:
+        import threading
+
+        self.url = url
+        self._prom = prom
+        self._store = None
+        self._lock = threading.Lock()
+
+    def describe(self):
+        return []  # values come from the store at scrape time only
+
+    def _read(self) -> dict:
+        from bouncesink.store import open_store
+
+        if self._store is None:
+            self._store = open_store(self.url, create=False)
+        return self._store.metrics_snapshot()
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
+        with self._lock:
+            try:
+                snap, up = self._read(), 1.0
+            except Exception:  # the store is away: say so, and retry at the next scrape
+                self.close()
+                snap, up = {}, 0.0
+        yield GaugeMetricFamily("bouncesink_store_up",
+                                "1 when the last scrape could read the store", value=up)
+        for key, name, text in (
+                ("pending", "bouncesink_classification_backlog",
+                 "Messages stored but not yet classified"),
+                ("suppressed", "bouncesink_suppressed_addresses", "Addresses suppressed now"),
+                ("unrecognised", "bouncesink_unrecognised_messages",
+                 "Stored messages no parser recognised (kept raw for a person)"),
+                ("messages", "bouncesink_messages_stored", "Messages in the store"),
+                ("alerts", "bouncesink_sender_blocked_alerts",
+                 "sender_blocked alerts raised (a receiving domain refusing our mail)"),
+                ("last_alert", "bouncesink_last_sender_blocked_alert_timestamp_seconds",
+                 "When the last sender_blocked alert was raised (0: never)")):
+            if key in snap:
+                yield GaugeMetricFamily(name, text, value=float(snap[key]))
+        if snap.get("webhooks") is not None:
+            g = GaugeMetricFamily("bouncesink_webhook_backlog",
+                                  "Webhook deliveries not yet delivered, by state",
+                                  labels=["state"])
+            for state, n in sorted(snap["webhooks"].items()):
+                g.add_metric([state], float(n))
+            yield g
+
+    def close(self) -> None:
+        if self._store is not None:
+            try:
+                self._store.close()
+            except Exception:
+                pass
+            self._store = None
 
 
 def create(config: MetricsConfig) -> Metrics:

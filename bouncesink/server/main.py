@@ -72,6 +72,7 @@ class Server:
             reuse_port=cfg.server.workers > 1, backlog=min(4096, cfg.server.max_connections))
         self.sockets = list(self._server.sockets)
         self.metrics.watch_connections(lambda: self.gate.total)
+        self.metrics.watch_store(cfg.store.db)
         self.metrics.start()
         self.log.info("server_started", listen=[s.getsockname()[:2] for s in self.sockets],
                       domains=list(cfg.server.domains), store=_redact(cfg.store.db),

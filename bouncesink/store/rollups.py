@@ -252,6 +252,26 @@ class RollupMixin:
             out["domains"].setdefault(name, {})[type_ or ""] = [n, distinct]
         return out
 
+    def metrics_snapshot(self) -> dict:
+        """Backlogs and totals for /metrics: index counts and rollups, cheap at any size."""
+        with self._lock:
+            out = {
+                "pending": self._execute("SELECT COUNT(*) FROM messages WHERE state = ?",
+                                         ("pending",)).fetchone()[0],
+                "suppressed": self._execute(
+                    "SELECT COUNT(*) FROM suppressions WHERE suppressed = 1").fetchone()[0],
+                "unrecognised": self._total(UNRECOGNISED_DIM, "period = ?", (ALL,)),
+                "messages": self._total(MESSAGES, "period = ?", (ALL,)),
+            }
+            n, last = self._execute("SELECT COUNT(*), MAX(at) FROM alerts").fetchone()
+            out["alerts"] = n
+            out["last_alert"] = (datetime.strptime(last, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+                tzinfo=timezone.utc).timestamp() if last else 0)
+            backlog = getattr(self, "webhook_backlog", None)
+            out["webhooks"] = backlog() if backlog is not None else None
+            self._commit()
+        return out
+
     def per_day(self, dim: str, since: datetime, until: datetime | None = None) -> list[tuple]:
         """(day 'YYYY-MM-DD', name, type, results) of one dim, day by day, for charts."""
         hi = day_period(until) if until else "e"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import sys
 
 from bouncesink import __version__
@@ -45,12 +46,33 @@ def add_store_options(p: argparse.ArgumentParser) -> None:
                    help="store: a path, sqlite:///path or postgresql://user@host:port/db")
 
 
+# Without --config, every command (serve included) reads the same file, so `why` run from
+# any directory finds the store the service writes: $BOUNCESINK_CONFIG, else the file the
+# deployment steps install, when this user may read it.
+CONFIG_ENV = "BOUNCESINK_CONFIG"
+DEFAULT_CONFIG = "/etc/bouncesink/bouncesink.toml"
+
+
+def config_path(args) -> str | None:
+    """The config file a command reads: --config, $BOUNCESINK_CONFIG, DEFAULT_CONFIG or none."""
+    if getattr(args, "config", None):
+        return args.config
+    if os.environ.get(CONFIG_ENV):
+        return os.environ[CONFIG_ENV]
+    if os.path.isfile(DEFAULT_CONFIG) and os.access(DEFAULT_CONFIG, os.R_OK):
+        return DEFAULT_CONFIG
+    return None
+
+
 def load_config(args):
     """The Config (bouncesink.config) of the config file, then of the flags every command
     shares."""
     from bouncesink import config as configmod
 
-    cfg = configmod.load(getattr(args, "config", None))
+    path = config_path(args)
+    if path and hasattr(args, "config"):
+        args.config = path  # serve reloads it on SIGHUP
+    cfg = configmod.load(path)
     if getattr(args, "db", None):
         cfg = cfg.replace("store", db=args.db)
     return cfg
@@ -68,11 +90,37 @@ def reads_only(args) -> bool:
     return command in READ_ONLY_COMMANDS
 
 
+def missing_store(args, url: str) -> str | None:
+    """For a reading command: where it looked for a SQLite store that is not there, and how
+    to get one (None when the store exists or is not a file)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return None
+    from bouncesink.store.sqlite import path_of
+
+    path = path_of(url)
+    if path.exists():
+        return None
+    if getattr(args, "db", None):
+        source = "from --db"
+    elif getattr(args, "config", None):
+        source = f"store.db in {args.config}"
+    else:
+        source = (f"the default {url}, relative to the current directory {os.getcwd()};"
+                  f" no --config, ${CONFIG_ENV} or {DEFAULT_CONFIG}")
+    return (f"no such store: {path.absolute()} ({source}). `bouncesink serve` creates it:"
+            f" run this command where serve runs, or name the store with --db PATH,"
+            f" --config FILE or {CONFIG_ENV}=FILE")
+
+
 def open_store_for(args, create: bool = False):
     """The store named by --db / --config, which must already exist for reading commands."""
     from bouncesink.store import open_store
 
     cfg = load_config(args)
+    if not create:
+        problem = missing_store(args, cfg.store.db)
+        if problem:
+            raise CLIError(problem)
     return cfg, open_store(cfg.store.db, durability=cfg.store.durability, create=create,
                            readonly=reads_only(args))
 

@@ -19,7 +19,8 @@ def register(sub) -> None:
     p.add_argument("--listen", metavar="HOST:PORT", help="address to listen on (127.0.0.1:2525)")
     p.add_argument("--domain", action="append", metavar="D",
                    help="a return-path domain to accept mail for (repeatable)")
-    p.add_argument("--log-format", choices=("auto", "json", "console"))
+    p.add_argument("--log-format", choices=("auto", "json", "console"),
+                   help="log lines as JSON or for a person (auto: console on a terminal)")
     p.add_argument("--verp-secret", action="append", metavar="S",
                    help="VERP signing secret (repeatable: the first signs, all verify);"
                         " replaces verp.secrets")
@@ -30,7 +31,8 @@ def register(sub) -> None:
     p = sub.add_parser("parse", help="parse raw messages: .eml files, mbox files, Maildir"
                        " folders, directories of them, - for standard input; JSON lines out"
                        " (\"message\": the Nth message of an mbox, 0 for a one-message file)")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="a message file, mbox, Maildir, directory, or - for standard input")
     p.set_defaults(func=cmd_parse)
 
     p = sub.add_parser("stats", help="counts by type, reason and domain")

@@ -28,7 +28,7 @@ def register(sub) -> None:
     e.set_defaults(func=cmd_verp_encode)
     d = vsub.add_parser("decode", help="decode (and verify) a bounce address")
     d.add_argument("--config", metavar="FILE", help="TOML configuration file")
-    d.add_argument("address", metavar="ADDRESS")
+    d.add_argument("address", metavar="ADDRESS", help="the bounce address to decode")
     d.add_argument("--verp-secret", action="append", metavar="S",
                    help="verify with this secret (repeatable; default: verp.secrets)")
     d.set_defaults(func=cmd_verp_decode)
@@ -38,8 +38,8 @@ def register(sub) -> None:
     csub.required = True
     s = csub.add_parser("sent", help="record how many messages a campaign sent")
     add_store_options(s)
-    s.add_argument("campaign", metavar="C")
-    s.add_argument("sent", metavar="N")
+    s.add_argument("campaign", metavar="C", help="campaign id")
+    s.add_argument("sent", metavar="N", help="messages the campaign sent")
     s.set_defaults(func=cmd_campaign_sent)
 
     p = sub.add_parser("report", help="bounce counts and rates per campaign and per domain")
@@ -51,25 +51,26 @@ def register(sub) -> None:
 
     p = sub.add_parser("suppress", help="suppress an address by hand")
     add_store_options(p)
-    p.add_argument("address", metavar="ADDRESS")
+    p.add_argument("address", metavar="ADDRESS", help="the address to suppress")
     p.add_argument("--reason", required=True, metavar="TEXT", help="why, for the history")
     p.set_defaults(func=cmd_suppress)
 
     p = sub.add_parser("unsuppress", help="lift a suppression (the history stays)")
     add_store_options(p)
-    p.add_argument("address", metavar="ADDRESS")
+    p.add_argument("address", metavar="ADDRESS", help="the address to lift the suppression of")
     p.add_argument("--reason", default="", metavar="TEXT", help="why, for the history")
     p.set_defaults(func=cmd_unsuppress)
 
     p = sub.add_parser("why", help="an address's history and the rule behind each decision")
     add_store_options(p)
-    p.add_argument("address", metavar="ADDRESS")
+    p.add_argument("address", metavar="ADDRESS", help="the address whose history to show")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_why)
 
     p = sub.add_parser("export", help="export suppressed addresses")
     add_store_options(p)
-    p.add_argument("--format", default="csv", choices=exportmod.FORMATS)
+    p.add_argument("--format", default="csv", choices=exportmod.FORMATS,
+                   help="file format: csv, jsonl or a tool's import format (default csv)")
     p.add_argument("--since", metavar="ISO-TIME", help="only suppressions since this time")
     p.add_argument("--cursor", metavar="NAME",
                    help="export only what is new since the last export under this name")

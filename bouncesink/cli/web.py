@@ -10,7 +10,8 @@ def register(sub) -> None:
     add_store_options(p)
     p.add_argument("--listen", metavar="HOST:PORT",
                    help="address to listen on (default: http.listen, else 127.0.0.1:8025)")
-    p.add_argument("--log-format", choices=("auto", "json", "console"))
+    p.add_argument("--log-format", choices=("auto", "json", "console"),
+                   help="log lines as JSON or for a person (auto: console on a terminal)")
     p.set_defaults(func=cmd_web)
     register_webhooks(sub)
 

@@ -17,6 +17,7 @@ Read from the store at each scrape (one connection of the metrics thread's own, 
 every worker and every road stored counts; index counts and rollups, cheap at any size):
 
     bouncesink_classification_backlog             messages stored, not yet classified
+    bouncesink_failed_messages                    classification kept failing: set aside
     bouncesink_suppressed_addresses               addresses suppressed now
     bouncesink_unrecognised_messages              messages no parser recognised (kept raw)
     bouncesink_messages_stored                    messages in the store
@@ -166,7 +167,7 @@ class StoreCollector:
         from bouncesink.store import open_store
 
         if self._store is None:
-            self._store = open_store(self.url, create=False)
+            self._store = open_store(self.url, create=False, readonly=True)
         return self._store.metrics_snapshot()
 
     def collect(self):
@@ -183,6 +184,8 @@ class StoreCollector:
         for key, name, text in (
                 ("pending", "bouncesink_classification_backlog",
                  "Messages stored but not yet classified"),
+                ("failed", "bouncesink_failed_messages",
+                 "Messages whose classification kept failing, set aside for a person"),
                 ("suppressed", "bouncesink_suppressed_addresses", "Addresses suppressed now"),
                 ("unrecognised", "bouncesink_unrecognised_messages",
                  "Stored messages no parser recognised (kept raw for a person)"),

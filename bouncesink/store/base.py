@@ -216,8 +216,12 @@ class SQLStore(RollupMixin):
                     "INSERT INTO messages (received_at, peer, helo, mail_from, rcpt_to, size,"
                     " raw, state, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", new_rows) \
                     if new_rows else []
+                for row in new_rows:
+                    self._bump_message(row[0])
+                self._flush_rollups()
                 self._commit()
             except BaseException:
+                self._drop_rollup_deltas()
                 self._rollback()
                 raise
         fresh = dict(zip(where, refs))
@@ -971,7 +975,7 @@ class SQLStore(RollupMixin):
                     decisions = SQLStore._record_one(self, stored.ref, env, parsed, campaign,
                                                      policy, now, verdicts, verp_recipient)
                     out = [(c, d) for c, (_, d) in zip(changes, decisions)]
-                    if decisions:  # it leaves the unrecognised count
+                    if decisions and stored.state == UNRECOGNISED:  # it leaves that count
                         self._bump_message(iso(env.received_at), UNRECOGNISED, -1)
                 else:
                     for c in changes:

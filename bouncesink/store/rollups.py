@@ -258,6 +258,8 @@ class RollupMixin:
             out = {
                 "pending": self._execute("SELECT COUNT(*) FROM messages WHERE state = ?",
                                          ("pending",)).fetchone()[0],
+                "failed": self._execute("SELECT COUNT(*) FROM messages WHERE state = ?",
+                                        ("failed",)).fetchone()[0],
                 "suppressed": self._execute(
                     "SELECT COUNT(*) FROM suppressions WHERE suppressed = 1").fetchone()[0],
                 "unrecognised": self._total(UNRECOGNISED_DIM, "period = ?", (ALL,)),

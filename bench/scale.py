@@ -227,6 +227,45 @@ def run(url: str, n: int, raw: bool, cli: bool) -> None:
         store.close()
 
 
+def record_cost(url_of, n: int = 5000, batch: int = 50) -> None:
+    """What keeping the rollups adds to recording: the same n results recorded through
+    store.record() (the classifier's call, `batch` messages a transaction) with the rollup
+    upkeep on, then switched off (its three hooks made no-ops), interleaved, best of 3."""
+    from bouncesink.config import PolicyConfig
+    from bouncesink.model import Envelope, Parsed, Result
+
+    policy = PolicyConfig(confirm_hostunknown_dns=False)
+    kinds = [(t, r, st) for _, t, r, st, _ in KINDS]
+    best = {"with rollups": float("inf"), "without": float("inf")}
+    for attempt in range(3):
+        for label in best:
+            store = open_store(url_of(f"{attempt}{label[:4]}"), durability="off")
+            if label == "without":
+                store._count_result = lambda *a, **k: None
+                store._bump_message = lambda *a, **k: None
+                store._flush_rollups = lambda *a, **k: None
+            rng = random.Random(7)
+            t0 = time.perf_counter()
+            for start in range(0, n, batch):
+                items = []
+                envs = [Envelope(peer="192.0.2.1", mail_from="", rcpt_tos=["b@x.example.org"],
+                                 received_at=END - timedelta(minutes=n - i))
+                        for i in range(start, min(n, start + batch))]
+                refs = store.add_messages([(e, b"x") for e in envs])
+                for ref, e in zip(refs, envs):
+                    t, r, st = kinds[rng.randrange(len(kinds))]
+                    items.append((ref, e, Parsed(kind="dsn", results=[Result(
+                        recipient=f"u{rng.randrange(n // 3)}@d{rng.randrange(500)}.example.com",
+                        status=st, reason=r, type=t, rule="x")]), f"c{rng.randrange(20)}"))
+                store.record(items, policy, now=END)
+            best[label] = min(best[label], time.perf_counter() - t0)
+            store.close()
+    with_, without = best["with rollups"], best["without"]
+    print(f"\nrecording {n:,} results ({batch} messages a transaction): {with_ / n * 1e6:.0f} us"
+          f" a result with the rollups, {without / n * 1e6:.0f} us without"
+          f" (+{(with_ / without - 1) * 100:.0f}%)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="100000,1000000",
@@ -237,11 +276,17 @@ def main() -> int:
     ap.add_argument("--raw", action="store_true", help="keep a raw body per message")
     ap.add_argument("--keep", metavar="DIR", help="build the SQLite stores in DIR and keep them")
     ap.add_argument("--no-cli", action="store_true", help="skip the `bouncesink stats` wall time")
+    ap.add_argument("--record-cost", type=int, default=5000, metavar="N",
+                    help="also time recording N results with and without the rollups (SQLite;"
+                         " 0: skip)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"bench/scale.py: sizes {', '.join(f'{s:,}' for s in sizes)};"
           f" sqlite={'no' if args.no_sqlite else 'yes'}; postgresql={args.pg or 'no'};"
           f" {os.cpu_count()} CPUs")
+    if args.record_cost and not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as d:
+            record_cost(lambda name: f"sqlite:///{Path(d) / name}.db", args.record_cost)
     for n in sizes:
         if not args.no_sqlite:
             with tempfile.TemporaryDirectory(dir=args.keep) as d:

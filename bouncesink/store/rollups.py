@@ -9,6 +9,9 @@ One table, `rollups`, keyed by (dim, period, campaign, name, type):
                domain          name = receiving domain, type, campaign ''
                campaign        name '', type, campaign = the campaign ('' none)
                campaign_domain name = receiving domain, type, campaign (all time only)
+               blocked_domain  name = receiving domain, type: the results among `domain`'s
+                               whose reason is sender-side (a block of our mail, not a bad
+                               address), for the dashboard's hard / soft / blocked mix
                messages        messages stored (name, type, campaign '')
                unrecognised    messages no parser recognised
     period     'h2026-12-04T16' an hour, 'd2026-12-04' a day (UTC), 'all' all time;
@@ -32,6 +35,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
+
+from bouncesink.model import SENDER_SIDE_REASONS
 
 HOUR, DAY, ALL = "h", "d", "all"
 HOURS_KEPT = 48
@@ -88,6 +93,8 @@ class RollupMixin:
             self._bump("domain", p, "", domain, type_, sign)
         for p in periods(at, hourly=False):
             self._bump("campaign", p, campaign or "", "", type_, sign)
+            if reason in SENDER_SIDE_REASONS:
+                self._bump("blocked_domain", p, "", domain, type_, sign)
         self._bump("campaign_domain", ALL, campaign or "", domain, type_, sign)
 
     def _bump_recipient(self, at: str, domain: str, campaign: str | None, type_: str,
@@ -274,14 +281,65 @@ class RollupMixin:
             self._commit()
         return out
 
+    # -- the dashboard's reads (rollups, and small tables by index) ---------------------------
+    def top_domains(self, since: datetime, limit: int = 15) -> list[tuple[str, dict]]:
+        """[(domain, {type: results})] of the days since `since`, most results first; results
+        with a sender-side reason count as "blocked" instead of their type."""
+        sql = ("SELECT name, type, CAST(SUM(results) AS BIGINT) FROM rollups WHERE dim = ?"
+               " AND period >= ? AND period < ? GROUP BY name, type HAVING SUM(results) > 0")
+        with self._lock:
+            rows = self._execute(sql, ("domain", day_period(since), "e")).fetchall()
+            blocked = self._execute(sql, ("blocked_domain", day_period(since), "e")).fetchall()
+            self._commit()
+        by: dict[str, dict] = {}
+        for name, type_, n in rows:
+            by.setdefault(name, {})[type_] = n
+        for name, type_, n in blocked:
+            types = by.setdefault(name, {})
+            types[type_] = types.get(type_, 0) - n
+            types["blocked"] = types.get("blocked", 0) + n
+        by = {name: {t: n for t, n in types.items() if n > 0} for name, types in by.items()}
+        return sorted(by.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))[:limit]
+
+    def top_reasons(self, since: datetime, limit: int = 20) -> list[dict]:
+        with self._lock:
+            rows = self._sums("reason", "name_type", "period >= ? AND period < ?",
+                              (day_period(since), "e"))
+            self._commit()
+        return [{"reason": r, "type": t, "count": n} for r, t, n, _ in rows[:limit]]
+
+    def alerts_since(self, since: datetime) -> list[dict]:
+        """sender_blocked alerts raised since `since`, oldest first."""
+        from bouncesink.store.base import from_iso, iso
+
+        with self._lock:
+            rows = self._execute("SELECT at, domain, count, reasons, sample FROM alerts"
+                                 " WHERE at >= ? ORDER BY at, id LIMIT 1000",
+                                 (iso(since),)).fetchall()
+            self._commit()
+        return [{"at": from_iso(at), "domain": d, "count": n, "reasons": r or "",
+                 "sample": s or ""} for at, d, n, r, s in rows]
+
+    def unrecognised_messages(self, limit: int = 20) -> list[dict]:
+        """The latest messages no parser recognised (by the state index)."""
+        with self._lock:
+            rows = self._execute(
+                "SELECT id, received_at, peer, size, errors FROM messages WHERE state = ?"
+                " ORDER BY id DESC LIMIT ?", ("unrecognised", limit)).fetchall()
+            self._commit()
+        return [{"ref": i, "received_at": at, "peer": p or "", "size": sz, "errors": e or ""}
+                for i, at, p, sz, e in rows]
+
     def per_day(self, dim: str, since: datetime, until: datetime | None = None) -> list[tuple]:
         """(day 'YYYY-MM-DD', name, type, results) of one dim, day by day, for charts."""
         hi = day_period(until) if until else "e"
-        rows = self._execute(
-            "SELECT period, name, type, CAST(SUM(results) AS BIGINT) FROM rollups"
-            " WHERE dim = ? AND period >= ? AND period <= ? GROUP BY period, name, type"
-            " HAVING SUM(results) <> 0 ORDER BY period, name, type",
-            (dim, day_period(since), hi)).fetchall()
+        with self._lock:
+            rows = self._execute(
+                "SELECT period, name, type, CAST(SUM(results) AS BIGINT) FROM rollups"
+                " WHERE dim = ? AND period >= ? AND period <= ? GROUP BY period, name, type"
+                " HAVING SUM(results) <> 0 ORDER BY period, name, type",
+                (dim, day_period(since), hi)).fetchall()
+            self._commit()
         return [(p[1:], name, t, n) for p, name, t, n in rows]
 
 
@@ -332,13 +390,18 @@ def _backfill(create: bool = True) -> str:
     head = "INSERT INTO rollups (dim, period, campaign, name, type, results, recipients)"
     for dim, campaign, name, grains in (
             ("reason", "''", "reason", "hda"), ("domain", "''", "domain", "hda"),
-            ("campaign", "campaign", "''", "da"), ("campaign_domain", "campaign", "domain", "a")):
+            ("campaign", "campaign", "''", "da"), ("campaign_domain", "campaign", "domain", "a"),
+            ("blocked_domain", "''", "domain", "da")):
         for g in grains:
             period = _PERIOD[g].format(t="at")
+            where = _recent(g, "at")
+            if dim == "blocked_domain":
+                where = "WHERE reason IN (" + ", ".join(
+                    f"'{r}'" for r in sorted(SENDER_SIDE_REASONS)) + ")"
             out.append(f"""
     {head}
         SELECT '{dim}', {period}, {campaign}, {name}, type, COUNT(*), 0
-        FROM rollup_backfill {_recent(g, "at")}{_group(period, campaign, name, "type")};""")
+        FROM rollup_backfill {where}{_group(period, campaign, name, "type")};""")
     # Distinct recipients, counted in the period of each one's first result of the type.
     for dim, campaign, name, grains in (
             ("domain", "''", "domain", "hda"), ("campaign", "campaign", "''", "da"),

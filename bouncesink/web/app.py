@@ -86,4 +86,7 @@ def create_app(config, store, *, dispatch: bool = False, extra_routers=()) -> Fa
     app.include_router(v1.router)
     for router in extra_routers:
         app.include_router(router)
+    from bouncesink.web import dashboard
+
+    dashboard.install(app)  # the pages at / (web/dashboard.py)
     return app

@@ -74,8 +74,8 @@ format = "json"
         port = started["listen"][0][1]
         raw = (DATA_DIR / "suppression-blocked.eml").read_bytes()
         with smtplib.SMTP("127.0.0.1", port) as c:
-            for _ in range(3):
-                c.sendmail("", [f"bounces@{DOMAIN}"], raw)
+            for i in range(3):  # three bounces (the same bytes would be one retransmission)
+                c.sendmail("", [f"bounces@{DOMAIN}"], f"X-Seq: {i}\r\n".encode() + raw)
         lines = wait_for(out, "sender_blocked")
     finally:
         proc.terminate()

@@ -39,8 +39,9 @@ def test_the_servers_endpoint_reports_what_the_store_holds(make_sink, dsn_bytes)
     address = sink.server.metrics.address
     with smtplib.SMTP("127.0.0.1", sink.port) as c:
         c.sendmail("", [f"bounces@{DOMAIN}"], dsn_bytes("dsn-hard-userunknown.eml"))
-        for _ in range(3):
-            c.sendmail("", [f"bounces@{DOMAIN}"], dsn_bytes("suppression-blocked.eml"))
+        for i in range(3):  # three bounces (the same bytes would be one retransmission)
+            c.sendmail("", [f"bounces@{DOMAIN}"],
+                       f"X-Seq: {i}\r\n".encode() + dsn_bytes("suppression-blocked.eml"))
         c.sendmail("", [f"bounces@{DOMAIN}"], b"Subject: hello\r\n\r\nnot a bounce at all\r\n")
     sink.wait_classified(5)
     text = wait_value(address, "bouncesink_sender_blocked_alerts", 1)
@@ -97,3 +98,16 @@ def test_promtool_check_metrics_finds_no_problem(make_sink, dsn_bytes):
                          text=True, timeout=60)
     assert out.returncode == 0 and not out.stdout.strip() and not out.stderr.strip(), \
         out.stdout + out.stderr
+
+
+def test_webhook_backlog_is_exposed_once_the_store_keeps_an_outbox(tmp_path):
+    from bouncesink.store.base import SQLStore
+
+    if not hasattr(SQLStore, "webhook_backlog"):
+        pytest.skip("the webhook outbox (SQLStore.webhook_backlog) has not landed in this tree")
+    db = str(tmp_path / "s.db")
+    open_store(db, durability="off").close()
+    m = metrics.create(MetricsConfig(listen="127.0.0.1:0"))
+    m.watch_store(db)
+    text = m.render().decode()
+    assert value(text, "bouncesink_webhook_backlog", state="pending") == 0

@@ -122,6 +122,7 @@ def test_a_reader_brings_an_older_store_of_ours_up_to_date(store_path, capsys):
         conn.execute(f"ALTER TABLE messages DROP COLUMN {col}")
     for table in ("outbox", "deliveries", "hook_cursors"):  # migration 6
         conn.execute(f"DROP TABLE {table}")
+    conn.execute("DROP TABLE rollups")  # migration 7
     conn.commit()
     conn.close()
     code, _, err = run(capsys, "stats", "--db", str(store_path))

@@ -100,14 +100,20 @@ def test_promtool_check_metrics_finds_no_problem(make_sink, dsn_bytes):
         out.stdout + out.stderr
 
 
-def test_webhook_backlog_is_exposed_once_the_store_keeps_an_outbox(tmp_path):
-    from bouncesink.store.base import SQLStore
-
-    if not hasattr(SQLStore, "webhook_backlog"):
-        pytest.skip("the webhook outbox (SQLStore.webhook_backlog) has not landed in this tree")
+def test_webhook_backlog_counts_undelivered_deliveries(tmp_path):
     db = str(tmp_path / "s.db")
-    open_store(db, durability="off").close()
+    store = open_store(db, durability="off")
     m = metrics.create(MetricsConfig(listen="127.0.0.1:0"))
     m.watch_store(db)
-    text = m.render().decode()
-    assert value(text, "bouncesink_webhook_backlog", state="pending") == 0
+    try:
+        assert value(m.render().decode(), "bouncesink_webhook_backlog", state="pending") == 0
+        assert store.webhook_fill("hook1", None) == 0        # a new hook starts at the end
+        store.suppress_manual("a@example.com", "asked")   # a decision: an outbox row
+        store.suppress_manual("b@example.com", "asked")
+        assert store.webhook_fill("hook1", None) == 2        # its deliveries, pending
+        text = m.render().decode()
+        assert value(text, "bouncesink_webhook_backlog", state="pending") == 2
+        assert value(text, "bouncesink_webhook_backlog", state="dead") == 0
+    finally:
+        m.stop()
+        store.close()

@@ -276,8 +276,15 @@ class RollupMixin:
             out["alerts"] = n
             out["last_alert"] = (datetime.strptime(last, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
                 tzinfo=timezone.utc).timestamp() if last else 0)
-            backlog = getattr(self, "webhook_backlog", None)
-            out["webhooks"] = backlog() if backlog is not None else None
+            self._commit()
+        out["webhooks"] = self.webhook_backlog()
+        return out
+
+    def webhook_backlog(self) -> dict[str, int]:
+        """Webhook deliveries not delivered yet, by state (pending, dead; index counts)."""
+        with self._lock:
+            out = {state: self._execute("SELECT COUNT(*) FROM deliveries WHERE state = ?",
+                                        (state,)).fetchone()[0] for state in ("pending", "dead")}
             self._commit()
         return out
 
@@ -431,6 +438,10 @@ def _backfill(create: bool = True) -> str:
         FROM (SELECT COUNT(*) AS n FROM messages WHERE {cond}) c WHERE n > 0;""")
     out.append("""
     DROP TABLE rollup_backfill;
+""")
+    if create:  # /metrics counts undelivered webhook deliveries by state (webhook_backlog)
+        out.append("""
+    CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state);
 """)
     return "".join(out)
 

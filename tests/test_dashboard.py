@@ -127,6 +127,21 @@ def test_the_login_form_sets_a_session_cookie_that_holds_no_token(web):
         assert r.status_code == 401 and "Unknown token" in r.text and "set-cookie" not in r.headers
 
 
+def test_cookie_and_basic_auth_never_write_through_the_api(web):
+    basic = base64.b64encode(f"x:{WRITE}".encode()).decode()
+    with httpx.Client(base_url=web.url) as c:
+        assert c.post("/login", data={"token": WRITE}).status_code == 303
+        assert c.get("/").status_code == 200
+        r = c.put("/v1/suppressions/z@example.com", json={"reason": "forged"})
+        assert r.status_code == 401
+        r = c.put("/v1/suppressions/z@example.com", json={"reason": "forged"},
+                  headers={"Authorization": f"Basic {basic}"})
+        assert r.status_code == 401
+    with web.client(WRITE) as c:  # the header itself still writes
+        assert c.put("/v1/suppressions/z@example.com", json={"reason": "asked"}).status_code \
+            in (200, 201, 204)
+
+
 def test_pages_carry_a_policy_that_allows_no_script(web):
     with web.client(READ) as c:
         r = c.get("/")

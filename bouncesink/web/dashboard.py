@@ -61,8 +61,16 @@ router = APIRouter(include_in_schema=False)
 
 
 # -- credentials ------------------------------------------------------------------------------
+# A browser sends basic credentials and cookies by itself, to any request a page of another
+# site makes (cross-site request forgery): both are honoured for reading only (GET, HEAD),
+# so they open the dashboard and the API's reads, never a write. Writes need the header.
+SAFE_METHODS = ("GET", "HEAD")
+
+
 def basic_token(request: Request) -> str | None:
     """The password of HTTP basic auth (RFC 7617): the token; the user name is not read."""
+    if request.method not in SAFE_METHODS:
+        return None
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "basic" or not value.strip():
         return None
@@ -95,6 +103,8 @@ class Sessions:
 
     def token(self, request: Request) -> str | None:
         """The token a valid, unexpired session cookie stands for (an Auth extractor)."""
+        if request.method not in SAFE_METHODS:
+            return None
         value = request.cookies.get(COOKIE, "")
         fp, _, rest = value.partition(".")
         expires, _, sig = rest.partition(".")

@@ -84,6 +84,8 @@ RULE_CASES = {
         "550 5.1.1 <a@example.org>: Recipient address rejected: User unknown in local recipient table",
         "552 5.2.2 <a@example.org>: mailbox full (local recipient table updated)"),
     "no mailbox by that name": ("Sorry, no mailbox here by that name. (#5.1.1)", "550 5.2.2 mailbox full"),
+    "the local delivery agent has no such user": ("mail.local: unknown user: kijitora",
+                                                  "550 5.7.1 unknown client host rejected"),
     "no such user or mailbox": ("550 5.1.1 The email account that you tried to reach does not exist",
                                 "550 5.7.1 unknown client host rejected"),
     "the domain or host does not exist": ("550 all relevant MX records point to non-existent hosts",
@@ -695,3 +697,14 @@ def test_icloud_excessive_volume_is_speeding_over_4_7_1():
     r = classify(model.Result(recipient="a@example.org", status="4.7.1", action="failed", diagnostic=(
         "<<< 421 4.7.1 Messages to <a@example.org> deferred due to excessive volume. Try again later")))
     assert (r.reason, r.type) == ("speeding", "soft")
+
+
+@pytest.mark.parametrize("text", [
+    "----- Transcript of session follows ----- mail.local: unknown user: a 554 <a@example.org>... Service unavailable",
+    "Sorry, no mailbox here by that name. (#5.1.1)",
+    "550 5.1.1 <a@example.org>: Recipient address rejected: User unknown in local recipient table",
+])
+def test_recipient_lookup_wordings_decide_without_a_command(text):
+    # only a recipient lookup writes these: no command needs to be known
+    r = classify(model.Result(recipient="a@example.org", status="5.5.0", diagnostic=text))
+    assert (r.reason, r.type) == ("userunknown", "hard")

@@ -203,7 +203,7 @@ _NOT_UNKNOWN = frozenset({"norelaying", "blocked", "mailboxfull", "hasmoved", "r
 # exist"): never a reason to call the recipient dead.
 _SENDER_SAID = frozenset({"rejected", "norelaying", "blocked"})
 # The rule text of the explicit null-MX wordings (hard evidence for notaccept).
-_STRONG_NOTACCEPT = tuple(f"text: {r.label}" for r in _rules.RULES if r.strong)
+_STRONG_NOTACCEPT = tuple(f"text: {r.label}" for r in _rules.RULES if r.strong and r.reason == "notaccept")
 
 
 # What a temporary failure that was retried until the sender's MTA gave up says when its words
@@ -274,7 +274,10 @@ def _decide_reason(result: model.Result) -> tuple[str, str]:
             if by_status == "userunknown":
                 if not _NOT_UNKNOWN.intersection(found):
                     return cls, (text_rule(cls) if cls in found else f"status {status}")
-            elif command == "RCPT" and cls in found and not _SENDER_SAID.intersection(found):
+            elif cls in found and (command == "RCPT" or found[cls].strong) \
+                    and not _SENDER_SAID.intersection(found):
+                # at RCPT, or in words only a recipient lookup writes (a recipient table, a
+                # local delivery agent): whatever command is known
                 return cls, text_rule(cls)
             continue
         if cls == "filtered":

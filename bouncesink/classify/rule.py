@@ -20,8 +20,10 @@ class Rule:
     label: str     # what the wording says, for people reading `rule`
     source: str    # where such text comes from
     weak: bool = False    # a catch-all: decides only when no other rule and no status does
-    strong: bool = False  # notaccept only: an explicit null-MX / no-mail-service statement,
-                          # evidence enough for a hard result (a weak match never is)
+    strong: bool = False  # notaccept: an explicit null-MX / no-MX statement, evidence enough
+                          # for a hard result (a weak match never is); userunknown: a wording
+                          # only said where the address is looked up (a recipient table, a
+                          # local delivery agent), so whatever SMTP command is known
 
     def compiled(self) -> re.Pattern[str]:
         return re.compile(self.pattern, re.I)

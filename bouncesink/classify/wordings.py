@@ -333,12 +333,16 @@ RULES: tuple[Rule, ...] = (
     Rule(r"user unknown in (?:local recipient|virtual (?:mailbox|alias)|relay recipient) table",
          "userunknown", "no such user in the receiver's recipient table",
          f"Postfix smtpd reject_unlisted_recipient '550 5.1.1 <a>: Recipient address rejected: User "
-         f"unknown in local recipient table' ({PF_SMTPD})"),
+         f"unknown in local recipient table' ({PF_SMTPD})", strong=True),
+    Rule(r"mail\.local: unknown user|unknown user: \"",
+         "userunknown", "the local delivery agent has no such user",
+         f"Sendmail mail.local 'mail.local: unknown user: <name>' (mail.local/mail.local.c); Postfix "
+         f"local(8) / virtual(8) 'unknown user: \"<name>\"' ({PF_LOCAL})", strong=True),
     Rule(r"no mailbox here by that name|no mail ?box (?:by that name|available for this user|found)|"
          r"invalid or unknown virtual user",
          "userunknown", "no mailbox by that name",
          "qmail-local.c 'Sorry, no mailbox here by that name. (#5.1.1)'; vpopmail vdelivermail; "
-         + _sis("userunknown")),
+         + _sis("userunknown"), strong=True),
     Rule(r"(?<!mentioned in )(?<!mentioned in email )(?<!ip )(?<!sender )(?<!sender's )(?<!from )(?:user|mailbox|recipient|address|account|alias|addressee|destination|local[- ]?part|e-?mail)(?: name| address)?"
          r"(?: is| was)? (?:unknown|not (?:found|known|exist|valid|listed|recogni[sz]ed|local|present)|"
          r"does(?:n't| not) exist|doesn't have|nonexist|non-exist|no longer exists)|"

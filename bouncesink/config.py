@@ -129,6 +129,26 @@ class WebhookConfig:
     authorization: str = ""                 # Authorization header to send, e.g. listmonk's "token user:key"
 
 
+@dataclass(frozen=True)
+class LmtpConfig:
+    # "unix:/run/bouncesink/lmtp.sock" or HOST:PORT; empty: no LMTP listener (RFC 2033)
+    listen: str = ""
+    socket_mode: str = "0660"               # permissions of a unix socket (the MTA's group)
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    # imap://, imaps://, pop3://, pop3s://USER@HOST[:PORT][/FOLDER]; USER %-encoded (%40 = @)
+    url: str = ""
+    password: str = ""                      # or password_file (its first line)
+    password_file: str = ""
+    after: str = "move:Processed"           # move:FOLDER (IMAP), delete, keep (tracked by UID)
+    interval: float = 60.0                  # seconds between polls when IDLE is not offered
+    insecure_plaintext: bool = False        # imap:// / pop3:// without STARTTLS
+    ca_file: str = ""                       # PEM CA bundle; empty: the system trust store
+    timeout: float = 60.0                   # seconds per network operation
+
+
 WEBHOOK_EVENTS = ("suppressed", "unsuppressed", "complaint", "bounce", "sender_blocked")
 
 
@@ -143,6 +163,8 @@ class Config:
     doctor: DoctorConfig = field(default_factory=DoctorConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
     webhooks: tuple[WebhookConfig, ...] = ()
+    lmtp: LmtpConfig = field(default_factory=LmtpConfig)
+    mailbox: tuple[MailboxConfig, ...] = ()
 
     def replace(self, section: str, **changes) -> "Config":
         """A copy with some keys of one section changed (flags over the file)."""
@@ -245,7 +267,7 @@ def _check_value(section: str, key: str, value, where: str) -> None:
     choices = _CHOICES.get((section, key))
     if choices and value not in choices:
         raise ValueError(f"{where}: must be one of {', '.join(choices)}, got {value!r}")
-    if key in ("listen",) and value:
+    if key in ("listen",) and value and not (section == "lmtp" and value.startswith("unix:")):
         try:
             parse_hostport(value)
         except ValueError as exc:
@@ -306,6 +328,11 @@ def _check_value(section: str, key: str, value, where: str) -> None:
         _check_tokens(value, where)
     if section == "webhooks":
         _check_webhook(key, value, where)
+    if section == "mailbox":
+        _check_mailbox(key, value, where)
+    if section == "lmtp" and key == "listen" and value.startswith("unix:") \
+            and not value[5:].startswith("/"):
+        raise ValueError(f"{where}: a unix socket needs an absolute path, got {value!r}")
     if key == "secrets":
         for secret in value:
             if len(secret) < 16:
@@ -347,6 +374,59 @@ def _check_webhook(key: str, value, where: str) -> None:
                 raise ValueError(f"{where}: {e!r} is not one of {', '.join(WEBHOOK_EVENTS)}")
     if key in ("retry_hours", "timeout") and not 0 < value < float("inf"):
         raise ValueError(f"{where}: must be a finite number above 0, got {value!r}")
+
+
+def _check_mailbox(key: str, value, where: str) -> None:
+    if key == "url":
+        from urllib.parse import urlsplit
+
+        u = urlsplit(value)
+        if u.scheme not in ("imap", "imaps", "pop3", "pop3s") or not u.hostname \
+                or not u.username:
+            raise ValueError(f"{where}: expected imap://, imaps://, pop3:// or pop3s://"
+                             f" USER@HOST[:PORT][/FOLDER], got {value!r}")
+        try:
+            u.port
+        except ValueError:
+            raise ValueError(f"{where}: bad port in {value!r}") from None
+    if key == "after" and not (value in ("delete", "keep")
+                               or (value.startswith("move:") and len(value) > 5)):
+        raise ValueError(f"{where}: must be move:FOLDER, delete or keep, got {value!r}")
+    if key in ("interval", "timeout") and not 0 < value < float("inf"):
+        raise ValueError(f"{where}: must be a finite number above 0, got {value!r}")
+
+
+def _mailboxes(data, text: str, source: str, problems: list[str]) -> tuple:
+    """[[mailbox]]: an array of tables, each a MailboxConfig."""
+    if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
+        problems.append(f"{source}: mailbox must be an array of tables ([[mailbox]])")
+        return ()
+    fhints = typing.get_type_hints(MailboxConfig)
+    out = []
+    for i, table in enumerate(data):
+        values = {}
+        for key, value in table.items():
+            where = f"{source}: mailbox[{i}].{key}"
+            if key not in fhints:
+                problems.append(f"{where}: unknown key{_did_you_mean(key, fhints)}")
+                continue
+            try:
+                v = _coerce(value, fhints[key], where)
+                _check_value("mailbox", key, v, where)
+            except ValueError as exc:
+                problems.extend(str(exc).splitlines())
+                continue
+            values[key] = v
+        if "url" not in table:
+            problems.append(f"{source}: mailbox[{i}]: url is required")
+        if table.get("password") and table.get("password_file"):
+            problems.append(f"{source}: mailbox[{i}]: password and password_file: set one")
+        box = MailboxConfig(**values)
+        if box.after.startswith("move:") and box.url.startswith("pop3"):
+            problems.append(f"{source}: mailbox[{i}].after: POP3 has no folders;"
+                            f" use delete or keep")
+        out.append(box)
+    return tuple(out)
 
 
 def _webhooks(data, text: str, source: str, problems: list[str]) -> tuple:
@@ -428,6 +508,9 @@ def from_dict(data: dict, text: str = "", source: str = "config") -> Config:
     for name, table in data.items():
         if name == "webhooks":
             sections[name] = _webhooks(table, text, source, problems)
+            continue
+        if name == "mailbox":
+            sections[name] = _mailboxes(table, text, source, problems)
             continue
         if name not in hints:
             line = _line_of(text, name)

@@ -193,3 +193,148 @@ class Postfix:
 
     def flush(self) -> None:
         self.postfix("flush")
+
+
+# -- Dovecot --------------------------------------------------------------------------------
+def dovecot_unavailable() -> str | None:
+    if not os.path.exists(DOVECOT):
+        return "Dovecot is not installed (apt-get install dovecot-imapd dovecot-pop3d)"
+    if not os.path.exists("/usr/lib/dovecot/imap") or not os.path.exists("/usr/lib/dovecot/pop3"):
+        return "Dovecot's imap and pop3 services are not installed (dovecot-imapd, dovecot-pop3d)"
+    if os.geteuid() != 0:
+        return "a throwaway Dovecot needs root (it drops privileges itself)"
+    for user in ("dovecot", "dovenull"):
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            return f"the {user} user does not exist (the Debian package creates it)"
+    return None
+
+
+DOVECOT_CONF = """\
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+info_log_path = {root}/dovecot.log
+protocols = imap pop3
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <{root}/cert.pem
+ssl_key = <{root}/key.pem
+disable_plaintext_auth = yes
+auth_mechanisms = plain
+default_internal_user = dovecot
+default_login_user = dovenull
+mail_location = maildir:{root}/mail/%n
+pop3_uidl_format = %08Xu%08Xv
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={root}/home/%n
+}}
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+service imap-login {{
+  inet_listener imap {{
+    port = {imap}
+  }}
+  inet_listener imaps {{
+    port = {imaps}
+    ssl = yes
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = {pop3}
+  }}
+  inet_listener pop3s {{
+    port = {pop3s}
+    ssl = yes
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service imap-login {{
+  chroot =
+}}
+service pop3-login {{
+  chroot =
+}}
+"""
+
+
+class Dovecot:
+    """A throwaway Dovecot on 127.0.0.1 with IMAP, IMAPS, POP3 and POP3S; users from a
+    passwd-file (`add_user`), mail in Maildirs under `root`, a certificate from `ca`
+    (a trustme.CA) for 127.0.0.1."""
+
+    def __init__(self, root: Path, ca) -> None:
+        self.root = root
+        self.ca = ca
+        self.ports = {name: free_port() for name in ("imap", "imaps", "pop3", "pop3s")}
+        self.proc = None
+        self.users: dict[str, str] = {}
+
+    def start(self) -> "Dovecot":
+        nobody = pwd.getpwnam("nobody")
+        for sub in ("run", "state", "mail", "home"):
+            (self.root / sub).mkdir(mode=0o755)
+        for sub in ("mail", "home"):
+            os.chown(self.root / sub, nobody.pw_uid, nobody.pw_gid)
+        cert = self.ca.issue_cert("127.0.0.1", "localhost")
+        cert.cert_chain_pems[0].write_to_path(str(self.root / "cert.pem"))
+        for pem in cert.cert_chain_pems[1:]:
+            pem.write_to_path(str(self.root / "cert.pem"), append=True)
+        cert.private_key_pem.write_to_path(str(self.root / "key.pem"))
+        self.ca.cert_pem.write_to_path(str(self.root / "ca.pem"))
+        (self.root / "passwd").write_text("")
+        self.conf = self.root / "dovecot.conf"
+        self.conf.write_text(DOVECOT_CONF.format(root=self.root, uid=nobody.pw_uid,
+                                                 gid=nobody.pw_gid, **self.ports))
+        self.proc = subprocess.Popen([DOVECOT, "-F", "-c", str(self.conf)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            for port in self.ports.values():
+                wait_port(port)
+        except TimeoutError:
+            self.stop()
+            raise RuntimeError(f"dovecot did not start: {self.log()}") from None
+        return self
+
+    def add_user(self, name: str, password: str) -> None:
+        self.users[name] = password
+        (self.root / "passwd").write_text(
+            "".join(f"{u}:{{PLAIN}}{p}::::::\n" for u, p in self.users.items()))
+
+    def log(self) -> str:
+        try:
+            return (self.root / "dovecot.log").read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def imap(self, user: str):
+        """A logged-in IMAPClient over IMAPS, trusting our CA."""
+        import ssl
+
+        from imapclient import IMAPClient
+
+        ctx = ssl.create_default_context(cafile=str(self.root / "ca.pem"))
+        c = IMAPClient("127.0.0.1", port=self.ports["imaps"], ssl=True, ssl_context=ctx,
+                       timeout=30)
+        c.login(user, self.users[user])
+        return c
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()

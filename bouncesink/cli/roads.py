@@ -22,6 +22,16 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_deliver)
     _sysexits_usage(p)
 
+    p = sub.add_parser("fetch", help="one pass over every [[mailbox]] (IMAP, POP3): for cron")
+    add_store_options(p)
+    p.set_defaults(func=cmd_fetch)
+
+    p = sub.add_parser("import", help="store the messages of mbox, Maildir or .eml files (- : stdin)")
+    add_store_options(p)
+    p.add_argument("paths", nargs="+", metavar="PATH", help="an mbox, a Maildir, a message"
+                   " file, a directory of them, or - for standard input")
+    p.set_defaults(func=cmd_import)
+
 
 def _sysexits_usage(p) -> None:
     """A pipe transport reads the exit status as sysexits.h: a usage error is EX_USAGE
@@ -61,3 +71,83 @@ def cmd_deliver(args) -> int:
     except Exception as exc:  # noqa: BLE001 - nothing was stored: let the MTA try again
         logs.get().error("deliver_failed", error=str(exc)[:300], exit=EX_TEMPFAIL)
         return EX_TEMPFAIL
+
+
+def _open_store(cfg):
+    """The store, or None after one line on stderr (the caller exits EX_TEMPFAIL)."""
+    from bouncesink.store import open_store
+
+    try:
+        return open_store(cfg.store.db, durability=cfg.store.durability)
+    except Exception as exc:  # StoreError, or PostgreSQL away: nothing can be stored now
+        print(f"bouncesink: {exc}", file=sys.stderr)
+        return None
+
+
+class _Progress:
+    """A progress bar (tqdm) on a terminal only: cron mail and logs get the summary line."""
+
+    def __init__(self, stream=None, desc: str = "import") -> None:
+        stream = stream or sys.stderr
+        self.bar = None
+        if getattr(stream, "isatty", lambda: False)():
+            from tqdm import tqdm
+
+            self.bar = tqdm(desc=desc, unit=" msg", file=stream, mininterval=0.2)
+
+    def __call__(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def cmd_import(args) -> int:
+    from bouncesink.roads import intake
+    from bouncesink.roads.files import import_paths
+
+    cfg = _road_config(args)
+    if cfg is None:
+        return EX_CONFIG
+    store = _open_store(cfg)
+    if store is None:
+        return EX_TEMPFAIL
+    progress = _Progress()
+    try:
+        report = import_paths(cfg, store, args.paths, progress=progress)
+        progress.close()
+        print(f"imported {report.imported}, skipped {report.skipped}", flush=True)
+        intake.classify(cfg, store, report.refs)
+    finally:
+        progress.close()
+        store.close()
+    if report.failed:
+        print(f"bouncesink: {report.failed} messages could not be stored; import them again",
+              file=sys.stderr)
+        return EX_TEMPFAIL
+    return 1 if report.bad else 0
+
+
+def cmd_fetch(args) -> int:
+    from bouncesink.roads import intake
+    from bouncesink.roads.mailbox import fetch_all
+
+    cfg = _road_config(args)
+    if cfg is None:
+        return EX_CONFIG
+    if not cfg.mailbox:
+        print("bouncesink: no [[mailbox]] in the config", file=sys.stderr)
+        return EX_CONFIG
+    store = _open_store(cfg)
+    if store is None:
+        return EX_TEMPFAIL
+    try:
+        refs, failed = fetch_all(cfg, store,
+                                 problem=lambda line: print(f"bouncesink: {line}",
+                                                            file=sys.stderr))
+        intake.classify(cfg, store, refs)
+    finally:
+        store.close()
+    return EX_TEMPFAIL if failed else 0

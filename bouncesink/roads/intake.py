@@ -34,6 +34,17 @@ def store(db: SQLStore, items: Iterable[tuple[Envelope, bytes]]) -> list[int]:
     return db.add_rows([db.message_row(env, raw) for env, raw in items])
 
 
+def reset(db: SQLStore, log) -> None:
+    """After a failed store call: drop the connection so the next call starts afresh (the
+    server's writer thread does the same)."""
+    try:
+        reconnect = getattr(db, "reconnect", None)
+        if reconnect is not None:
+            reconnect()
+    except Exception as exc:  # still broken: the next call fails and tries again
+        log.warning("store_reconnect_failed", error=str(exc)[:300])
+
+
 class Classifying:
     """The server's classifier, run in this process over refs a road has committed."""
 

@@ -249,6 +249,31 @@ class SQLStore(RollupMixin):
             self._commit()
         return row[0] if row and row[0] is not None else None
 
+    # -- mailboxes (roads/mailbox.py) --------------------------------------------------------
+    def mailbox_uids(self, mailbox: str, validity: str) -> set[str]:
+        """The UIDs of `mailbox` (under UIDVALIDITY `validity`) whose messages are stored."""
+        with self._lock:
+            rows = self._execute("SELECT uid FROM mailbox_uids WHERE mailbox = ? AND validity = ?",
+                                 (mailbox, validity)).fetchall()
+            self._commit()
+        return {r[0] for r in rows}
+
+    def track_mailbox_uids(self, mailbox: str, validity: str, taken: list[tuple[str, int]]) -> None:
+        """Record (uid, ref) pairs of stored messages, in one transaction; a pair recorded
+        before is left as it is."""
+        at = iso(utcnow())
+        with self._lock:
+            try:
+                self._begin_write()
+                self._executemany(
+                    "INSERT INTO mailbox_uids (mailbox, validity, uid, ref, at)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [(mailbox, validity, uid, ref, at) for uid, ref in taken])
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+
     def pending(self, limit: int = 1000, due: datetime | None = None) -> list[Stored]:
         """Messages stored but not yet classified (e.g. the process died in between); with
         `due`, only those not waiting for a retry after a failure (retry_at after `due`)."""

@@ -137,6 +137,19 @@ MIGRATIONS: list[str] = [
     # 7: rollups (counts per hour, day and all time, kept with the results) so `stats`,
     # `report` and the dashboard cost the same at any size; built from the existing rows.
     ROLLUPS,
+    # 8 (roads): the mailbox UIDs already stored (IMAP UIDVALIDITY + UID, POP3 UIDL with an
+    # empty validity), so a mailbox pass neither loses nor duplicates a message across a
+    # crash.
+    """
+    CREATE TABLE mailbox_uids (
+        mailbox TEXT NOT NULL,
+        validity TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        ref {bigint},
+        at TEXT NOT NULL,
+        PRIMARY KEY (mailbox, validity, uid)
+    );
+    """,
 ]
 
 

@@ -1,0 +1,188 @@
+"""The mailbox road: `bouncesink fetch` against a real Dovecot (IMAP, IMAPS, POP3, POP3S)."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import DATA_DIR
+from peers import Dovecot, dovecot_unavailable, shared_tmpdir, wait_for
+
+from bouncesink.store import open_store
+
+BOUNCES = sorted(p.read_bytes() for p in DATA_DIR.glob("dsn-*.eml"))
+
+
+@pytest.fixture(scope="module")
+def dovecot():
+    reason = dovecot_unavailable()
+    if reason:
+        pytest.skip(reason)
+    trustme = pytest.importorskip("trustme")
+    root = shared_tmpdir("bouncesink-dovecot-")
+    d = Dovecot(root, trustme.CA()).start()
+    yield d
+    d.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def mailbox(dovecot, tmp_path, user: str, scheme: str = "imaps", after: str = "move:Processed",
+            **extra) -> tuple[str, str]:
+    """A user with a password file, and a config naming its mailbox; (config path, db)."""
+    dovecot.add_user(f"{user}@example.org", f"pw-{user}")
+    (tmp_path / f"{user}.pass").write_text(f"pw-{user}\n")
+    db = str(tmp_path / "sink.db")
+    lines = [f'[store]\ndb = "{db}"\ndurability = "normal"\n[log]\nlevel = "warning"\n',
+             "[[mailbox]]",
+             f'url = "{scheme}://{user}%40example.org@127.0.0.1:{dovecot.ports[scheme]}/INBOX"',
+             f'password_file = "{tmp_path / (user + ".pass")}"',
+             f'after = "{after}"', f'ca_file = "{dovecot.root / "ca.pem"}"']
+    lines += [f"{k} = {v}" for k, v in extra.items()]
+    config = tmp_path / f"{user}.toml"
+    config.write_text("\n".join(lines) + "\n")
+    return str(config), db
+
+
+def deliver_to(dovecot, user: str, messages: list[bytes]) -> None:
+    c = dovecot.imap(f"{user}@example.org")
+    try:
+        for raw in messages:
+            c.append("INBOX", raw)
+    finally:
+        c.logout()
+
+
+def folder_count(dovecot, user: str, folder: str) -> int:
+    c = dovecot.imap(f"{user}@example.org")
+    try:
+        if not c.folder_exists(folder):
+            return 0
+        return c.select_folder(folder, readonly=True)[b"EXISTS"]
+    finally:
+        c.logout()
+
+
+def fetch(config: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bouncesink", "fetch", "--config", config],
+                          capture_output=True, timeout=timeout)
+
+
+def digests(db: str) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [r[0] for r in conn.execute("SELECT digest FROM messages ORDER BY id")]
+
+
+def test_imaps_fetch_stores_classifies_and_moves(dovecot, tmp_path):
+    config, db = mailbox(dovecot, tmp_path, "imaps1")
+    deliver_to(dovecot, "imaps1", BOUNCES)
+    out = fetch(config)
+    assert out.returncode == 0, out.stderr
+    store = open_store(db)
+    try:
+        stats = store.stats()
+    finally:
+        store.close()
+    assert stats["all_time"]["messages"] == len(BOUNCES)
+    assert stats["pending"] == 0  # classified before fetch exits
+    assert folder_count(dovecot, "imaps1", "INBOX") == 0
+    assert folder_count(dovecot, "imaps1", "Processed") == len(BOUNCES)
+
+
+def test_imap_starttls_keep_takes_each_message_once(dovecot, tmp_path):
+    config, db = mailbox(dovecot, tmp_path, "keep1", scheme="imap", after="keep")
+    deliver_to(dovecot, "keep1", BOUNCES[:2])
+    assert fetch(config).returncode == 0
+    deliver_to(dovecot, "keep1", BOUNCES[2:4])
+    assert fetch(config).returncode == 0
+    assert fetch(config).returncode == 0
+    assert len(digests(db)) == 4 and len(set(digests(db))) == 4
+    assert folder_count(dovecot, "keep1", "INBOX") == 4  # kept, tracked by UID
+
+
+def test_pop3s_fetch_deletes_after_storing(dovecot, tmp_path):
+    config, db = mailbox(dovecot, tmp_path, "pop1", scheme="pop3s", after="delete")
+    deliver_to(dovecot, "pop1", BOUNCES[:3])
+    out = fetch(config)
+    assert out.returncode == 0, out.stderr
+    assert len(digests(db)) == 3
+    assert folder_count(dovecot, "pop1", "INBOX") == 0
+
+
+def test_pop3_stls_keep_takes_each_message_once(dovecot, tmp_path):
+    config, db = mailbox(dovecot, tmp_path, "pop2", scheme="pop3", after="keep")
+    deliver_to(dovecot, "pop2", BOUNCES[:2])
+    assert fetch(config).returncode == 0
+    assert fetch(config).returncode == 0
+    assert len(digests(db)) == 2
+    assert folder_count(dovecot, "pop2", "INBOX") == 2
+
+
+def test_plaintext_login_is_refused_unless_configured(dovecot, tmp_path):
+    """Dovecot refuses a plaintext login (disable_plaintext_auth); with insecure_plaintext
+    we try it, fail, and say so: exit 75, nothing lost."""
+    config, db = mailbox(dovecot, tmp_path, "plain1", scheme="imap",
+                         insecure_plaintext="true")
+    deliver_to(dovecot, "plain1", BOUNCES[:1])
+    out = fetch(config)
+    assert out.returncode == 75
+    assert b"Traceback" not in out.stderr
+    assert folder_count(dovecot, "plain1", "INBOX") == 1
+
+
+def test_an_untrusted_certificate_fails_the_pass_and_touches_nothing(dovecot, tmp_path):
+    config, db = mailbox(dovecot, tmp_path, "trust1")
+    text = open(config).read().replace(f'ca_file = "{dovecot.root / "ca.pem"}"\n', "")
+    open(config, "w").write(text)  # the system trust store does not know our test CA
+    deliver_to(dovecot, "trust1", BOUNCES[:1])
+    out = fetch(config)
+    assert out.returncode == 75
+    assert b"CERTIFICATE_VERIFY_FAILED" in out.stderr or b"certificate" in out.stderr
+    assert folder_count(dovecot, "trust1", "INBOX") == 1
+
+
+def test_wrong_password_is_one_line_and_exit_75(dovecot, tmp_path):
+    config, db = mailbox(dovecot, tmp_path, "auth1")
+    (tmp_path / "auth1.pass").write_text("wrong\n")
+    out = fetch(config)
+    assert out.returncode == 75
+    lines = out.stderr.decode().strip().splitlines()
+    assert any("auth1%40example.org" in line or "auth1@example.org" in line for line in lines)
+    assert b"Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("scheme,after", [("imaps", "move:Processed"), ("pop3s", "delete")])
+def test_kill_9_in_the_middle_of_a_pass_loses_and_duplicates_nothing(dovecot, tmp_path,
+                                                                     scheme, after):
+    user = f"kill{scheme}"
+    config, db = mailbox(dovecot, tmp_path, user, scheme=scheme, after=after)
+    total = 300
+    messages = [BOUNCES[i % len(BOUNCES)].replace(
+        b"Message-ID: <", b"Message-ID: <n%d." % i, 1) for i in range(total)]
+    deliver_to(dovecot, user, messages)
+    proc = subprocess.Popen([sys.executable, "-m", "bouncesink", "fetch", "--config", config],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def some_stored():
+        try:
+            return 0 < len(digests(db)) < total
+        except sqlite3.Error:
+            return False
+
+    wait_for(some_stored, timeout=60, what="part of the pass stored")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = len(digests(db))
+    assert killed_at < total  # the kill landed mid-pass
+    out = fetch(config, timeout=300)
+    assert out.returncode == 0, out.stderr
+    got = digests(db)
+    assert len(got) == total and len(set(got)) == total
+    assert folder_count(dovecot, user, "INBOX") == 0
+    if scheme == "imaps":
+        assert folder_count(dovecot, user, "Processed") == total

@@ -293,7 +293,8 @@ class Dovecot:
             pem.write_to_path(str(self.root / "cert.pem"), append=True)
         cert.private_key_pem.write_to_path(str(self.root / "key.pem"))
         self.ca.cert_pem.write_to_path(str(self.root / "ca.pem"))
-        (self.root / "passwd").write_text("")
+        (self.root / "passwd").write_text(
+            "".join(f"{u}:{{PLAIN}}{p}::::::\n" for u, p in self.users.items()))
         self.conf = self.root / "dovecot.conf"
         self.conf.write_text(DOVECOT_CONF.format(root=self.root, uid=nobody.pw_uid,
                                                  gid=nobody.pw_gid, **self.ports))
@@ -307,10 +308,10 @@ class Dovecot:
             raise RuntimeError(f"dovecot did not start: {self.log()}") from None
         return self
 
-    def add_user(self, name: str, password: str) -> None:
-        self.users[name] = password
-        (self.root / "passwd").write_text(
-            "".join(f"{u}:{{PLAIN}}{p}::::::\n" for u, p in self.users.items()))
+    def add_users(self, users: dict[str, str]) -> None:
+        """Users (name -> password) for the passwd-file; before start() (Dovecot does not
+        re-read a passwd-file changed within the second it last read it)."""
+        self.users.update(users)
 
     def log(self) -> str:
         try:

@@ -16,6 +16,9 @@ from peers import Dovecot, dovecot_unavailable, shared_tmpdir, wait_for
 
 from bouncesink.store import open_store
 
+# One mailbox per test (Dovecot reads its passwd-file at start).
+USERS = ("imaps1", "keep1", "pop1", "pop2", "plain1", "trust1", "auth1", "killimaps",
+         "killpop3s", "poll1")
 BOUNCES = sorted(p.read_bytes() for p in DATA_DIR.glob("dsn-*.eml"))
 
 
@@ -26,7 +29,9 @@ def dovecot():
         pytest.skip(reason)
     trustme = pytest.importorskip("trustme")
     root = shared_tmpdir("bouncesink-dovecot-")
-    d = Dovecot(root, trustme.CA()).start()
+    d = Dovecot(root, trustme.CA())
+    d.add_users({f"{u}@example.org": f"pw-{u}" for u in USERS})
+    d.start()
     yield d
     d.stop()
     shutil.rmtree(root, ignore_errors=True)
@@ -35,7 +40,6 @@ def dovecot():
 def mailbox(dovecot, tmp_path, user: str, scheme: str = "imaps", after: str = "move:Processed",
             **extra) -> tuple[str, str]:
     """A user with a password file, and a config naming its mailbox; (config path, db)."""
-    dovecot.add_user(f"{user}@example.org", f"pw-{user}")
     (tmp_path / f"{user}.pass").write_text(f"pw-{user}\n")
     db = str(tmp_path / "sink.db")
     lines = [f'[store]\ndb = "{db}"\ndurability = "normal"\n[log]\nlevel = "warning"\n',
@@ -123,16 +127,22 @@ def test_pop3_stls_keep_takes_each_message_once(dovecot, tmp_path):
     assert folder_count(dovecot, "pop2", "INBOX") == 2
 
 
-def test_plaintext_login_is_refused_unless_configured(dovecot, tmp_path):
-    """Dovecot refuses a plaintext login (disable_plaintext_auth); with insecure_plaintext
-    we try it, fail, and say so: exit 75, nothing lost."""
+def test_insecure_plaintext_logs_in_without_tls_and_others_use_starttls(dovecot, tmp_path):
+    """imap:// logs in after STARTTLS, unless the mailbox says insecure_plaintext (Dovecot
+    allows plaintext on loopback, and logs whether a login was over TLS)."""
     config, db = mailbox(dovecot, tmp_path, "plain1", scheme="imap",
                          insecure_plaintext="true")
     deliver_to(dovecot, "plain1", BOUNCES[:1])
     out = fetch(config)
-    assert out.returncode == 75
-    assert b"Traceback" not in out.stderr
-    assert folder_count(dovecot, "plain1", "INBOX") == 1
+    assert out.returncode == 0, out.stderr
+    assert len(digests(db)) == 1
+    logins = [line for line in dovecot.log().splitlines()
+              if "imap-login: Info: Login:" in line]
+    plain = [line for line in logins if "user=<plain1@" in line]
+    # the test's own IMAPS login, and fetch's without TLS
+    assert any(", TLS" not in line for line in plain)
+    keep = [line for line in logins if "user=<keep1@" in line]  # imap:// with STARTTLS
+    assert keep and all(", TLS" in line for line in keep)
 
 
 def test_an_untrusted_certificate_fails_the_pass_and_touches_nothing(dovecot, tmp_path):
@@ -162,8 +172,7 @@ def test_kill_9_in_the_middle_of_a_pass_loses_and_duplicates_nothing(dovecot, tm
     user = f"kill{scheme}"
     config, db = mailbox(dovecot, tmp_path, user, scheme=scheme, after=after)
     total = 300
-    messages = [BOUNCES[i % len(BOUNCES)].replace(
-        b"Message-ID: <", b"Message-ID: <n%d." % i, 1) for i in range(total)]
+    messages = [b"X-Seq: %d\r\n" % i + BOUNCES[i % len(BOUNCES)] for i in range(total)]
     deliver_to(dovecot, user, messages)
     proc = subprocess.Popen([sys.executable, "-m", "bouncesink", "fetch", "--config", config],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

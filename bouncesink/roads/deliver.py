@@ -75,16 +75,17 @@ def deliver(config: Config, stream: BinaryIO, sender: str | None = None,
         return EX_TEMPFAIL
     try:
         try:
-            (ref,) = intake.store(db, [(env, raw)])
+            ((ref, fresh),) = intake.store(db, [(env, raw)], intake.duplicate_since(config))
         except Exception as exc:
             log.error("message_tempfailed", road="pipe", mail_from=env.mail_from,
                       rcpt_to=env.rcpt_tos, size=len(raw), error=str(exc)[:300],
                       exit=EX_TEMPFAIL)
             return EX_TEMPFAIL
-        log.info("message_stored", road="pipe", ref=ref, mail_from=env.mail_from,
-                 rcpt_to=env.rcpt_tos, size=len(raw))
+        log.info("message_stored" if fresh else "message_duplicate", road="pipe", ref=ref,
+                 mail_from=env.mail_from, rcpt_to=env.rcpt_tos, size=len(raw))
         try:  # stored: whatever happens now, the MTA is done with it
-            intake.classify(config, db, [ref], parse)
+            if fresh:
+                intake.classify(config, db, [ref], parse)
         except Exception as exc:
             log.error("classify_failed", ref=ref, error=str(exc)[:300])
         return EX_OK

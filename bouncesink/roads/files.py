@@ -26,7 +26,6 @@ from bouncesink.mailfiles import MailFilesError, iter_messages
 from bouncesink.model import Envelope, utcnow
 from bouncesink.roads import intake
 from bouncesink.store import SQLStore
-from bouncesink.store.base import digest_of
 
 BATCH = 500  # messages per transaction (one fsync each)
 
@@ -88,7 +87,7 @@ class ImportReport:
     skipped: int = 0       # already stored (same content hash)
     bad: int = 0           # unreadable files or messages, each reported on one line
     failed: int = 0        # could not be stored (the store failed): exit 75
-    refs: list[int] = field(default_factory=list)
+    refs: list[int] = field(default_factory=list)   # stored now: to classify
 
 
 def import_paths(config: Config, db: SQLStore, paths: Iterable[str],
@@ -100,17 +99,20 @@ def import_paths(config: Config, db: SQLStore, paths: Iterable[str],
     log = logs.get()
     problem = problem or (lambda line: print(f"bouncesink: {line}", file=sys.stderr))
     report = ImportReport()
-    # Digests in the batch not yet stored (a file may hold a message twice); earlier
-    # batches are in the store, where message_by_digest finds them: memory stays flat.
-    seen: set[str] = set()
     batch: list[tuple[Envelope, bytes]] = []
 
     def flush() -> None:
         if not batch:
             return
         try:
-            report.refs += intake.store(db, batch)
-            report.imported += len(batch)
+            # A message stored before (any road, any time) or twice in the files: its
+            # content hash is found, it is not stored again.
+            for ref, fresh in intake.store(db, batch):
+                if fresh:
+                    report.refs.append(ref)
+                    report.imported += 1
+                else:
+                    report.skipped += 1
         except Exception as exc:
             report.failed += len(batch)
             problem(f"could not store {len(batch)} messages: {str(exc)[:300]}")
@@ -119,7 +121,6 @@ def import_paths(config: Config, db: SQLStore, paths: Iterable[str],
         if progress:
             progress(len(batch))
         batch.clear()
-        seen.clear()
 
     for path in paths:
         try:
@@ -131,13 +132,6 @@ def import_paths(config: Config, db: SQLStore, paths: Iterable[str],
                     if progress:
                         progress(1)
                     continue
-                digest = digest_of(item.raw)
-                if digest in seen or db.message_by_digest(digest) is not None:
-                    report.skipped += 1
-                    if progress:
-                        progress(1)
-                    continue
-                seen.add(digest)
                 batch.append((envelope_of(item.raw, f"import:{item.name}"), item.raw))
                 if len(batch) >= BATCH:
                     flush()

@@ -1,7 +1,8 @@
 """Store first, then classify: the two steps every road shares with SMTP ingest.
 
 `store` is the call the SMTP server's group commit makes (`SQLStore.message_row` then
-`SQLStore.add_rows`: one transaction, refs once committed); `classify` hands the committed
+`SQLStore.add_rows_once`: one transaction, a message already stored found by its content
+hash, refs once committed); `classify` hands the committed
 refs to the server's `Classifier`, which reads each message back from the store, parses it
 and records results and decisions, exactly as after an SMTP 250. A message whose
 classification fails stays pending in the store; a running `serve` classifies it (its
@@ -11,10 +12,11 @@ start-up recovery and periodic sweep), so a road never has to.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
 
 from bouncesink import logs
 from bouncesink.config import Config
-from bouncesink.model import Envelope
+from bouncesink.model import Envelope, utcnow
 from bouncesink.store import SQLStore
 
 # sysexits.h: the exit codes an MTA's pipe transport understands (Postfix pipe(8), Exim).
@@ -28,10 +30,23 @@ EX_TEMPFAIL = 75
 EX_CONFIG = 78
 
 
-def store(db: SQLStore, items: Iterable[tuple[Envelope, bytes]]) -> list[int]:
-    """Store messages durably in ONE transaction; their refs once committed (raises if not:
-    then none is stored)."""
-    return db.add_rows([db.message_row(env, raw) for env, raw in items])
+EVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def store(db: SQLStore, items: Iterable[tuple[Envelope, bytes]],
+          since: datetime | None = None) -> list[tuple[int, bool]]:
+    """Store messages durably in ONE transaction, the way SMTP ingest does: a message whose
+    content hash is already stored (received at or after `since`) is not stored again.
+    Returns (ref, stored_now) per message once committed; raises if not (then none is)."""
+    rows = [db.message_row(env, raw) for env, raw in items]
+    return db.add_rows_once(rows, since or EVER)
+
+
+def duplicate_since(config: Config) -> datetime:
+    """The window SMTP ingest de-duplicates retransmissions in (server.duplicate_window):
+    an MTA's pipe or LMTP retry of a message we stored is recognised the same way."""
+    return utcnow() - timedelta(seconds=config.server.duplicate_window) \
+        if config.server.duplicate_window else utcnow()
 
 
 def reset(db: SQLStore, log) -> None:
@@ -51,7 +66,7 @@ class Classifying:
     BATCH = 256
 
     def __init__(self, config: Config, db: SQLStore, parse=None) -> None:
-        from bouncesink.server import Classifier  # the SMTP server's own
+        from bouncesink.server.classifier import Classifier  # the SMTP server's own
 
         if parse is None:
             from bouncesink.parse import parse
@@ -61,7 +76,7 @@ class Classifying:
     def classify(self, refs: list[int]) -> int:
         """Classify committed messages; how many were recorded. Failures are logged and
         leave the message pending (serve classifies it later), never raise."""
-        from bouncesink.server import _Committed
+        from bouncesink.server.classifier import _Committed
 
         done = 0
         for i in range(0, len(refs), self.BATCH):

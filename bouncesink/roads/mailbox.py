@@ -36,7 +36,6 @@ from bouncesink.config import Config, MailboxConfig
 from bouncesink.roads import intake
 from bouncesink.roads.files import envelope_of
 from bouncesink.store import SQLStore
-from bouncesink.store.base import digest_of
 
 CHUNK = 50           # messages fetched, stored and moved together
 DEFAULT_PORTS = {"imap": 143, "imaps": 993, "pop3": 110, "pop3s": 995}
@@ -149,20 +148,21 @@ def take(config: Config, db: SQLStore, box: MailboxConfig, reader, stop=None) ->
                 log.warning("message_too_large", road="mailbox", mailbox=where.key, uid=uid,
                             limit=limit)
                 continue
-            ref = db.message_by_digest(digest_of(raw))
-            if ref is not None:
-                report.known += 1
-                taken.append((uid, ref))
-                continue
             env = envelope_of(raw, f"{where.scheme}://{where.host}/{where.folder}")
             if received_at is not None:
                 env.received_at = received_at
             to_store.append((uid, env, raw))
         if to_store:
-            refs = intake.store(db, [(env, raw) for _, env, raw in to_store])
-            report.stored += len(refs)
-            report.refs += refs
-            taken += [(uid, ref) for (uid, _, _), ref in zip(to_store, refs)]
+            # A message stored by a pass that died before recording its UID is found by
+            # its content hash and not stored again.
+            stored = intake.store(db, [(env, raw) for _, env, raw in to_store])
+            for (uid, _, _), (ref, fresh) in zip(to_store, stored):
+                taken.append((uid, ref))
+                if fresh:
+                    report.stored += 1
+                    report.refs.append(ref)
+                else:
+                    report.known += 1
         if taken:
             db.track_mailbox_uids(where.key, validity, taken)
             if box.after != "keep":

@@ -330,6 +330,8 @@ def _check_value(section: str, key: str, value, where: str) -> None:
         _check_webhook(key, value, where)
     if section == "mailbox":
         _check_mailbox(key, value, where)
+    if section == "lmtp" and key == "socket_mode" and not re.fullmatch(r"0?[0-7]{3}", value):
+        raise ValueError(f"{where}: expected an octal mode such as \"0660\", got {value!r}")
     if section == "lmtp" and key == "listen" and value.startswith("unix:") \
             and not value[5:].startswith("/"):
         raise ValueError(f"{where}: a unix socket needs an absolute path, got {value!r}")
@@ -493,6 +495,9 @@ def _check_together(cfg: Config, text: str, source: str) -> list[str]:
     if cfg.metrics.listen and s.workers > 1:
         problems.append(f"{where('metrics', 'listen')}: needs server.workers = 1 (each worker"
                         f" would bind it)")
+    if cfg.mailbox and s.workers > 1:
+        problems.append(f"{source}: [[mailbox]] needs server.workers = 1 (one poller per"
+                        f" mailbox), or run `bouncesink fetch` from cron instead")
     p = cfg.policy
     if p.soft_min_span_days > p.soft_window_days:
         problems.append(f"{where('policy', 'soft_min_span_days')}: longer than soft_window_days"

@@ -46,6 +46,8 @@ class Server:
         self._tls: ssl.SSLContext | None = None
         self.started = None  # set to an asyncio.Event in serve()
         self.sockets: list[socket.socket] = []
+        self._lmtp: asyncio.base_events.Server | None = None   # roads: [lmtp] listen
+        self._pollers: list = []                                # roads: [[mailbox]]
 
     def _factory(self):
         cfg = self.config.server
@@ -71,12 +73,47 @@ class Server:
             self._factory, host=host, port=port, reuse_address=True,
             reuse_port=cfg.server.workers > 1, backlog=min(4096, cfg.server.max_connections))
         self.sockets = list(self._server.sockets)
+        await self._start_roads()
         self.metrics.watch_connections(lambda: self.gate.total)
         self.metrics.watch_store(cfg.store.db)
         self.metrics.start()
         self.log.info("server_started", listen=[s.getsockname()[:2] for s in self.sockets],
                       domains=list(cfg.server.domains), store=_redact(cfg.store.db),
                       tls=self._tls is not None, pid=os.getpid())
+
+    async def _start_roads(self) -> None:
+        """LMTP beside SMTP (the same handler, gate and Ingest: server/lmtp.py), and a
+        poller per [[mailbox]] (roads/mailbox.py)."""
+        cfg = self.config
+        if cfg.lmtp.listen:
+            from bouncesink.server.lmtp import listen_address, start_lmtp
+
+            self._lmtp = await start_lmtp(self)
+            self.log.info("lmtp_started", listen=listen_address(self._lmtp, cfg))
+        if cfg.mailbox:
+            from bouncesink.roads.mailbox import MailboxPoller
+
+            parse = None if getattr(self.parse, "__module__", "") == "bouncesink.parse" \
+                else self.parse
+            self._pollers = [MailboxPoller(cfg, box, parse) for box in cfg.mailbox]
+            for poller in self._pollers:
+                poller.start()
+
+    async def _stop_roads(self) -> None:
+        if self._lmtp is not None:
+            self._lmtp.close()
+            if self.config.lmtp.listen.startswith("unix:"):
+                try:
+                    os.unlink(self.config.lmtp.listen[len("unix:"):])
+                except OSError:
+                    pass
+        loop = asyncio.get_running_loop()
+        for poller in self._pollers:
+            await loop.run_in_executor(None, poller.stop)
+
+    @property
+    def lmtp_port(self) -> int:
+        return self._lmtp.sockets[0].getsockname()[1]
 
     @property
     def port(self) -> int:
@@ -87,6 +124,7 @@ class Server:
         self.log.info("server_stopping", sessions=self.gate.total)
         if self._server is not None:
             self._server.close()
+        await self._stop_roads()
         deadline = time.monotonic() + self.SHUTDOWN_GRACE
         while time.monotonic() < deadline:
             for proto in list(self.gate.sessions):

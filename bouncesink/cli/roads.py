@@ -44,8 +44,10 @@ def _sysexits_usage(p) -> None:
     p.error = error
 
 
-def _road_config(args):
-    """The config, or None after one line per problem on stderr (EX_CONFIG)."""
+def _road_config(args, quiet: bool = False):
+    """The config, or None after one line per problem on stderr (EX_CONFIG). `quiet`:
+    log warnings and errors only (import and fetch print their own summary; from cron,
+    a quiet run sends no mail)."""
     from bouncesink import logs
     from bouncesink.config import ConfigError
 
@@ -55,7 +57,10 @@ def _road_config(args):
         for line in exc.problems:
             print(f"bouncesink: {line}", file=sys.stderr)
         return None
-    logs.setup(cfg.log.format, cfg.log.level, stream=sys.stderr)
+    level = cfg.log.level
+    if quiet and level in ("debug", "info"):
+        level = "warning"
+    logs.setup(cfg.log.format, level, stream=sys.stderr)
     return cfg
 
 
@@ -108,7 +113,7 @@ def cmd_import(args) -> int:
     from bouncesink.roads import intake
     from bouncesink.roads.files import import_paths
 
-    cfg = _road_config(args)
+    cfg = _road_config(args, quiet=True)
     if cfg is None:
         return EX_CONFIG
     store = _open_store(cfg)
@@ -134,7 +139,7 @@ def cmd_fetch(args) -> int:
     from bouncesink.roads import intake
     from bouncesink.roads.mailbox import fetch_all
 
-    cfg = _road_config(args)
+    cfg = _road_config(args, quiet=True)
     if cfg is None:
         return EX_CONFIG
     if not cfg.mailbox:

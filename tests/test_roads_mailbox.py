@@ -195,3 +195,33 @@ def test_kill_9_in_the_middle_of_a_pass_loses_and_duplicates_nothing(dovecot, tm
     assert folder_count(dovecot, user, "INBOX") == 0
     if scheme == "imaps":
         assert folder_count(dovecot, user, "Processed") == total
+
+
+def test_serve_polls_a_mailbox_and_idle_brings_new_mail_at_once(dovecot):
+    """`serve` with a [[mailbox]]: IMAP IDLE (interval 600 s, so only IDLE can be this
+    quick) takes a message appended while the server runs."""
+    import dataclasses
+
+    from conftest import make_config, start_sink
+
+    from bouncesink.config import MailboxConfig
+
+    root = shared_tmpdir("bouncesink-poll-")
+    box = MailboxConfig(
+        url=f"imaps://poll1%40example.org@127.0.0.1:{dovecot.ports['imaps']}/INBOX",
+        password="pw-poll1", after="move:Done", interval=600.0,
+        ca_file=str(dovecot.root / "ca.pem"))
+    config = dataclasses.replace(make_config(root), mailbox=(box,))
+    deliver_to(dovecot, "poll1", BOUNCES[:1])
+    sink = start_sink(config)
+    try:
+        sink.wait_classified(1)
+        time.sleep(1.0)  # the poller is in IDLE now
+        deliver_to(dovecot, "poll1", BOUNCES[1:2])
+        sink.wait_classified(2, timeout=20)
+        wait_for(lambda: folder_count(dovecot, "poll1", "Done") == 2, timeout=20,
+                 what="both moved to Done")
+        assert folder_count(dovecot, "poll1", "INBOX") == 0
+    finally:
+        sink.stop()
+        shutil.rmtree(root, ignore_errors=True)

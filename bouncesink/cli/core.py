@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -70,6 +71,7 @@ def cmd_serve(args) -> int:
     import asyncio
 
     from bouncesink import logs
+    from bouncesink.config import parse_hostport
     from bouncesink.server import Server, serve_workers
 
     cfg = serve_config(args)
@@ -80,7 +82,14 @@ def cmd_serve(args) -> int:
             return serve_workers(cfg, reload_config=reload_config)
         asyncio.run(Server(cfg, reload_config=reload_config).serve())
     except OSError as exc:
-        raise CLIError(f"cannot listen on {cfg.server.listen}: {exc.strerror or exc}") from None
+        listen = getattr(exc, "listen", cfg.server.listen)  # roads: the LMTP address
+        if exc.errno == errno.EADDRINUSE:
+            from bouncesink.roads.sharing import in_use_message
+
+            port = None if listen.startswith("unix:") else parse_hostport(listen)[1]
+            raise CLIError(in_use_message(listen, port) if port is not None else
+                           f"cannot listen on {listen}: {exc.strerror or exc}") from None
+        raise CLIError(f"cannot listen on {listen}: {exc.strerror or exc}") from None
     return 0
 
 

@@ -29,6 +29,14 @@ from bouncesink.server.protocol import SinkSMTP
 REPLY_NO_HELO = "500 5.5.1 Error: LMTP uses LHLO (RFC 2033 4.1)"
 
 
+class LmtpListenError(OSError):
+    """The LMTP address cannot be taken; `listen` names it (serve reports it)."""
+
+    def __init__(self, errno_: int, message: str, listen: str) -> None:
+        super().__init__(errno_, message)
+        self.listen = listen
+
+
 class SinkLMTP(SinkSMTP):
     """SinkSMTP speaking LMTP: LHLO instead of HELO/EHLO (RFC 2033 4.1)."""
 
@@ -107,6 +115,14 @@ async def start_lmtp(server) -> asyncio.base_events.Server:
                         data_size_limit=c.max_message_size, timeout=c.command_timeout,
                         ident="bouncesink LMTP", decode_data=False)
 
+    try:
+        return await _listen(cfg, factory)
+    except OSError as exc:
+        raise LmtpListenError(exc.errno or 0, exc.strerror or str(exc), cfg.lmtp.listen) \
+            from None
+
+
+async def _listen(cfg, factory):
     loop = asyncio.get_running_loop()
     kind, where = parse_listen(cfg.lmtp.listen)
     if kind == "unix":

@@ -175,7 +175,7 @@ def test_kill_9_in_the_middle_of_a_pass_loses_and_duplicates_nothing(dovecot, tm
     messages = [b"X-Seq: %d\r\n" % i + BOUNCES[i % len(BOUNCES)] for i in range(total)]
     deliver_to(dovecot, user, messages)
     proc = subprocess.Popen([sys.executable, "-m", "bouncesink", "fetch", "--config", config],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def some_stored():
         try:
@@ -183,7 +183,11 @@ def test_kill_9_in_the_middle_of_a_pass_loses_and_duplicates_nothing(dovecot, tm
         except sqlite3.Error:
             return False
 
-    wait_for(some_stored, timeout=60, what="part of the pass stored")
+    deadline = time.monotonic() + 60
+    while not some_stored():
+        assert proc.poll() is None, f"fetch ended before it was killed (exit {proc.returncode})"
+        assert time.monotonic() < deadline, "nothing stored within 60 s"
+        time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     killed_at = len(digests(db))

@@ -7,6 +7,7 @@ configuration.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from bouncesink.cli import add_store_options, load_config
@@ -17,8 +18,10 @@ EX_USAGE, EX_TEMPFAIL, EX_CONFIG = 64, 75, 78
 def register(sub) -> None:
     p = sub.add_parser("deliver", help="store one message from standard input (an MTA's pipe)")
     add_store_options(p)
-    p.add_argument("--sender", metavar="ADDR", help="the envelope sender (empty: a bounce)")
-    p.add_argument("--recipient", metavar="ADDR", help="the envelope recipient")
+    p.add_argument("--sender", metavar="ADDR",
+                   help="the envelope sender (empty: a bounce); default: $SENDER")
+    p.add_argument("--recipient", metavar="ADDR",
+                   help="the envelope recipient; default: $RECIPIENT")
     p.set_defaults(func=cmd_deliver)
     _sysexits_usage(p)
 
@@ -71,8 +74,13 @@ def cmd_deliver(args) -> int:
     cfg = _road_config(args)
     if cfg is None:
         return EX_CONFIG
+    # Exim's pipe transport and Postfix local(8) (a .forward pipe) put the envelope in the
+    # environment as SENDER and RECIPIENT; Exim will not pass its tainted $local_part in
+    # the command line, so the environment is the way there.
+    sender = args.sender if args.sender is not None else os.environ.get("SENDER")
+    recipient = args.recipient if args.recipient is not None else os.environ.get("RECIPIENT")
     try:
-        return deliver(cfg, sys.stdin.buffer, sender=args.sender, recipient=args.recipient)
+        return deliver(cfg, sys.stdin.buffer, sender=sender, recipient=recipient)
     except Exception as exc:  # noqa: BLE001 - nothing was stored: let the MTA try again
         logs.get().error("deliver_failed", error=str(exc)[:300], exit=EX_TEMPFAIL)
         return EX_TEMPFAIL

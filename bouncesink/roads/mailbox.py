@@ -22,8 +22,8 @@ else every `interval` seconds.
 
 from __future__ import annotations
 
+import imaplib
 import poplib
-import socket
 import ssl
 import threading
 import time
@@ -38,6 +38,9 @@ from bouncesink.roads.files import envelope_of
 from bouncesink.store import SQLStore
 
 CHUNK = 50           # messages fetched, stored and moved together
+# What a mailbox server or the network can do to a pass (IMAPClient's errors derive from
+# imaplib's); anything else (the store) is not the mailbox's fault.
+READ_ERRORS = (OSError, ssl.SSLError, EOFError, poplib.error_proto, imaplib.IMAP4.error)
 DEFAULT_PORTS = {"imap": 143, "imaps": 993, "pop3": 110, "pop3s": 995}
 IDLE_MAX = 25 * 60   # RFC 2177: re-issue IDLE at least every 29 minutes
 
@@ -72,6 +75,13 @@ def where_of(url: str) -> Where:
     key = f"{u.scheme}://{u.username}@{u.hostname}:{u.port or DEFAULT_PORTS[u.scheme]}/{folder}"
     return Where(u.scheme, unquote(u.username or ""), u.hostname or "",
                  u.port or DEFAULT_PORTS[u.scheme], folder, key)
+
+
+def _text(exc: BaseException) -> str:
+    """An error as one line (servers' replies come as bytes)."""
+    arg = exc.args[0] if len(exc.args) == 1 else exc
+    text = arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(arg)
+    return " ".join(text.split())[:300] or type(exc).__name__
 
 
 def password_of(box: MailboxConfig) -> str:
@@ -113,12 +123,8 @@ def fetch_mailbox(config: Config, db: SQLStore, box: MailboxConfig,
     try:
         reader.open(password_of(box), tls_context(box))
         return take(config, db, box, reader, stop)
-    except (OSError, ssl.SSLError, poplib.error_proto, EOFError) as exc:
-        raise MailboxError(f"{where.key}: {exc}") from None
-    except Exception as exc:
-        if type(exc).__module__.startswith("imaplib") or "IMAP" in type(exc).__name__:
-            raise MailboxError(f"{where.key}: {exc}") from None
-        raise
+    except READ_ERRORS as exc:
+        raise MailboxError(f"{where.key}: {_text(exc)}") from None
     finally:
         reader.close()
 
@@ -414,7 +420,7 @@ class MailboxPoller:
             if reader.idle_supported() and not self.stop_event.is_set():
                 reader.wait(min(IDLE_MAX, 24 * 3600), self.stop_event)
                 self._idled = True
-        except (OSError, ssl.SSLError, poplib.error_proto, EOFError, socket.timeout) as exc:
-            raise MailboxError(f"{where.key}: {exc}") from None
+        except READ_ERRORS as exc:
+            raise MailboxError(f"{where.key}: {_text(exc)}") from None
         finally:
             reader.close()

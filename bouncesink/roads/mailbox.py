@@ -78,9 +78,11 @@ def where_of(url: str) -> Where:
 
 
 def _text(exc: BaseException) -> str:
-    """An error as one line (servers' replies come as bytes)."""
+    """An error as one line (servers' replies come as bytes, or as the str() of bytes)."""
     arg = exc.args[0] if len(exc.args) == 1 else exc
     text = arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(arg)
+    if len(text) > 3 and text[:2] in ("b'", 'b"') and text[-1] == text[1]:
+        text = text[2:-1]
     return " ".join(text.split())[:300] or type(exc).__name__
 
 
@@ -348,17 +350,16 @@ def fetch_all(config: Config, db: SQLStore, problem=None) -> tuple[list[int], in
     for box in config.mailbox:
         try:
             refs += fetch_mailbox(config, db, box).refs
-        except MailboxError as exc:
+        except Exception as exc:  # MailboxError, or the store failed: the rest stays there
             failed += 1
-            log.error("mailbox_failed", mailbox=where_of(box.url).key, error=str(exc)[:300])
-            if problem:
-                problem(str(exc))
-        except Exception as exc:  # the store failed: what was not stored stays in the mailbox
-            failed += 1
-            log.error("mailbox_failed", mailbox=where_of(box.url).key, error=str(exc)[:300])
-            if problem:
-                problem(f"{where_of(box.url).key}: could not store: {str(exc)[:300]}")
-            intake.reset(db, log)
+            line = str(exc) if isinstance(exc, MailboxError) else \
+                f"{where_of(box.url).key}: could not store: {str(exc)[:300]}"
+            if problem:  # the command prints it as its one line
+                problem(line)
+            else:
+                log.error("mailbox_failed", mailbox=where_of(box.url).key, error=line)
+            if not isinstance(exc, MailboxError):
+                intake.reset(db, log)
     return refs, failed
 
 

@@ -141,7 +141,7 @@ MIGRATIONS: list[str] = [
     # empty validity), so a mailbox pass neither loses nor duplicates a message across a
     # crash.
     """
-    CREATE TABLE mailbox_uids (
+    CREATE TABLE IF NOT EXISTS mailbox_uids (
         mailbox TEXT NOT NULL,
         validity TEXT NOT NULL,
         uid TEXT NOT NULL,

@@ -495,6 +495,9 @@ def _check_together(cfg: Config, text: str, source: str) -> list[str]:
     if cfg.metrics.listen and s.workers > 1:
         problems.append(f"{where('metrics', 'listen')}: needs server.workers = 1 (each worker"
                         f" would bind it)")
+    if cfg.lmtp.listen and s.workers > 1:
+        problems.append(f"{where('lmtp', 'listen')}: needs server.workers = 1 (each worker"
+                        f" would bind it)")
     if cfg.mailbox and s.workers > 1:
         problems.append(f"{source}: [[mailbox]] needs server.workers = 1 (one poller per"
                         f" mailbox), or run `bouncesink fetch` from cron instead")

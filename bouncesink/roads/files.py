@@ -116,7 +116,6 @@ def import_paths(config: Config, db: SQLStore, paths: Iterable[str],
         except Exception as exc:
             report.failed += len(batch)
             problem(f"could not store {len(batch)} messages: {str(exc)[:300]}")
-            log.error("import_store_failed", messages=len(batch), error=str(exc)[:300])
             intake.reset(db, log)
         if progress:
             progress(len(batch))

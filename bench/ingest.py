@@ -152,7 +152,7 @@ class ServerProc:
     """A server process (and its children) with an RSS sampler."""
 
     def __init__(self, kind: str, workdir: Path, db: str, workers: int, durability: str,
-                 max_conn: int, tool: str = "asyncio"):
+                 max_conn: int, tool: str = "asyncio", extra: str = ""):
         self.port = free_port()
         self.kind = kind
         self.log = open(workdir / f"{kind}-{workers}-{self.port}.log", "wb")
@@ -167,7 +167,7 @@ class ServerProc:
                 f"max_connections = {max_conn}\nmax_connections_per_ip = {max_conn}\n"
                 f"workers = {workers}\n"
                 # smtp-source sends one message file over and over: store each copy.
-                + ("duplicate_window = 0.0\n" if tool == "smtp-source" else "")
+                + ("duplicate_window = 0.0\n" if tool == "smtp-source" else "") + extra
                 + "[store]\n"
                 f'db = "{db}"\ndurability = "{durability}"\n'
                 '[log]\nformat = "json"\n')

@@ -804,3 +804,34 @@ def test_a_retry_not_yet_due_at_start_up_is_taken_by_the_sweep(make_sink, dsn_by
     second = make_sink(parse=_Flaky(bad=0), classify_in_process=True)
     second.wait_classified(1, timeout=30)
     assert second.count("SELECT COUNT(*) FROM results") == 1
+
+
+def test_the_classifier_holds_a_bounded_amount_of_raw_bytes_at_once(tmp_path, dsn_bytes):
+    from bouncesink.config import Config
+    from bouncesink.idleparse import timed_parse
+    from bouncesink.model import Envelope
+    from bouncesink.parse import parse
+    from bouncesink.server.classifier import Classifier, _Committed
+    from bouncesink.store import open_store
+
+    class Recording:  # the Classifier.parser seam: parse here, and note each call's bytes
+        calls: list[int] = []
+
+        def parse_many(self, items):
+            self.calls.append(sum(len(raw) for _, raw, _ in items))
+            return [timed_parse(parse, None, *item) for item in items]
+
+    store = open_store(str(tmp_path / "big.db"), durability="off")
+    try:
+        raw = dsn_bytes("dsn-hard-userunknown.eml") + b"X" * 998 + b"\r\n" * 3000
+        big = raw + (b"Y" * 998 + b"\r\n") * 3000   # ~3 MB each
+        env = Envelope(peer="192.0.2.1", mail_from="", rcpt_tos=[RCPT])
+        refs = store.add_messages([(env, big + b"%d" % i) for i in range(5)])
+        work = Classifier(Config(), store, parse)
+        work.parser = Recording()
+        summary = work.classify([_Committed(ref) for ref in refs])
+    finally:
+        store.close()
+    assert [ref for ref, _, _ in summary] == refs
+    assert len(Recording.calls) == 2
+    assert max(Recording.calls) <= Classifier.CHUNK_BYTES + len(big) + 10

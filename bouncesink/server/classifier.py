@@ -68,17 +68,29 @@ class Classifier:
     # Messages recorded per transaction: a record transaction holds the store's write lock
     # (SQLite: the whole file), and the server's commits wait behind it.
     RECORD_CHUNK = 32
+    # ... and raw bytes read back per chunk: the messages of a chunk are held (and sent to
+    # the parser child) together, and 32 messages near the size limit are 320 MB.
+    CHUNK_BYTES = 8 * 2**20
 
     def classify(self, batch: list[_Committed]) -> list[tuple]:
         """Returns a summary per message: (ref, kind, [(type, reason), ...])."""
         out = []
-        for i in range(0, len(batch), self.RECORD_CHUNK):
-            out += self._classify_chunk(batch[i:i + self.RECORD_CHUNK])
+        i = 0
+        while i < len(batch):
+            summary, used = self._classify_chunk(batch[i:i + self.RECORD_CHUNK])
+            out += summary
+            i += used
         return out
 
-    def _classify_chunk(self, batch: list[_Committed]) -> list[tuple]:
+    def _classify_chunk(self, batch: list[_Committed]) -> tuple[list[tuple], int]:
+        """Classify the first messages of `batch`, as many as CHUNK_BYTES of raw holds (at
+        least one); returns their summaries and how many of `batch` were taken."""
         todo = []
+        used = size = 0
         for c in batch:
+            if used and size >= self.CHUNK_BYTES:
+                break
+            used += 1
             env, raw = c.envelope, c.raw
             if raw is None:
                 stored = self.store.message(c.ref)
@@ -86,6 +98,8 @@ class Classifier:
                     continue
                 env, raw = stored.envelope, stored.raw
                 c.message_id = c.message_id or message_id_of(raw)
+            c.raw = None  # held here until recorded, not by the caller's batch after
+            size += len(raw)
             todo.append((c, env, raw))
         work = [(c.ref, raw, self._verp_recipient(env)) for c, env, raw in todo]
         if self.parser is not None:
@@ -102,7 +116,7 @@ class Classifier:
             if items else []
         self._log_results(done, decisions)
         return [(c.ref, parsed.kind, [(r.type, r.reason) for r in parsed.results])
-                for c, _, _, parsed, _ in done]
+                for c, _, _, parsed, _ in done], used
 
     # A message whose classification fails is tried again by the sweep after RETRY_BASE,
     # then twice as long each time; after MAX_ATTEMPTS it is set aside as 'failed'.
@@ -186,18 +200,19 @@ class Classifier:
         total = 0
         seen: set[int] = set()
         while True:
-            pending = [p for p in self.store.pending(limit=500, due=utcnow())
-                       if p.ref not in seen]
+            # Refs only: classify() reads each message back as its chunk comes (a backlog
+            # of big messages is never held at once).
+            pending = [(ref, at) for ref, at in self.store.pending_refs(limit=500, due=utcnow())
+                       if ref not in seen]
             cutoff = before
             if older_than is not None:
                 cutoff = utcnow().timestamp() - older_than
             if cutoff is not None:
-                pending = [p for p in pending if p.envelope.received_at.timestamp() < cutoff]
+                pending = [(ref, at) for ref, at in pending if at.timestamp() < cutoff]
             if not pending:
                 return total
-            seen.update(p.ref for p in pending)
-            batch = [_Committed(p.ref, message_id_of(p.raw), None, p.envelope, p.raw)
-                     for p in pending]
+            seen.update(ref for ref, _ in pending)
+            batch = [_Committed(ref) for ref, _ in pending]
             try:
                 total += len(self.classify(batch))
             except Exception as exc:

@@ -287,6 +287,18 @@ class SQLStore(RollupMixin):
             self._commit()
         return [self._stored(r, PENDING) for r in rows]
 
+    def pending_refs(self, limit: int = 1000,
+                     due: datetime | None = None) -> list[tuple[int, datetime]]:
+        """pending() without the messages: (ref, received_at) of each."""
+        sql, params = "SELECT id, received_at FROM messages WHERE state = ?", [PENDING]
+        if due is not None:
+            sql += " AND (retry_at IS NULL OR retry_at <= ?)"
+            params.append(iso(due))
+        with self._lock:
+            rows = self._execute(sql + " ORDER BY id LIMIT ?", (*params, limit)).fetchall()
+            self._commit()
+        return [(r[0], from_iso(r[1])) for r in rows]
+
     def has_pending(self, before: datetime) -> bool:
         """Is any message received before `before` still pending classification?"""
         with self._lock:

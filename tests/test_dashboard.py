@@ -60,8 +60,8 @@ def store(tmp_path):
         put(s, now - timedelta(hours=3) + timedelta(minutes=i), f"b{i}@blocky.example.org",
             "hard", "blocked", "5.7.1", diagnostic="554 5.7.1 blocked using zen.example")
     put(s, now - timedelta(hours=1), VICTIM, "hard", "userunknown", "5.1.1", campaign="spring",
-        diagnostic=f"550 5.1.1 {HOSTILE} no such user",
-        raw=f"Subject: {HOSTILE}\r\n\r\nbody {HOSTILE}\r\n".encode())
+        diagnostic=f"550 5.1.1 {HOSTILE} no such user \u202etxet",
+        raw=f"Subject: {HOSTILE}\x1b[2J\r\n\r\nbody {HOSTILE}\r\n".encode())
     put(s, now - timedelta(hours=2), None, "", "", raw=b"Subject: what is this\r\n\r\n?\r\n")
     s.set_campaign_sent("spring", 1000)
     s.set_campaign_sent("summer", 10)
@@ -159,6 +159,7 @@ def test_search_shows_the_history_with_the_diagnostic_escaped(web):
     assert HOSTILE not in r.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
     assert "suppress: " in r.text  # the recorded decision
+    assert "\u202e" not in r.text and "no such user \\u202etxet" in r.text  # bidi shown
 
 
 def test_a_stored_message_is_shown_escaped(web, store):
@@ -170,6 +171,7 @@ def test_a_stored_message_is_shown_escaped(web, store):
         odd = c.get("/messages/abc")
     assert r.status_code == 200 and HOSTILE not in r.text
     assert "body &lt;script&gt;" in r.text
+    assert "\x1b" not in r.text and "&lt;/script&gt;\\x1b[2J" in r.text
     assert head.status_code == 200 and "body &lt;script&gt;" not in head.text
     assert missing.status_code == 404 and odd.status_code == 404
 

@@ -9,7 +9,6 @@ or rewrite the screen) are shown escaped, `\\x1b`, never sent raw.
 from __future__ import annotations
 
 import sys
-import unicodedata
 
 from bouncesink.cli import CLIError, add_store_options, opened_store
 
@@ -36,17 +35,13 @@ def header_section(raw: bytes) -> bytes:
 
 def for_terminal(raw: bytes) -> str:
     """Text safe to show on a terminal: line ends kept (CRLF as LF), tabs kept, every other
-    control character (C0, DEL, C1, and format characters such as bidi overrides) escaped;
-    bytes that are not UTF-8 as \\xNN."""
+    control or bidi character escaped by the shared helper (bouncesink.textsafe); bytes that
+    are not UTF-8 as \\xNN."""
+    from bouncesink.textsafe import escape
+
     text = raw.replace(b"\r\n", b"\n").decode("utf-8", "backslashreplace")
-    out = []
-    for ch in text:
-        if ch in "\n\t" or (ch.isprintable() and unicodedata.category(ch) not in ("Cc", "Cf")):
-            out.append(ch)
-        else:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-    return "".join(out)
+    return "\n".join("\t".join(escape(part) for part in line.split("\t"))
+                     for line in text.split("\n"))
 
 
 def cmd_show(args) -> int:

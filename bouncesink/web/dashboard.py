@@ -35,11 +35,15 @@ import jinja2
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bouncesink.textsafe import escape
 from bouncesink.web import charts
 
 HERE = Path(__file__).parent
 ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                          undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+# Autoescape makes stranger text inert for the browser; `shown` also makes control and bidi
+# characters visible (\x1b, \u202e), so a diagnostic cannot read differently from what it is.
+ENV.filters["shown"] = lambda v: escape("" if v is None else str(v))
 COOKIE = "bouncesink_session"
 SESSION_SECONDS = 12 * 3600
 DAYS = 30
@@ -216,11 +220,11 @@ def message(request: Request, ref: str, headers: int = 0):
     stored = request.app.state.store.message(int(ref))
     raw = b""
     if stored is not None:
-        from bouncesink.cli.show import header_section
+        from bouncesink.cli.show import for_terminal, header_section
 
         raw = header_section(stored.raw) if headers else stored.raw
     return _page("message.html", status=200 if stored else 404, ref=ref, stored=stored,
-                 raw=raw[:MAX_RAW_SHOWN].decode("utf-8", "replace"), headers=headers,
+                 raw=for_terminal(raw[:MAX_RAW_SHOWN]) if raw else "", headers=headers,
                  truncated=len(raw) > MAX_RAW_SHOWN)
 
 

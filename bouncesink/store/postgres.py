@@ -38,7 +38,7 @@ from bouncesink.store.base import PENDING, SQLStore, StoreError
 from bouncesink.store.schema import MIGRATIONS, render
 
 # How the portable DDL of schema.py is spelled in PostgreSQL.
-DIALECT = {"pk": "BIGSERIAL PRIMARY KEY", "blob": "BYTEA", "bigint": "BIGINT"}
+DIALECT = {"pk": "BIGSERIAL PRIMARY KEY", "blob": "BYTEA", "bigint": "BIGINT", "clustered": ""}
 
 _SYNC = {"full": "on", "normal": "off", "off": "off"}
 

@@ -381,7 +381,7 @@ def _backfill(create: bool = True) -> str:
         results {bigint} NOT NULL,
         recipients {bigint} NOT NULL,
         PRIMARY KEY (dim, period, campaign, name, type)
-    );""" if create else "", """
+    ) {clustered};""" if create else "", """
     CREATE TABLE rollup_backfill AS
         SELECT r.received_at AS at, r.recipient AS recipient,
                COALESCE(r.domain, '') AS domain, COALESCE(r.campaign, '') AS campaign,

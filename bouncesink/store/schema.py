@@ -3,6 +3,8 @@
 Each migration moves the schema one version up; never edit a released one, append a new one.
 Types that differ are written as {pk}, {blob} and {bigint} and spelled by each back-end
 (`render`): SQLite needs `INTEGER PRIMARY KEY` for its rowid alias, PostgreSQL BIGSERIAL.
+{clustered} after a table stores it in its primary key's order where the back-end can
+(SQLite: WITHOUT ROWID; PostgreSQL: nothing).
 """
 
 from __future__ import annotations

@@ -17,7 +17,9 @@ from bouncesink.store.base import PENDING, SQLStore, StoreError
 from bouncesink.store.schema import MIGRATIONS, render
 
 # How the portable DDL of schema.py is spelled in SQLite.
-DIALECT = {"pk": "INTEGER PRIMARY KEY", "blob": "BLOB", "bigint": "INTEGER"}
+DIALECT = {"pk": "INTEGER PRIMARY KEY", "blob": "BLOB", "bigint": "INTEGER",
+           # a table stored in its primary key's order (the rollups: read by key ranges)
+           "clustered": "WITHOUT ROWID"}
 
 _SYNC = {"full": "FULL", "normal": "NORMAL", "off": "OFF"}
 

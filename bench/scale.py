@@ -168,7 +168,7 @@ def dashboard_reads(store) -> None:
     since = END - timedelta(days=29)
     store.metrics_snapshot()
     store.per_day("reason", since)
-    store.report()
+    store.report(domains=False)
     store.top_domains(since, 15)
     store.top_reasons(since, 20)
     store.alerts_since(since)

@@ -268,3 +268,11 @@ def test_migrate_copies_the_rollups(tmp_path):
             assert (d.stats(now=T0), d.report()) == want
         finally:
             d.close()
+
+
+def test_report_without_domains_has_the_same_campaigns(store):
+    ingest(store, random.Random(8), 30)
+    store.set_campaign_sent("spring", 50)
+    full, lean = store.report(), store.report(domains=False)
+    assert lean["domains"] == {} and full["domains"]
+    assert lean["campaigns"] == full["campaigns"] and full["campaigns"]["spring"]["sent"] == 50

@@ -662,7 +662,8 @@ class SQLStore(RollupMixin):
                 self._rollback()
                 raise
 
-    def report(self, campaign: str | None = None, since: datetime | None = None) -> dict:
+    def report(self, campaign: str | None = None, since: datetime | None = None,
+               domains: bool = True) -> dict:
         """Per campaign and per receiving domain: results and distinct recipients by type,
         from the rollups (`since` counts whole UTC days, from the start of its day).
 
@@ -670,7 +671,7 @@ class SQLStore(RollupMixin):
          "domains": {domain: {type: [results, recipients]}}}
         """
         with self._lock:
-            out = self.rollup_report(campaign, since)
+            out = self.rollup_report(campaign, since, domains)
             sent = self._execute("SELECT campaign, sent FROM campaigns" +
                                  (" WHERE campaign = ?" if campaign is not None else ""),
                                  [campaign] if campaign is not None else []).fetchall()

@@ -223,8 +223,10 @@ class RollupMixin:
         return {"last_24h": self._stats_part(*last),
                 "all_time": self._stats_part("period = ?", (ALL,))}
 
-    def rollup_report(self, campaign: str | None, since: datetime | None) -> dict:
-        """report(): `since` counts whole UTC days, from the start of its day."""
+    def rollup_report(self, campaign: str | None, since: datetime | None,
+                      domains: bool = True) -> dict:
+        """report(): `since` counts whole UTC days, from the start of its day; `domains`
+        False leaves the domains out (the dashboard reads them per day)."""
         if since is None:
             where, params = "period = ?", (ALL,)
         else:
@@ -240,6 +242,8 @@ class RollupMixin:
                 " ORDER BY campaign, type", cparams).fetchall():
             part = out["campaigns"].setdefault(name, {"sent": None, "types": {}})
             part["types"][type_] = [n, distinct]
+        if not domains:
+            return out
         if campaign is not None and since is not None:
             # A campaign's domains per day are not rolled up (campaigns x domains x days
             # would outgrow the results): its own results are read, by the campaign index,

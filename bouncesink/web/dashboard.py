@@ -194,7 +194,7 @@ def dashboard(request: Request, q: str = ""):
     since = now - timedelta(days=DAYS - 1)
     snap = store.metrics_snapshot()
     day_rows = [(d, t, n) for d, _, t, n in store.per_day("reason", since)]
-    report = store.report()
+    report = store.report(domains=False)
     campaigns = _campaign_rows(report)
     domains = store.top_domains(since, limit=15)
     reasons = store.top_reasons(since, limit=20)

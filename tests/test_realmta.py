@@ -142,3 +142,25 @@ def test_saved_dsn_gives_the_truth_of_its_case(path):
     r = mine[0]
     assert (r.type, r.reason in o.reasons) == (o.case.type, True), \
         f"expected {'|'.join(o.reasons)}/{o.case.type}, got {r.reason}/{r.type} ({r.rule})"
+
+
+@pytest.mark.parametrize("name", ["postfix-rate-gmail", "exim-rate-gmail",
+                                  "postfix-unknown-gmail", "exim-unknown-gmail"])
+def test_a_multiline_reply_is_one_text_in_the_diagnostic(name):
+    """Postfix folds a multi-line reply into one Diagnostic-Code, Exim keeps its lines: the
+    code prefix of the 2nd and later lines is framing and must not split the sentences."""
+    r = parse((DATA / f"realmta-{name}.eml").read_bytes()).results[0]
+    prefixes = [w for w in r.diagnostic.split() if w[:3] == r.reply_code and len(w) > 3]
+    assert len(prefixes) == 1, r.diagnostic
+    assert "double-checking" in r.diagnostic or "at a rate that prevents" in r.diagnostic
+
+
+def test_joining_reply_lines_keeps_other_codes_in_the_text():
+    from bouncesink.parse.dsn import join_reply_lines
+
+    assert join_reply_lines("550-5.1.1 no such 550-5.1.1 user 550 5.1.1 here") == \
+        "550-5.1.1 no such user here"
+    # near misses: another code quoted in the text, and a one-line reply, stay as they are
+    assert join_reply_lines("550-5.7.1 was 421 4.7.0 before 550 5.7.1 now") == \
+        "550-5.7.1 was 421 4.7.0 before now"
+    assert join_reply_lines("550 5.1.1 user 550 5.1.1 quoted") == "550 5.1.1 user 550 5.1.1 quoted"

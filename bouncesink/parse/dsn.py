@@ -146,6 +146,23 @@ def strip_type(value: str) -> str:
     return value
 
 
+# A multi-line SMTP reply: every line starts with the code, "-" after it on all but the last
+# (RFC 5321 4.2.1), and with the enhanced code too where the server sends one (RFC 2034).
+_MULTILINE_HEAD = re.compile(r"([245]\d\d)-((?:[245]\.\d{1,3}\.\d{1,3} )?)")
+
+
+def join_reply_lines(diagnostic: str) -> str:
+    """Drop the repeated code prefixes of a multi-line reply that the reporting MTA joined
+    into one Diagnostic-Code ("450-4.2.1 ... at a rate that 450-4.2.1 prevents ..."; Postfix
+    folds the lines, Exim keeps them as continuation lines): they are framing, and left in
+    place they split the server's sentences. The first line's prefix stays."""
+    head = _MULTILINE_HEAD.match(diagnostic)
+    if head is None:
+        return diagnostic
+    prefix = re.compile(r" %s[ -]%s" % (head.group(1), re.escape(head.group(2))))
+    return diagnostic[:head.end()] + prefix.sub(" ", diagnostic[head.end():])
+
+
 def reply_code(diagnostic: str, status: str = "") -> str:
     for rm in REPLY_RE.finditer(diagnostic[:300]):
         code = rm.group(1)
@@ -159,7 +176,7 @@ def to_result(fields: dict[str, str], per_message: dict[str, str]) -> Result:
     original = m.clean_address(fields.get("original-recipient", ""))
     if not final:
         final = m.clean_address(fields.get("x-actual-recipient", "")) or original
-    diagnostic = strip_type(fields.get("diagnostic-code", ""))
+    diagnostic = join_reply_lines(strip_type(fields.get("diagnostic-code", "")))
     if "\x1b$" in diagnostic:
         # Domino writes its Japanese Diagnostic-Code in raw ISO-2022-JP (RFC 1468)
         try:

@@ -78,6 +78,20 @@ CASES: tuple[Case, ...] = (
          "511 sorry, no mailbox here by that name (#5.1.1 - chkuser)",
          HARD, ("userunknown",),
          "qmail-smtpd with chkuser (chkuser_settings.h, CHKUSER_NORCPT_STRING)"),
+    Case("unknown-icloud", "rcpt",
+         "550 5.1.1 unknown or illegal alias: {rcpt}",
+         HARD, ("userunknown",),
+         "iCloud Mail (Apple, postmaster information support.apple.com/en-us/102322)"),
+    Case("unknown-yandex", "rcpt",
+         "550 5.7.1 No such user!",
+         HARD, ("userunknown",),
+         "Yandex Mail's reply to an unknown recipient (the status says policy; the words"
+         " say no such user)"),
+    Case("unknown-mailru", "rcpt",
+         "550 Message was not accepted -- invalid mailbox.  Local mailbox {rcpt} is"
+         " unavailable: user not found",
+         HARD, ("userunknown",),
+         "Mail.ru's reply to an unknown recipient (help.mail.ru, postmaster)"),
     # --- mailbox full -------------------------------------------------------------------
     Case("full-gmail-452", "rcpt",
          "452-4.2.2 The email account that you tried to reach is over quota. Please direct\n"
@@ -93,6 +107,17 @@ CASES: tuple[Case, ...] = (
          "552 5.2.2 <{rcpt}> Quota exceeded (mailbox for user is full)",
          SOFT, ("mailboxfull",),
          "Dovecot quota plugin, quota_exceeded_message default"),
+    Case("full-icloud", "rcpt",
+         "552 5.2.2 <{rcpt}>: user is over quota",
+         SOFT, ("mailboxfull",),
+         "iCloud Mail (Apple, postmaster information support.apple.com/en-us/102322)"),
+    Case("full-exchange", "data",
+         "554 5.2.2 mailbox full; STOREDRV.Deliver.Exception:QuotaExceededException."
+         "MapiExceptionShutoffQuotaExceeded; Failed to process message due to a permanent"
+         " exception with message Cannot open mailbox",
+         SOFT, ("mailboxfull",),
+         "Exchange Online NDR 5.2.2 (learn.microsoft.com, 'Fix email delivery issues for"
+         " error code 5.2.2')"),
     # --- message too large --------------------------------------------------------------
     Case("toobig-postfix", "data",
          "552 5.3.4 Message size exceeds fixed limit",
@@ -103,6 +128,10 @@ CASES: tuple[Case, ...] = (
          "552 5.3.4 information, go to https://support.google.com/mail/?p=MaxSizeError - gsmtp",
          SOFT, ("mesgtoobig", "exceedlimit"),
          "Google Workspace, SMTP error reference (552 5.3.4)"),
+    Case("toobig-exchange", "data",
+         "552 5.3.4 Message size exceeds fixed maximum message size",
+         SOFT, ("mesgtoobig", "exceedlimit"),
+         "Exchange Server / Online NDR 5.3.4 (learn.microsoft.com)"),
     # --- spam content -------------------------------------------------------------------
     Case("spam-gmail", "data",
          "550-5.7.1 [{ip}] Our system has detected that this message is likely\n"
@@ -121,6 +150,18 @@ CASES: tuple[Case, ...] = (
          " https://www.spamhaus.org/query/ip/{ip}",
          SOFT, ("blocked",),
          "Postfix smtpd_check.c (reject_rbl_client, default rbl_reply_maps text)"),
+    Case("dnsbl-yahoo", "connect",
+         "553 5.7.1 [BL21] Connections will not be accepted from {ip}, because the ip is in"
+         " Spamhaus's list; see http://postmaster.yahoo.com/550-bl23.html",
+         SOFT, ("blocked",),
+         "Yahoo postmaster, SMTP error codes (BL21, a 5xx greeting)"),
+    Case("blocked-outlook", "mail",
+         "550 5.7.1 Unfortunately, messages from [{ip}] weren't sent. Please contact your"
+         " Internet service provider since part of their network is on our block list"
+         " (S3150). You can also refer your provider to"
+         " http://mail.live.com/mail/troubleshooting.aspx#errors.",
+         SOFT, ("blocked",),
+         "Outlook.com postmaster, SMTP errors (S3150)"),
     # --- rate limits (4xx until expiry) -------------------------------------------------
     Case("rate-postfix-conn", "connect",
          "421 4.7.0 mx.remote.test Error: too many connections from {ip}",
@@ -137,6 +178,15 @@ CASES: tuple[Case, ...] = (
          "450 4.2.1 time, your message will be delivered. - gsmtp",
          SOFT, ("toomanyconn", "speeding"),
          "Google Workspace, SMTP error reference (450 4.2.1 rate)"),
+    Case("rate-icloud", "rcpt",
+         "421 4.7.1 Messages to {rcpt} deferred due to excessive volume. Try again later -"
+         " https://support.apple.com/en-us/HT204137",
+         SOFT, ("toomanyconn", "speeding"),
+         "iCloud Mail (Apple, postmaster information support.apple.com/en-us/102322)"),
+    Case("rate-yahoo", "mail",
+         "421 Max message per connection reached, closing transmission channel",
+         SOFT, ("toomanyconn", "speeding"),
+         "Yahoo postmaster, SMTP error codes"),
     # --- persistent 4xx until expiry ----------------------------------------------------
     Case("expiry-local-problem", "rcpt",
          "451 4.3.0 Temporary local problem - please try later",

@@ -70,7 +70,8 @@ def wait_count(db: str, n: int, timeout: float = 900) -> float:
 
 
 def line(label: str, n: int, seconds: float, extra: str = "") -> str:
-    return f"{label:<14} {n:>7} msgs {seconds:8.1f} s {n / seconds:9.0f} msg/s  {extra}"
+    rate = n / seconds
+    return f"{label:<14} {n:>7} msgs {seconds:8.1f} s {rate:9.{0 if rate >= 10 else 2}f} msg/s  {extra}"
 
 
 def submit(port: int, raws: list[bytes], rcpt: str, sessions: int = 4) -> None:
@@ -256,21 +257,24 @@ def import_road(args, work: Path) -> list[str]:
     reader = threading.Thread(target=watch_stdout, daemon=True)
     reader.start()
     while proc.poll() is None:
-        samples.append((count(db) if stored_at[0] is None else n, rss_kib(proc.pid)))
+        storing = stored_at[0] is None
+        samples.append((count(db) if storing else -1, rss_kib(proc.pid)))  # -1: classifying
         time.sleep(0.2)
     reader.join()
     done = time.perf_counter()
     if proc.returncode != 0 or stored_at[0] is None:
         return [f"import failed: exit {proc.returncode}"]
     stored = stored_at[0] - t0
-    peak = max(r for _, r in samples) if samples else 0
     at10 = next((r for c, r in samples if c >= n // 10), 0)
-    at100 = max((r for c, r in samples if c >= n), default=0)
+    at90 = next((r for c, r in samples if c >= n * 9 // 10), 0)
+    storing_peak = max((r for c, r in samples if c >= 0), default=0)
+    peak = max((r for _, r in samples), default=0)
     pending = count(db, "WHERE state = 'pending'")
     return [line("import", n, stored, f"stored (mbox of {size / 2**20:.0f} MiB)"),
             line("import+class.", n, done - t0, f"all classified ({pending} left pending)"),
-            f"{'import RSS':<14} {at10 / 1024:.0f} MiB at 10% stored, {at100 / 1024:.0f} MiB"
-            f" at 100%, peak {peak / 1024:.0f} MiB"]
+            f"{'import RSS':<14} storing: {at10 / 1024:.0f} MiB at 10% of the messages,"
+            f" {at90 / 1024:.0f} MiB at 90%, peak {storing_peak / 1024:.0f} MiB;"
+            f" classifying: peak {peak / 1024:.0f} MiB"]
 
 
 def main() -> None:

@@ -266,3 +266,14 @@ def test_property_mime_shaped_input_never_raises(lines, eol):
 @given(st.binary(max_size=4000))
 def test_property_random_bytes_never_raise(raw):
     _check_bounds(raw)
+
+
+def test_a_charset_name_holding_nul_is_read_as_unknown():
+    # found by bench/fuzz_parse.py: codecs.lookup raises ValueError, not LookupError
+    from bouncesink.parse import parse
+    raw = (b"From: MAILER-DAEMON@mx.example.net\nSubject: Undelivered Mail\n"
+           b"Content-Type: text/plain; charset=\"utf\x00-8\"\n\n"
+           b"<ann@example.com>: 550 5.1.1 user unknown\n")
+    parsed = parse(raw)
+    assert parsed.errors == []
+    assert [r.recipient for r in parsed.results] == ["ann@example.com"]

@@ -53,6 +53,9 @@ TABLE = {
     "x400-smtp-prefix.eml": ("dsn", [("gus@example.com", "5.1.1", "userunknown", "hard")]),
     "verp-noaddress.eml": ("unrecognised", []),
     "dsn-original-recipient.eml": ("dsn", [("ida.box@mail.example.net", "5.1.1", "userunknown", "hard")]),
+    # Sendmail keeps the first line of a multi-line reply in Diagnostic-Code; the rest is in
+    # its transcript ("<<< 552-..." lines)
+    "sendmail-dsn-multiline.eml": ("dsn", [("joe@example.com", "5.2.2", "mailboxfull", "soft")]),
 }
 
 # fixture -> the detector that must have produced it
@@ -405,3 +408,15 @@ def test_a_warning_with_a_final_refusal_keeps_the_refusal():
                                   " following recipients failed permanently: permanent error")
     assert not notices.is_warning("Your delivery of shoes is delayed", "We are sorry.")
     assert not notices.is_challenge("Re: meeting", "Please verify the figures below.")
+
+
+def test_multi_line_reply_completed_from_the_transcript():
+    [r] = parse((DATA / "sendmail-dsn-multiline.eml").read_bytes()).results
+    assert r.diagnostic.startswith("552 5.2.2 The email account")
+    assert r.diagnostic.endswith("https://support.example.com/mail/?p=422 - gsmtp")
+    # a one-line reply (no "-" after the code) is left as it is
+    from bouncesink.model import Result
+    from bouncesink.parse import text
+    one = Result("joe@example.com", diagnostic="552 5.2.2 over quota")
+    text.complete_multiline("<<< 552-5.2.2 over quota\n<<< 552 5.2.2 more\n", [one])
+    assert one.diagnostic == "552 5.2.2 over quota"

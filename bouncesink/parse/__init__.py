@@ -102,6 +102,7 @@ def _read(parsed: Parsed, ctx: Context) -> None:
                     parsed.detector = f"rfc3464+{mod.NAME}"
                     break
             _fill_from_text(ctx, results)
+            _attempt(parsed, "multiline", text.complete_multiline, ctx.human or ctx.body, results)
             _attempt(parsed, "commands", text.fill_commands, ctx.human or ctx.body, results)
             return
 

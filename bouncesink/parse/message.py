@@ -39,6 +39,7 @@ MAX_HEADERS = 500            # header fields read per header block
 MAX_HEADER_BLOCK = 256 * 1024  # bytes of a header block read for its fields
 MAX_BLOCKS = 200             # field blocks read from a message/delivery-status part
 MAX_EMAIL_BYTES = 256 * 1024  # bytes handed to the stdlib parser (for flufl.bounce)
+MAX_EMAIL_LINES = 5000       # lines handed to it
 
 ADDR_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,128}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+")
 _QUOTED_ADDR_RE = re.compile(r'"[^"\s\\]{1,64}"@[A-Za-z0-9][A-Za-z0-9.-]{1,250}[A-Za-z0-9]')
@@ -60,6 +61,8 @@ _MISSING = object()
 _ASCII_NAMES = frozenset({"us-ascii", "ascii", "ansi_x3.4-1968", "us"})
 
 
+# a line end followed by two or more blank lines
+_BLANK_RUN = re.compile(rb"\n(?:[ \t\r]*+\n){2,}+")
 _LONE_CR = re.compile(rb"\r(?![\r\n])")
 
 
@@ -86,9 +89,14 @@ def load_email(raw: bytes) -> Message:
     fallback): the first MAX_EMAIL_BYTES only, lines longer than MAX_HEADER_LINE cut, as
     the stdlib parser and flufl.bounce's line regexes are slow on long ones (0.5 s on one
     line of 1 MB)."""
-    raw = raw[:MAX_EMAIL_BYTES]
+    raw = newlines(raw[:MAX_EMAIL_BYTES])
     if _LONG_LINE.search(raw):
         raw = _LONG_LINE.sub(lambda mo: mo.group(0)[:MAX_HEADER_LINE], raw)
+    # flufl.bounce's detectors try every pattern on every line (simplematch: 5 million
+    # searches, 10 s, for 96,000 blank lines): runs of blank lines made one, lines capped
+    if raw.count(b"\n") > MAX_EMAIL_LINES:
+        raw = b"\n".join(raw.split(b"\n", MAX_EMAIL_LINES)[:MAX_EMAIL_LINES])
+    raw = _BLANK_RUN.sub(b"\n\n", raw)
     return message_from_bytes(raw, policy=compat32)
 
 
@@ -392,7 +400,7 @@ class Part:
         if isinstance(charset, tuple):
             try:
                 charset = charset[2].encode("raw-unicode-escape").decode(charset[0] or "us-ascii")
-            except (LookupError, UnicodeError):
+            except (LookupError, ValueError):
                 charset = charset[2]
         if not charset.isascii():
             return failobj
@@ -640,7 +648,8 @@ def _text_of(part) -> str:
         charset = "utf-8"  # 8-bit text under a us-ascii (or no) declaration: mostly UTF-8
     try:
         return payload.decode(charset, "replace")[:MAX_TEXT]
-    except LookupError:  # unknown charset: UTF-8 when it is, else one character per byte
+    except (LookupError, ValueError):  # unknown charset, or a name holding NUL (ValueError):
+        # UTF-8 when it is, else one character per byte
         return _decode_text(payload, None)[:MAX_TEXT]
 
 
@@ -663,7 +672,7 @@ def decode_words(value: str) -> str:
             if isinstance(chunk, bytes):
                 try:
                     chunk = chunk.decode(charset or "utf-8", "replace")
-                except LookupError:
+                except (LookupError, ValueError):
                     chunk = chunk.decode("latin-1")
             out.append(chunk)
         return "".join(out)

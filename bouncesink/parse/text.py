@@ -389,3 +389,42 @@ def drop_bystanders(results: list[Result], original: dict[str, str]) -> list[Res
     if not inside:
         return results
     return [r for r in results if r in inside or r.status or r.reply_code or _scores(r.diagnostic, 2)]
+
+
+# "<<< 550-5.7.1 words" transcript lines (Sendmail's "Transcript of session follows", also
+# written by Courier and others quoting the remote reply line by line)
+_TRANSCRIPT_LINE = re.compile(r"^[ \t]*+<<<[ \t]*+([245]\d\d)([ -])[ \t]*+(.*)$")
+_CONTINUED = re.compile(r"^([245]\d\d)-")
+_LEAD_STATUS = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}[ \t]+")
+
+
+def complete_multiline(human: str, results: list[Result]) -> None:
+    """A Diagnostic-Code holding only the first line of a multi-line reply ("550-5.7.1 ...":
+    the "-" says more lines follow) gets the rest from the session transcript in the text.
+    Sendmail (sendmail/deliver.c, the DSN's Diagnostic-Code takes the first reply line;
+    its transcript, savemail.c, keeps them all as "<<< " lines)."""
+    todo = [r for r in results if _CONTINUED.match(r.diagnostic)]
+    if not todo or "<<<" not in human:
+        return
+    groups: list[list[tuple[str, str]]] = []  # runs of "<<< " reply lines: (code+sep, words)
+    current: list[tuple[str, str]] = []
+    for line in human[:m.MAX_TEXT].splitlines()[:3000]:
+        tm = _TRANSCRIPT_LINE.match(line)
+        if tm:
+            current.append((tm.group(1) + tm.group(2), tm.group(3).strip()))
+            if tm.group(2) == " ":
+                groups.append(current)
+                current = []
+        elif current:
+            groups.append(current)
+            current = []
+    if current:
+        groups.append(current)
+    for r in todo:
+        first = " ".join(r.diagnostic[4:].split())[:60].lower()
+        for group in groups:
+            if len(group) < 2 or not first or first not in " ".join(group[0][1].split()).lower():
+                continue
+            words = [group[0][1]] + [_LEAD_STATUS.sub("", w) for _, w in group[1:]]
+            r.diagnostic = (group[-1][0].strip() + " " + " ".join(words))[:1000]
+            break

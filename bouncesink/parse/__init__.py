@@ -147,7 +147,8 @@ def _read(parsed: Parsed, ctx: Context) -> None:
 def _after(parsed: Parsed, ctx: Context, verp: str | None) -> None:
     """What every path shares: recipients checked, warnings made delays, the VERP fallback."""
     if parsed.kind == KIND_DSN:
-        own = _own_addresses(ctx, parsed.original)
+        generic = any(r.detector in ("text", "flufl", "verp") for r in parsed.results)
+        own = _own_addresses(ctx, parsed.original) if generic else set()
         kept: dict[str, Result] = {}
         for r in parsed.results:
             if not _keep_recipient(r, own, parsed.results):

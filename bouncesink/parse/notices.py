@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 
+from ..classify.prefilter import guard
 from ..model import Result
 
 _WARNING_SUBJECT = re.compile(
@@ -65,6 +66,11 @@ _CHALLENGE = re.compile(
     r"(?:whitelist|approval|verification) request|challenge[- ]response|mailblocks|choicemail|"
     r"click (?:on )?the link below to (?:verify|confirm|be added)|awaiting (?:your )?(?:verification|confirmation)",
     re.I)
+
+# a substring test of the patterns' literal factors first: a re.I alternation costs ~40 ns
+# a character even where nothing matches, and these run on every message
+_WARNING_SUBJECT, _WARNING_BODY, _FINAL_BODY, _CHALLENGE = (
+    guard(_WARNING_SUBJECT), guard(_WARNING_BODY), guard(_FINAL_BODY), guard(_CHALLENGE))
 
 _HEAD = 6000  # characters of the human-readable text looked at
 

@@ -363,3 +363,73 @@ def test_webhook_config_is_checked():
     text = "\n".join(e.value.problems)
     for word in ("url", "secret", "events", "preset"):
         assert f"webhooks[0].{word}" in text
+
+
+# -- inside `serve` ----------------------------------------------------------------------------
+def test_serve_runs_the_api_in_process_and_delivers_its_decisions(tmp_path, receiver):
+    """A hard bounce received over SMTP by `serve`: its suppression is on serve's own API
+    (port from [http] listen) and delivered to the webhook by serve's dispatcher."""
+    import smtplib
+
+    import httpx
+    from conftest import DATA_DIR, DOMAIN, make_config, start_sink
+    from webserver import READ, TOKENS
+
+    cfg = make_config(tmp_path).replace("http", listen="127.0.0.1:0", tokens=TOKENS)
+    from dataclasses import replace as dc_replace
+    cfg = dc_replace(cfg, webhooks=(hook_for(receiver),))
+    store = start_hook(cfg.store.db, cfg.webhooks[0])
+    sink = start_sink(cfg)
+    try:
+        port = sink.server.web.port
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
+        raw = (DATA_DIR / "dsn-hard-userunknown.eml").read_bytes()
+        with smtplib.SMTP("127.0.0.1", sink.port) as c:
+            c.sendmail("", [f"bounces@{DOMAIN}"], raw)
+        sink.wait_classified(1)
+        got = receiver.wait_for(lambda g: any(json.loads(x["body"])["type"] == "suppressed"
+                                              for x in g))
+        email = next(json.loads(x["body"])["data"]["email"] for x in got
+                     if json.loads(x["body"])["type"] == "suppressed")
+        r = httpx.get(f"http://127.0.0.1:{port}/v1/addresses/{email}",
+                      headers={"Authorization": f"Bearer {READ}"})
+        assert r.json()["suppressed"] is True
+        feed = httpx.get(f"http://127.0.0.1:{port}/v1/changes",
+                         headers={"Authorization": f"Bearer {READ}"}).json()
+        assert [(c["email"], c["action"]) for c in feed["changes"]] == [(email, "suppress")]
+    finally:
+        sink.stop()
+        store.close()
+
+
+def test_two_dispatchers_on_one_postgresql_never_send_one_delivery_twice(receiver):
+    """Several processes on one PostgreSQL: each delivery is claimed by one of them (FOR
+    UPDATE SKIP LOCKED and a lease); with a receiver that always answers, every id arrives
+    exactly once and each address's deliveries arrive in commit order."""
+    from pgschema import fresh_schema
+
+    with fresh_schema() as schema:
+        url = schema.url()
+        hook = hook_for(receiver)
+        store = start_hook(url, hook)
+        try:
+            with Running(url, [hook]), Running(url, [hook]):
+                expected: dict[str, list[str]] = {}
+                for i in range(8):
+                    for a in ("p@example.com", "q@example.com", "r@example.com"):
+                        if store.unsuppress(a, f"u{i}"):
+                            expected.setdefault(a, []).append("unsuppressed")
+                        store.suppress_manual(a, f"s{i}")
+                        expected.setdefault(a, []).append("suppressed")
+                total = sum(map(len, expected.values()))
+                got = receiver.wait_for(lambda g: len(g) >= total, timeout=60)
+                time.sleep(0.5)
+            got = receiver.received()
+        finally:
+            store.close()
+    assert len(got) == total and len(set(ids(got))) == total
+    per_address: dict[str, list[str]] = {}
+    for g in got:
+        body = json.loads(g["body"])
+        per_address.setdefault(body["data"]["email"], []).append(body["type"])
+    assert per_address == expected

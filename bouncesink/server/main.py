@@ -48,6 +48,7 @@ class Server:
         self.sockets: list[socket.socket] = []
         self._lmtp: asyncio.base_events.Server | None = None   # roads: [lmtp] listen
         self._pollers: list = []                                # roads: [[mailbox]]
+        self.web = None  # bouncesink.web.inprocess.InProcess once started
 
     def _factory(self):
         cfg = self.config.server
@@ -77,6 +78,11 @@ class Server:
         self.metrics.watch_connections(lambda: self.gate.total)
         self.metrics.watch_store(cfg.store.db)
         self.metrics.start()
+        # The HTTP API ([http] listen) and webhook deliveries, beside SMTP (bouncesink.web).
+        from bouncesink.web.inprocess import InProcess
+
+        self.web = InProcess(cfg)
+        await self.web.start()
         self.log.info("server_started", listen=[s.getsockname()[:2] for s in self.sockets],
                       domains=list(cfg.server.domains), store=_redact(cfg.store.db),
                       tls=self._tls is not None, pid=os.getpid())
@@ -132,6 +138,8 @@ class Server:
             if not self.gate.sessions and not (self.handler and self.handler.in_flight):
                 break
             await asyncio.sleep(0.02)
+        if self.web is not None:
+            await self.web.stop()
         if self.ingest is not None:
             await self.ingest.drain()
         if self.store is not None:

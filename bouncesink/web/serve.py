@@ -22,8 +22,9 @@ log = structlog.get_logger("bouncesink.web")
 DEFAULT_LISTEN = "127.0.0.1:8025"
 
 
-def bind(listen: str) -> socket.socket:
-    """A listening TCP socket on HOST:PORT (IPv6 when the host is an IPv6 literal)."""
+def bind(listen: str, reuse_port: bool = False) -> socket.socket:
+    """A listening TCP socket on HOST:PORT (IPv6 when the host is an IPv6 literal);
+    `reuse_port` for several worker processes sharing it."""
     host, port = parse_hostport(listen)
     try:
         family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
@@ -32,6 +33,8 @@ def bind(listen: str) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
         sock.listen(2048)
         sock.setblocking(False)

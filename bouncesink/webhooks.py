@@ -156,7 +156,7 @@ class Dispatcher:
     store connection of its own (the API's or the SMTP writer's would queue behind it).
     """
 
-    def __init__(self, store, hooks, concurrency: int = 16, poll: float = POLL,
+    def __init__(self, store, hooks, concurrency: int = 32, poll: float = POLL,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.store = store
         self.hooks = tuple(hooks)
@@ -197,37 +197,42 @@ class Dispatcher:
                                               hook.timeout + LEASE_MARGIN, self.concurrency)
             if claimed:
                 sent = True
-                await asyncio.gather(*(self.deliver(client, hook, d) for d in claimed))
+                outcomes = await asyncio.gather(*(self.deliver(client, hook, d) for d in claimed))
+                done = [o[0] for o in outcomes if o[1] is None]
+                failed = [(o[0], o[1], o[2]) for o in outcomes if o[1] is not None]
+                await asyncio.to_thread(self.store.webhook_finish, done, failed)
+                self.delivered += len(done)
+                self._log(hook, claimed, outcomes)
         return sent
 
-    async def deliver(self, client: httpx.AsyncClient, hook: WebhookConfig, d: dict) -> None:
+    async def deliver(self, client: httpx.AsyncClient, hook: WebhookConfig, d: dict):
+        """One attempt: (delivery id, None, ms) when delivered, else (id, error, retry_at or
+        None when the retry time is over)."""
         body = body_for(hook, d)
-        error = None
         started = time.monotonic()
         try:
             r = await client.post(hook.url, content=body, headers=headers_for(hook, d["uid"], body),
                                   timeout=hook.timeout)
             if 200 <= r.status_code < 300:
-                await asyncio.to_thread(self.store.webhook_done, d["id"], self.owner)
-                self.delivered += 1
-                log.info("webhook_delivered", hook=hook.name, webhook_id=d["uid"],
-                         kind=d["event"], recipient=d["address"] or None,
-                         attempts=d["attempts"] + 1,
-                         ms=round((time.monotonic() - started) * 1000, 1))
-                return
+                return d["id"], None, round((time.monotonic() - started) * 1000, 1)
             error = f"HTTP {r.status_code}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}".strip().rstrip(":") or type(exc).__name__
-        attempts = d["attempts"] + 1
         deadline = _from_iso(d["created_at"]) + timedelta(hours=hook.retry_hours)
-        retry_at = datetime.now(timezone.utc) + timedelta(seconds=backoff(attempts))
-        if retry_at > deadline:
-            await asyncio.to_thread(self.store.webhook_failed, d["id"], self.owner, error, None)
-            log.error("webhook_dead", hook=hook.name, webhook_id=d["uid"], kind=d["event"],
-                      recipient=d["address"] or None, attempts=attempts, error=error,
-                      hint="bouncesink webhooks --retry-dead sends it again")
-            return
-        await asyncio.to_thread(self.store.webhook_failed, d["id"], self.owner, error, retry_at)
-        log.warning("webhook_failed", hook=hook.name, webhook_id=d["uid"], kind=d["event"],
-                    recipient=d["address"] or None, attempts=attempts, error=error,
-                    retry_in=round((retry_at - datetime.now(timezone.utc)).total_seconds(), 1))
+        retry_at = datetime.now(timezone.utc) + timedelta(seconds=backoff(d["attempts"] + 1))
+        return d["id"], error, (retry_at if retry_at <= deadline else None)
+
+    @staticmethod
+    def _log(hook: WebhookConfig, claimed: list[dict], outcomes) -> None:
+        """One line per attempt, after its outcome is recorded."""
+        for d, (_, error, extra) in zip(claimed, outcomes):
+            common = dict(hook=hook.name, webhook_id=d["uid"], kind=d["event"],
+                          recipient=d["address"] or None, attempts=d["attempts"] + 1)
+            if error is None:
+                log.info("webhook_delivered", ms=extra, **common)
+            elif extra is None:
+                log.error("webhook_dead", error=error,
+                          hint="bouncesink webhooks --retry-dead sends it again", **common)
+            else:
+                log.warning("webhook_failed", error=error, retry_in=round(
+                    (extra - datetime.now(timezone.utc)).total_seconds(), 1), **common)

@@ -871,6 +871,31 @@ class SQLStore(RollupMixin):
         # One per address: the NOT EXISTS leaves only each address's oldest pending one.
         return out
 
+    def webhook_finish(self, done: list[int], failed: list[tuple[int, str, datetime | None]]
+                       ) -> None:
+        """Record a round of attempts in one transaction: `done` ids delivered; `failed`
+        (id, error, retry_at or None for dead)."""
+        now = iso(utcnow())
+        with self._lock:
+            try:
+                self._begin_write()
+                if done:
+                    marks = ", ".join("?" * len(done))
+                    self._execute(
+                        f"UPDATE deliveries SET state = 'delivered', delivered_at = ?, attempts ="
+                        f" attempts + 1, lease_until = NULL, last_error = NULL"
+                        f" WHERE id IN ({marks})", (now, *done))
+                for delivery_id, error, retry_at in failed:
+                    self._execute(
+                        "UPDATE deliveries SET attempts = attempts + 1, lease_until = NULL,"
+                        " last_error = ?, state = ?, next_at = ? WHERE id = ?",
+                        (error[:500], "pending" if retry_at else "dead",
+                         iso(retry_at) if retry_at else now, delivery_id))
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+
     def webhook_done(self, delivery_id: int, owner: str) -> None:
         with self._lock:
             try:

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.exceptions import HTTPException
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bouncesink.history import timeline
@@ -144,8 +145,10 @@ def list_suppressions(
     after = cursor_of(cursor)
     rows = store.suppression_page(after, limit, type_=type, reason=reason,
                                   since=time_of(since, "since"))
-    return {"suppressions": rows,
-            "next": str(rows[-1]["seq"]) if len(rows) == limit else None}
+    # Built by the store in the documented shape: a JSONResponse skips re-validating
+    # 1,000 rows through the response model (a third of a page's time).
+    return JSONResponse({"suppressions": rows,
+                         "next": str(rows[-1]["seq"]) if len(rows) == limit else None})
 
 
 @router.get("/addresses/{address}", response_model=AddressHistory,
@@ -207,4 +210,4 @@ def get_changes(_: Reader, store: Store,
     # Seqs grow in commit order (store/base.py, the outbox), so following `next` never
     # skips a change that committed late.
     rows = store.changes(after, limit)
-    return {"changes": rows, "next": rows[-1]["seq"] if rows else after}
+    return JSONResponse({"changes": rows, "next": rows[-1]["seq"] if rows else after})

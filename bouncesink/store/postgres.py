@@ -391,7 +391,9 @@ class PostgresStore(SQLStore):
         for (table,) in tables:
             top = self._execute(f'SELECT MAX(id) FROM "{table}"').fetchone()[0] or 0
             if table == "events":
-                for sql in ("SELECT MAX(seq) FROM suppressions", "SELECT MAX(seq) FROM cursors"):
+                # ... and the outbox's (change feed, webhook cursors), numbered from it too.
+                for sql in ("SELECT MAX(seq) FROM suppressions", "SELECT MAX(seq) FROM cursors",
+                            "SELECT MAX(seq) FROM outbox", "SELECT MAX(seq) FROM hook_cursors"):
                     top = max(top, self._execute(sql).fetchone()[0] or 0)
             if top:
                 self._execute("SELECT setval(pg_get_serial_sequence(?, 'id'), ?)",

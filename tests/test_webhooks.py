@@ -433,3 +433,16 @@ def test_two_dispatchers_on_one_postgresql_never_send_one_delivery_twice(receive
         body = json.loads(g["body"])
         per_address.setdefault(body["data"]["email"], []).append(body["type"])
     assert per_address == expected
+
+
+def test_webhook_backlog_counts_pending_and_dead(db):
+    s = open_store(db, durability="off")
+    assert s.webhook_backlog() == {"pending": 0, "dead": 0}
+    s.webhook_fill("h", None)
+    s.suppress_manual("z@example.com", "x")
+    s.suppress_manual("y@example.com", "x")
+    s.webhook_fill("h", None)
+    [d, _] = s.webhook_claim("h", "me", 5)
+    s.webhook_finish([], [(d["id"], "HTTP 500", None)])
+    assert s.webhook_backlog() == {"pending": 1, "dead": 1}
+    s.close()

@@ -896,35 +896,6 @@ class SQLStore(RollupMixin):
                 self._rollback()
                 raise
 
-    def webhook_done(self, delivery_id: int, owner: str) -> None:
-        with self._lock:
-            try:
-                self._begin_write()
-                self._execute(
-                    "UPDATE deliveries SET state = 'delivered', delivered_at = ?, attempts ="
-                    " attempts + 1, lease_until = NULL, last_error = NULL WHERE id = ?",
-                    (iso(utcnow()), delivery_id))
-                self._commit()
-            except BaseException:
-                self._rollback()
-                raise
-
-    def webhook_failed(self, delivery_id: int, owner: str, error: str, retry_at: datetime | None,
-                       ) -> None:
-        """Record a failed attempt: retried at `retry_at`, or dead when that is None."""
-        with self._lock:
-            try:
-                self._begin_write()
-                self._execute(
-                    "UPDATE deliveries SET attempts = attempts + 1, lease_until = NULL,"
-                    " last_error = ?, state = ?, next_at = ? WHERE id = ?",
-                    (error[:500], "pending" if retry_at else "dead",
-                     iso(retry_at or utcnow()), delivery_id))
-                self._commit()
-            except BaseException:
-                self._rollback()
-                raise
-
     def webhook_deliveries(self, states=("pending", "dead"), hook: str | None = None,
                            limit: int = 1000) -> list[dict]:
         """Deliveries in these states, oldest first (for `bouncesink webhooks`)."""
@@ -943,6 +914,16 @@ class SQLStore(RollupMixin):
         keys = ("id", "hook", "state", "attempts", "created_at", "next_at", "last_error",
                 "event", "email", "webhook_id", "seq")
         return [dict(zip(keys, r)) for r in rows]
+
+    def webhook_backlog(self) -> dict[str, int]:
+        """Deliveries waiting ({"pending": n, "dead": m}), for /metrics."""
+        with self._lock:
+            rows = self._execute("SELECT state, COUNT(*) FROM deliveries WHERE state IN"
+                                 " ('pending', 'dead') GROUP BY state").fetchall()
+            self._commit()
+        out = {"pending": 0, "dead": 0}
+        out.update({state: n for state, n in rows})
+        return out
 
     def webhook_retry_dead(self, hook: str | None = None) -> int:
         """Dead deliveries back to pending, due now, with a fresh retry window."""

@@ -114,7 +114,7 @@ def test_a_socket_still_in_use_is_not_taken_over(sinks, tmp_path):
 
     with pytest.raises(OSError, match="another process listens"):
         _clear_stale_socket(sinks["socket"])
-    stale = shared_tmpdir("bouncesink-stale-") / "lmtp.sock"
+    stale = tmp_path / "lmtp.sock"
     s = socket.socket(socket.AF_UNIX)
     s.bind(str(stale))
     s.close()  # bound, never listening: what a killed process leaves

@@ -295,22 +295,30 @@ class RollupMixin:
     # -- the dashboard's reads (rollups, and small tables by index) ---------------------------
     def top_domains(self, since: datetime, limit: int = 15) -> list[tuple[str, dict]]:
         """[(domain, {type: results})] of the days since `since`, most results first; results
-        with a sender-side reason count as "blocked" instead of their type."""
-        sql = ("SELECT name, type, CAST(SUM(results) AS BIGINT) FROM rollups WHERE dim = ?"
-               " AND period >= ? AND period < ? GROUP BY name, type HAVING SUM(results) > 0")
+        with a sender-side reason count as "blocked" instead of their type. The ranking is
+        summed in SQL, so only the top domains' rows come back to Python."""
+        span = (day_period(since), "e")
         with self._lock:
-            rows = self._execute(sql, ("domain", day_period(since), "e")).fetchall()
-            blocked = self._execute(sql, ("blocked_domain", day_period(since), "e")).fetchall()
+            top = [name for name, _ in self._execute(
+                "SELECT name, SUM(results) FROM rollups WHERE dim = 'domain' AND period >= ?"
+                " AND period < ? GROUP BY name HAVING SUM(results) > 0"
+                " ORDER BY SUM(results) DESC, name LIMIT ?", (*span, limit)).fetchall()]
+            marks = ", ".join("?" * len(top))
+            sql = ("SELECT name, type, CAST(SUM(results) AS BIGINT) FROM rollups WHERE dim = ?"
+                   " AND period >= ? AND period < ? AND name IN (" + marks + ")"
+                   " GROUP BY name, type HAVING SUM(results) > 0")
+            rows = self._execute(sql, ("domain", *span, *top)).fetchall() if top else []
+            blocked = self._execute(sql, ("blocked_domain", *span, *top)).fetchall() \
+                if top else []
             self._commit()
-        by: dict[str, dict] = {}
+        by: dict[str, dict] = {name: {} for name in top}
         for name, type_, n in rows:
-            by.setdefault(name, {})[type_] = n
+            by[name][type_] = n
         for name, type_, n in blocked:
-            types = by.setdefault(name, {})
+            types = by[name]
             types[type_] = types.get(type_, 0) - n
             types["blocked"] = types.get("blocked", 0) + n
-        by = {name: {t: n for t, n in types.items() if n > 0} for name, types in by.items()}
-        return sorted(by.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))[:limit]
+        return [(name, {t: n for t, n in by[name].items() if n > 0}) for name in top]
 
     def top_reasons(self, since: datetime, limit: int = 20) -> list[dict]:
         with self._lock:

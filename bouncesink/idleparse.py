@@ -159,7 +159,9 @@ class IdleParser:
     """
 
     # A parse of a big message leaves the child's heap big (CPython keeps its arenas): once
-    # the child's resident size passes this after a batch, it is replaced by a fresh fork.
+    # the child's resident size has grown by this much since the fork, it is replaced by a
+    # fresh one. Growth, not size: a forked child's resident size starts at its parent's
+    # (the pages it shares), whatever the parent holds.
     MAX_RSS = 200 * 2**20
 
     def __init__(self, parse, progress=None, log=None, inherited=(),
@@ -175,6 +177,7 @@ class IdleParser:
         self.log = log
         self.inherited = list(inherited)
         self.pid = 0
+        self._base_rss = 0  # the child's resident size when forked (shared with us)
         self._sock: socket.socket | None = None
 
     @staticmethod
@@ -199,6 +202,7 @@ class IdleParser:
             os._exit(code)
         theirs.close()
         self.pid, self._sock = pid, ours
+        self._base_rss = self.rss()
         if self.log is not None:
             self.log.debug("parser_started", pid=pid)
 
@@ -263,11 +267,15 @@ class IdleParser:
         except (OSError, ValueError, IndexError):
             return 0
 
+    def growth(self) -> int:
+        """Bytes the child's resident size has grown by since it was forked."""
+        return max(0, self.rss() - self._base_rss) if self.pid else 0
+
     def _recycle_if_big(self) -> None:
-        rss = self.rss() if self.pid else 0
-        if rss > self.max_rss:
+        growth = self.growth()
+        if growth > self.max_rss:
             if self.log is not None:
-                self.log.info("parser_recycled", pid=self.pid, rss=rss)
+                self.log.info("parser_recycled", pid=self.pid, rss=self.rss(), growth=growth)
             self.close()  # the next batch forks a fresh child
 
     def close(self) -> None:

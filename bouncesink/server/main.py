@@ -160,7 +160,14 @@ class Server:
             loop.add_signal_handler(signal.SIGHUP, self.reload)
         except (NotImplementedError, RuntimeError, ValueError, AttributeError):
             pass
-        await self.startup()
+        try:
+            await self.startup()
+        except BaseException:
+            # A listener that cannot bind (an address taken) fails start-up after the
+            # classifier process may have been started: stop what did start, so no child is
+            # left reading from a parent that has gone.
+            await self.shutdown()
+            raise
         if self.started is not None:
             self.started.set()
         try:

@@ -76,7 +76,8 @@ def decide(result: Result, soft_history: list[datetime], now: datetime,
     if verp_recipient == UNSIGNED:
         return Decision(IGNORE, result.reason,
                         "not addressed to a signed VERP address (verp.require_signed): ignore")
-    if verp_recipient and (result.recipient or "").lower() != verp_recipient.lower():
+    if verp_recipient and verp_recipient.lower() not in {(result.recipient or "").lower(),
+                                                          (result.suppress_as or "").lower()}:
         return Decision(IGNORE, result.reason,
                         f"recipient is not the VERP recipient {verp_recipient}: ignore")
     if result.type == DELIVERED and DELIVERED not in cfg.actions:

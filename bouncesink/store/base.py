@@ -429,7 +429,9 @@ class SQLStore(RollupMixin):
                       verp_recipient: str | None = None, campaign: str | None = None) -> Decision:
         if not r.recipient:
             return Decision("ignore", r.reason, "no recipient")
-        address = normalise(r.recipient)
+        # The address the sender's list holds: a DSN's Original-Recipient where an alias was
+        # expanded into another Final-Recipient (RFC 3464 2.3.1), else the recipient.
+        address = normalise(r.suppress_as or r.recipient)
         self._lock_address(address)
         since = self._last_reset(address)
         window = iso(received_at - timedelta(days=policy.soft_window_days))

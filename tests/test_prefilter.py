@@ -145,3 +145,39 @@ def test_rule_tables_use_the_automaton_when_installed():
     pytest.importorskip("ahocorasick")
     assert rules._PREFILTER._automaton is not None
     assert rules._PROVIDER_WORDS._automaton is not None
+
+
+def test_readings_table_is_current():
+    """classify/_readings.py holds, for every pattern the parser's tables and guards read at
+    start-up, exactly what reading it now gives, and nothing else: after a pattern changed,
+    `python -m bouncesink.classify` rewrites it. (A pattern missing from the table is read at
+    start-up instead, so a stale table costs time, never a wrong answer.)"""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, bouncesink.parse\n"
+        "from bouncesink.classify import prefilter as pf, rules\n"
+        "[rules._provider_conditions(i) for i in range(len(rules.PROVIDER_RULES))]\n"
+        "print(json.dumps(sorted(pf.USED)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    used = {tuple(k) for k in json.loads(out.stdout)}
+    from bouncesink.classify import _readings, prefilter as pf
+    table = _readings.TABLE
+    assert used, "the tables read no pattern"
+    missing = used - set(table)
+    stale = set(table) - used
+    wrong = [k for k in used & set(table) if table[k] != pf._ANALYSERS[k[0]](k[1], k[2])]
+    assert not (missing or stale or wrong), (
+        f"{len(missing)} missing, {len(stale)} no longer used, {len(wrong)} out of date:"
+        " run `python -m bouncesink.classify`")
+
+
+def test_a_pattern_outside_the_table_is_read_at_start():
+    from bouncesink.classify import prefilter as pf
+    table = Prefilter([r"never (?:in|out) the table \d+|another branch"])
+    assert table.matching("xx never in the table 12") == (0,)
+    assert table.matching("ANOTHER BRANCH") == (0,)
+    assert table.matching("never the table") == ()
+    assert ("p", r"never (?:in|out) the table \d+|another branch", re.I) in pf.USED

@@ -178,30 +178,11 @@ class Prefilter:
         self.also: list[tuple[tuple[str, ...], ...]] = []   # further conditions per branch
         self.leads: list[tuple[str, ...] | None] = []    # literals every match starts with
         for i, pattern in enumerate(patterns):
-            alts = split_branches(pattern)
-            try:
-                tree = P.parse(pattern, flags).data
-            except re.error:
-                tree = None
-            if len(alts) > 1 and tree and len(tree) == 1 and tree[0][0] is C.BRANCH \
-                    and len(tree[0][1][1]) == len(alts):
-                parsed = tree[0][1][1]
-            else:
-                alts, parsed = [pattern], [tree]  # the source split disagrees with the parser
-            for alt, sub in zip(alts, parsed):
+            for alt, conds, lead in analysed("p", pattern, flags):
                 b = len(self.branches)
                 self.branches.append((alt, i))
-                try:
-                    conds = conditions(sub) if sub is not None else []
-                except Exception:  # a construct we do not read: always search it
-                    conds = []
-                self.also.append(tuple(tuple(c) for c in conds[1:]))
-                try:
-                    lead = prefixes(sub) if sub is not None else None
-                except Exception:
-                    lead = None
-                ok = lead and all(p.isascii() for p in lead) and len(lead) <= 24
-                self.leads.append(tuple(lead) if ok else None)
+                self.also.append(conds[1:])
+                self.leads.append(lead)
                 if not conds:
                     self.always.append(b)
                     continue
@@ -312,6 +293,95 @@ class Prefilter:
 
 
 
+def _analyse_prefilter(pattern: str, flags: int) -> tuple:
+    """A Prefilter's reading of one pattern: ((branch source, conditions, leads), ...), each
+    condition a sorted tuple of factors (most selective condition first), leads a tuple of
+    the literals every match of the branch starts with, or None."""
+    alts = split_branches(pattern)
+    try:
+        tree = P.parse(pattern, flags).data
+    except re.error:
+        tree = None
+    if len(alts) > 1 and tree and len(tree) == 1 and tree[0][0] is C.BRANCH \
+            and len(tree[0][1][1]) == len(alts):
+        parsed = tree[0][1][1]
+    else:
+        alts, parsed = [pattern], [tree]  # the source split disagrees with the parser
+    out = []
+    for alt, sub in zip(alts, parsed):
+        try:
+            conds = conditions(sub) if sub is not None else []
+        except Exception:  # a construct we do not read: always search it
+            conds = []
+        try:
+            lead = prefixes(sub) if sub is not None else None
+        except Exception:
+            lead = None
+        ok = lead and all(p.isascii() for p in lead) and len(lead) <= 24
+        out.append((alt, tuple(tuple(sorted(c)) for c in conds),
+                    tuple(sorted(lead)) if ok else None))
+    return tuple(out)
+
+
+def _analyse_guarded(pattern: str, flags: int) -> tuple:
+    """A Guarded's reading of one pattern: (factors, longest first, or None; leads or None)."""
+    fold = bool(flags & re.IGNORECASE)
+    try:
+        tree = P.parse(pattern, flags)
+        found = factors(tree, fold)
+        lead = prefixes(tree, fold)
+    except Exception:
+        found = lead = None
+    if found and fold and not all(f.isascii() for f in found):
+        found = None  # keep str.lower() / re.I differences out of the question
+    if lead and not all(f.isascii() for f in lead):
+        lead = None
+    if found:  # one factor holding another says nothing more ("qmail-send program")
+        found = {f for f in found if not any(g != f and g in f for g in found)}
+    return (tuple(sorted(found, key=lambda f: (-len(f), f))) if found else None,
+            tuple(sorted(lead)) if lead and len(lead) <= 16 else None)
+
+
+_ANALYSERS = {"p": _analyse_prefilter, "g": _analyse_guarded}
+USED: set[tuple[str, str, int]] = set()   # every reading asked for in this process
+
+
+def analysed(kind: str, pattern: str, flags: int) -> tuple:
+    """The reading of `pattern` by a Prefilter ("p") or a Guarded ("g"): from the table
+    that `python -m bouncesink.classify` writes (reading ~400 patterns with the
+    re module's pure-Python parser is most of the start-up time of `bouncesink parse`),
+    or worked out here for a pattern the table does not hold. The table is data derived
+    from the patterns, never a second source of truth: a test checks it is current."""
+    key = (kind, pattern, int(flags))
+    USED.add(key)
+    got = _table().get(key)
+    return got if got is not None else _ANALYSERS[kind](pattern, int(flags))
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict:
+    try:
+        from ._readings import TABLE
+    except ImportError:
+        return {}
+    return TABLE
+
+
+def write_table(path: str) -> int:
+    """Write the readings of every pattern analysed so far in this process to `path` (a
+    Python module); the number written."""
+    rows = sorted((key, _ANALYSERS[key[0]](key[1], key[2])) for key in USED)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write('"""Generated by `python -m bouncesink.classify`: how the Prefilter and\n'
+                 'Guarded patterns read (factors, leading literals). Do not edit; regenerate after\n'
+                 'changing a pattern (tests/test_prefilter.py says when)."""\n\n'
+                 "# fmt: off\nTABLE = {\n")
+        for key, value in rows:
+            fh.write(f"    {key!r}: {value!r},\n")
+        fh.write("}\n")
+    return len(rows)
+
+
 def prefixes(seq, fold: bool = True) -> set[str] | None:
     """Literal strings one of which every match of `seq` starts with, or None."""
     items = _items(seq)
@@ -361,20 +431,7 @@ class Guarded:
     def __init__(self, compiled: re.Pattern[str]):
         self.re = compiled
         self._fold = bool(compiled.flags & re.IGNORECASE)
-        try:
-            tree = P.parse(compiled.pattern, compiled.flags)
-            found = factors(tree, self._fold)
-            lead = prefixes(tree, self._fold)
-        except Exception:
-            found = lead = None
-        if found and self._fold and not all(f.isascii() for f in found):
-            found = None  # keep str.lower() / re.I differences out of the question
-        if lead and not all(f.isascii() for f in lead):
-            lead = None
-        if found:  # one factor holding another says nothing more ("qmail-send program")
-            found = {f for f in found if not any(g != f and g in f for g in found)}
-        self._factors = tuple(sorted(found, key=len, reverse=True)) if found else None
-        self._lead = tuple(lead) if lead and len(lead) <= 16 else None
+        self._factors, self._lead = analysed("g", compiled.pattern, compiled.flags)
 
     def _view(self, text: str) -> str | None:
         """The text as the factors are written (lower-cased under re.I); None when lower()
@@ -476,3 +533,4 @@ class Guarded:
 
 def guard(compiled: re.Pattern[str]) -> Guarded:
     return Guarded(compiled)
+

@@ -11,10 +11,11 @@ one core, runs PASSES passes (default 5) of each of:
     stdlib parse    email.message_from_bytes(compat32) alone
 and prints, per line, the best and the median pass in messages/s. The passes are
 interleaved (one pass of each in turn) so that load from other processes on the machine
-falls on all of them alike. Then it times `bouncesink parse CORPUS_DIR` (one process over
-the directory given 5 times, output to /dev/null), best of 3, with and without the start-up
-(interpreter and imports), by wall clock and by the child's CPU time (user + sys, which load
-from other processes on the machine leaves out). The CLI reads every file under the
+falls on all of them alike. Then it times `bouncesink parse CORPUS_DIR` (the directory
+given 5 times, output to /dev/null), best of 3, with and without the start-up (interpreter
+and imports): with --jobs 1 (one process) by wall clock and by the child's CPU time (user +
+sys, which load from other processes on the machine leaves out), and with one job per core
+(the default) by wall clock. The CLI reads every file under the
 directory, *.eml or not.
 """
 
@@ -69,7 +70,7 @@ def _clear_caches() -> None:
                 fn.cache_clear()
 
 
-def time_cli(corpus: Path, repeat: int = 5, runs: int = 3) -> dict[str, float]:
+def time_cli(corpus: Path, repeat: int = 5, runs: int = 3, jobs: int = 1) -> dict[str, float]:
     """Best seconds of `bouncesink parse CORPUS_DIR` x `repeat` directories ("cli") and of
     `bouncesink parse EMPTY_DIR` ("empty": interpreter start and imports), by wall clock and
     by the child's CPU time ("cli_cpu", "empty_cpu")."""
@@ -82,8 +83,8 @@ def time_cli(corpus: Path, repeat: int = 5, runs: int = 3) -> dict[str, float]:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env.update(PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                    PYTHONPYCACHEPREFIX=pycache)
-        cli = [sys.executable, "-m", "bouncesink", "parse"] + [str(corpus)] * repeat
-        bare = [sys.executable, "-m", "bouncesink", "parse", empty]
+        cli = [sys.executable, "-m", "bouncesink", "parse", f"--jobs={jobs}"] + [str(corpus)] * repeat
+        bare = [sys.executable, "-m", "bouncesink", "parse", f"--jobs={jobs}", empty]
         subprocess.run(cli, stdout=subprocess.DEVNULL, check=True, env=env, cwd=root)  # cache
         for _ in range(runs):
             for cmd, key in ((cli, "cli"), (bare, "empty")):
@@ -139,17 +140,23 @@ def main(argv: list[str]) -> int:
     if "--no-cli" not in argv:
         repeat = 5
         files = sum(1 for p in corpus.rglob("*") if p.is_file()) * repeat
-        got = time_cli(corpus, repeat)
-        cli, empty = got["cli"], got["empty"]
-        print(f"bouncesink parse DIR x{repeat} (one process, {files} files, output to /dev/null,"
-              f" bytecode cached):"
-              f" {cli:.2f} s, {files / cli:,.0f} files/s; {files / max(cli - empty, 1e-9):,.0f} files/s"
-              f" after the {empty * 1000:.0f} ms start (interpreter and imports, timed on an empty"
-              f" directory)")
-        cli, empty = got["cli_cpu"], got["empty_cpu"]
-        print(f"bouncesink parse DIR x{repeat}, CPU time of the child (user+sys):"
-              f" {cli:.2f} s, {files / cli:,.0f} files/s; {files / max(cli - empty, 1e-9):,.0f} files/s"
-              f" after the {empty * 1000:.0f} ms start")
+        from bouncesink.parse.many import default_jobs
+        cores = default_jobs()
+        for jobs in sorted({1, cores}):
+            got = time_cli(corpus, repeat, jobs=jobs)
+            cli, empty = got["cli"], got["empty"]
+            label = f"bouncesink parse --jobs {jobs} DIR x{repeat}"
+            print(f"{label} (one process{' and its forked workers' if jobs > 1 else ''},"
+                  f" {files} files, output to /dev/null, bytecode cached):"
+                  f" {cli:.2f} s, {files / cli:,.0f} files/s;"
+                  f" {files / max(cli - empty, 1e-9):,.0f} files/s after the {empty * 1000:.0f} ms"
+                  f" start (interpreter and imports, timed on an empty directory)")
+            if jobs == 1:
+                cli, empty = got["cli_cpu"], got["empty_cpu"]
+                print(f"{label}, CPU time of the process (user+sys):"
+                      f" {cli:.2f} s, {files / cli:,.0f} files/s;"
+                      f" {files / max(cli - empty, 1e-9):,.0f} files/s after the"
+                      f" {empty * 1000:.0f} ms start")
     return 0
 
 

@@ -189,3 +189,38 @@ def test_parse_keeps_a_huge_file_out_of_memory(tmp_path):
     assert done.returncode == 1
     assert "too large" in err[0]
     assert int(err[-1]) < 400 * 1024  # KiB: well under the 1 GiB file
+
+
+def _parse_proc(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bouncesink", "parse", *args],
+                          capture_output=True, timeout=120)
+
+
+def test_parse_on_several_cores_keeps_the_input_order(tmp_path):
+    """Past its first messages `parse` hands batches to forked workers: the rows, the
+    problem lines and the exit code are those of one process, in the same order."""
+    tree = tmp_path / "tree"
+    for i in range(260):
+        sub = tree / f"d{i // 50}"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"m{i:03d}.eml").write_bytes((DSN, TWO, msg(i))[i % 3])
+    (tree / "d2" / "loop").symlink_to(tree / "d2" / "loop")  # a problem half-way
+    box = tmp_path / "many.mbox"
+    box.write_bytes(mbox(*[(TWO, DSN)[i % 2] for i in range(230)]))
+    one = _parse_proc("-j", "1", str(tree), str(box))
+    two = _parse_proc("--jobs", "2", str(tree), str(box))
+    assert one.returncode == two.returncode == 1
+    assert one.stdout == two.stdout and one.stderr == two.stderr
+    assert two.stderr.decode().count("\n") == 1 and b"loop" in two.stderr
+    rows = [json.loads(line) for line in two.stdout.splitlines()]
+    files = [r["file"] for r in rows if r["file"] != str(box)]
+    assert files == sorted(files) and len(files) == 87 * 1 + 87 * 2  # DSN 1 row, TWO 2 rows
+    assert [r["message"] for r in rows if r["file"] == str(box)] == [
+        n for i in range(230) for n in ([i + 1] * (2 if i % 2 == 0 else 1))]
+
+
+@pytest.mark.parametrize("value", ["x", "-1", "1000"])
+def test_parse_jobs_must_be_a_small_number(value, tmp_path):
+    done = _parse_proc("--jobs", value, str(tmp_path))
+    assert done.returncode == 2 and b"Traceback" not in done.stderr
+    assert b"--jobs" in done.stderr

@@ -34,6 +34,8 @@ def register(sub) -> None:
                        " (\"message\": the Nth message of an mbox, 0 for a one-message file)")
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="a message file, mbox, Maildir, directory, or - for standard input")
+    p.add_argument("--jobs", "-j", type=_jobs, default=0, metavar="N",
+                   help="processes parsing at once (default: one per core; 1: this process)")
     p.set_defaults(func=cmd_parse)
 
     p = sub.add_parser("stats", help="counts by type, reason and domain")
@@ -95,33 +97,43 @@ def cmd_serve(args) -> int:
 
 def cmd_parse(args) -> int:
     from bouncesink.mailfiles import MailFilesError, iter_messages
-    from bouncesink.parse import parse
+    from bouncesink.parse.many import rows
 
     write = sys.stdout.write
-    # one encoder for every row: json.dumps(..., ensure_ascii=False) builds a new one per call
-    encode = json.JSONEncoder(ensure_ascii=False).encode
     problems = 0
     for path in args.paths:
         if path != "-" and not os.path.lexists(path):
             raise CLIError(f"{path}: no such file or directory", 2)
-    for path in args.paths:
-        try:
-            for item in iter_messages(path):
-                if item.error:
-                    problems += 1
-                    sys.stdout.flush()
-                    print(f"bouncesink: {_printable(item.name)}: {item.error}", file=sys.stderr)
-                    continue
-                for r in parse(item.raw).results:
-                    write(encode({"file": item.path, "message": item.index,
-                                  "recipient": r.recipient, "action": r.action,
-                                  "status": r.status, "reply_code": r.reply_code,
-                                  "diagnostic": r.diagnostic, "reason": r.reason, "type": r.type,
-                                  "rule": r.rule, "reporting_mta": r.reporting_mta,
-                                  "remote_mta": r.remote_mta, "message_id": r.message_id}) + "\n")
-        except MailFilesError as exc:
-            raise CLIError(_printable(str(exc)), 2) from None
+
+    def items():
+        for path in args.paths:
+            try:
+                for item in iter_messages(path):
+                    yield item if item.error else (item.path, item.index, item.raw)
+            except MailFilesError as exc:
+                yield exc
+
+    for row in rows(items(), jobs=args.jobs):
+        if type(row) is str:
+            write(row)
+        elif isinstance(row, MailFilesError):
+            raise CLIError(_printable(str(row)), 2)
+        else:
+            problems += 1
+            sys.stdout.flush()
+            print(f"bouncesink: {_printable(row.name)}: {row.error}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def _jobs(value: str) -> int:
+    import argparse
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 <= n <= 256:
+        raise argparse.ArgumentTypeError("between 0 (one per core) and 256")
+    return n
 
 
 def _printable(text: str) -> str:

@@ -243,6 +243,8 @@ PROVIDER_EXAMPLES = [
     ('MSEXCH:IMS:Example:EXAMPLE:EXCHANGE 0 (00050311) Conversion to Internet format failed', '', ''),
     ('MSEXCH:IMS:Example:EXAMPLE:EXCHANGE 0 (000B0981) 502 Server does not support AUTH', '', ''),
     ("550 5.4.1 [a@example.org]: Recipient address rejected: Access denied", "example-org.mail.protection.outlook.com", "5.4.1"),
+    ("550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [BN1NAM02FT022.eop-nam02.prod.protection.outlook.com]", "", "5.0.0"),
+    ("550 5.4.1 Recipient address rejected: Access denied", "mx.example.net", "5.4.1"),
 ]
 
 
@@ -259,6 +261,13 @@ def test_provider_rule_decides_its_example(index):
     assert rules.provider(text, host, code) is rule
     r = classify(model.Result(recipient="a@example.org", diagnostic=text, remote_mta=host, status=code))
     assert r.reason == rule.reason
+
+
+def test_access_map_reject_of_a_recipient_is_not_microsofts_dbeb():
+    # Postfix access(5) / Sendmail access-map REJECT: the same words, no DBEB marker, no 5.4.1
+    r = classify(model.Result(recipient="a@example.org", status="5.7.1", command="RCPT", diagnostic=(
+        "554 5.7.1 <a@example.org>: Recipient address rejected: Access denied")))
+    assert (r.reason, r.type) == ("securityerror", "soft")
 
 
 def test_provider_rule_needs_its_host():

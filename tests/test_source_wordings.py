@@ -116,8 +116,7 @@ CASES: list[Case] = [
          "rejected", SOFT, f"{PF} reject_unverified_sender: the SENDER is unknown, the recipient is not", "RCPT"),
     Case("5.7.1", "554 5.7.1 <a@example.org>: Recipient address rejected: Access denied",
          "securityerror", SOFT, f"{PF} check_recipient_access REJECT (access(5) default text: a policy, not a "
-         f"lookup; no cause given, so {RFC3463} X.7.1 'Delivery not authorized')", "RCPT",
-         xfail="Postfix access(5) REJECT text is read as Microsoft's DBEB wording"),
+         f"lookup; no cause given, so {RFC3463} X.7.1 'Delivery not authorized')", "RCPT"),
     Case("4.3.1", "452 4.3.1 Insufficient system storage",
          "systemfull", SOFT, f"{PF_SMTPD} queue_minfree", "MAIL"),
     Case("5.3.4", "552 5.3.4 Message size exceeds fixed limit",

@@ -139,6 +139,16 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     # Microsoft 365 Directory Based Edge Blocking: the recipient is not in the directory
     ProviderRule(r"outlook\.com|outlook\.office365|hotmail|\blive\.com", r"recipient address rejected: access denied",
                  "userunknown", "Microsoft 365 550 5.4.1 DBEB 'Recipient address rejected: Access denied'"),
+    # The same words from any host name Microsoft's edge only with its DBEB marker or status: Postfix
+    # access(5) and Sendmail's access map write "Recipient address rejected: Access denied" for a
+    # REJECT that names no cause (learn.microsoft.com "Email non-delivery reports in Exchange
+    # Online": 5.4.1 "Recipient address rejected: Access denied", the recipient's address does
+    # not exist; "AS(201806281)" is the Directory Based Edge Blocking agent's code)
+    ProviderRule("", r"access denied\.? ?AS\(201806281\)", "userunknown",
+                 "Exchange Online 550 5.4.1 'Recipient address rejected: Access denied. AS(201806281)' (DBEB)"),
+    ProviderRule("", r"recipient address rejected: access denied", "userunknown",
+                 "Exchange Online 550 5.4.1 'Recipient address rejected: Access denied' (DBEB, status 5.4.1)",
+                 status=r"^5\.4\.1$"),
     # Facebook (facebook.com/postmaster/response_codes): a code after the status names the cause
     ProviderRule(r"facebook\.com", r"\b(?:RCP-P1|INT-P[134])\b", "userunknown",
                  "Facebook 'RCP-P1 The attempted recipient address does not exist'"),

@@ -359,7 +359,7 @@ RULES: tuple[Rule, ...] = (
          r"mailbox unavaiable|address unknown|the email account that you tried to reach does not exist|"
          r"the recipient's inbox is unavailable|no valid recipients, bye|user not local|"
          r"resolver\.adr\.recip(?:ient)? ?notfound|recipnotfound|recipient not found by smtp address lookup|"
-         r"address rejected [^ ]{1,100}@|recipient address rejected: (?:access denied|invalid|userunknown)|"
+         r"address rejected [^ ]{1,100}@|recipient address rejected: (?:invalid|userunknown)|"
          r"not listed in (?:domino directory|public name|the directory|our directory|address book)|"
          r"non répertorié dans l'annuaire domino|no se encuentra en el directorio de domino|"
          r"domino ディレクトリには見つかりません|ディレクトリのリストにありません|"

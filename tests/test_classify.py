@@ -270,6 +270,32 @@ def test_access_map_reject_of_a_recipient_is_not_microsofts_dbeb():
     assert (r.reason, r.type) == ("securityerror", "soft")
 
 
+def test_a_helo_name_not_found_is_the_clients():
+    # Postfix reject_unknown_helo_hostname: the HELO name the client gave, not the recipient's domain
+    r = classify(model.Result(recipient="a@example.org", status="5.7.1", command="RCPT", diagnostic=(
+        "550 5.7.1 <mail.example.com>: Helo command rejected: Host not found")))
+    assert (r.reason, r.type) == ("blocked", "soft")
+    near = classify(model.Result(recipient="a@example.org", status="5.4.4", diagnostic=(
+        "Host or domain name not found. Name service error for name=example.invalid type=A: Host not found")))
+    assert (near.reason, near.type) == ("hostunknown", "hard")
+
+
+def test_a_senders_null_mx_is_the_senders():
+    # RFC 7505 s.4.2: X.7.27 is the sender's domain; only X.1.10 / 556 is the recipient's
+    r = classify(model.Result(recipient="a@example.org", status="5.7.27", command="MAIL",
+                              diagnostic="550 5.7.27 Sender address has null MX"))
+    assert (r.reason, r.type) == ("rejected", "soft")
+    near = classify(model.Result(recipient="a@example.org", status="5.1.10", command="RCPT",
+                                 diagnostic="556 5.1.10 Recipient address has null MX"))
+    assert (near.reason, near.type) == ("notaccept", "hard")
+
+
+def test_system_not_accepting_messages_is_not_a_dead_address():
+    # RFC 3463 X.3.2: the host's state (shutdown, load, maintenance), whatever the words
+    r = classify(model.Result(recipient="a@example.org", status="5.3.2", diagnostic="554 5.3.2 ask later"))
+    assert (r.reason, r.type) == ("notaccept", "soft")
+
+
 def test_provider_rule_needs_its_host():
     # the same words from another provider's server follow the general order
     assert rules.provider("550 : User unknown", "mx.example.org") is None

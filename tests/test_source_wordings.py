@@ -472,8 +472,7 @@ CASES: list[Case] = [
     Case("5.5.2", "504 5.5.2 <s>: Sender address rejected: need fully-qualified address", "rejected", SOFT,
          f"{PF} reject_non_fqdn_sender", "RCPT"),
     Case("5.7.1", "550 5.7.1 <mail.example.com>: Helo command rejected: Host not found", "blocked", SOFT,
-         f"{PF} reject_unknown_helo_hostname (unknown_hostname_reject_code 550): the CLIENT's HELO name", "RCPT",
-         xfail="the client's HELO name 'Host not found' is read as the recipient's domain"),
+         f"{PF} reject_unknown_helo_hostname (unknown_hostname_reject_code 550): the CLIENT's HELO name", "RCPT"),
     Case("5.7.1", "554 5.7.1 Service unavailable; Sender address [s@example.com] blocked using dbl.spamhaus.org; "
          "https://www.spamhaus.org/query/domain/example.com", "blocked", SOFT, f"{PF} reject_rhsbl_sender", "RCPT"),
     Case("5.7.1", "550 5.7.1 <a@example.org>: Recipient address rejected: Rejected by SPF: 192.0.2.1 is not a "
@@ -501,8 +500,9 @@ CASES: list[Case] = [
     Case("5.1.2", "550 5.1.2 Bad destination system address", "hostunknown", HARD, RFC3463, "RCPT",
          xfail="'bad destination' is read as a mailbox before RFC 3463's 'system address'"),
     Case("5.7.27", "550 5.7.27 Sender address has null MX", "rejected", SOFT,
-         "RFC 7505 s.4.2 (X.7.27: the SENDER's domain publishes a null MX)", "MAIL",
-         xfail="X.7.27 and 'null MX' are read as the recipient's domain, not the sender's"),
+         "RFC 7505 s.4.2 (X.7.27: the SENDER's domain publishes a null MX)", "MAIL"),
+    Case("5.1.10", "556 5.1.10 Recipient address has null MX", "notaccept", HARD,
+         "RFC 7505 s.4.1 (X.1.10: the recipient's domain publishes a null MX)", "RCPT"),
     Case("5.3.2", "554 5.3.2 System not accepting network messages", "notaccept", SOFT,
          f"{RFC3463} X.3.2 (the system, for now, not the address)", "CONN"),
     Case("5.7.7", "554 5.7.7 Message integrity failure", "securityerror", SOFT, RFC3463, "DATA"),

@@ -156,10 +156,17 @@ def _dead(result: model.Result, reason: str, rule: str, temporary: bool) -> bool
     if reason in model.HARD_REASONS:
         return True
     if reason == "notaccept":
-        # RFC 7505: null MX answers 5.1.10 / 556; the words must say so explicitly
-        # a general "does not accept mail" wording alone is not enough (it is said of
-        # attachments, senders, sizes); a status, a reply code, an MTA's or provider's own
-        # wording, or an explicit null-MX / no-MX statement is
+        # RFC 7505 s.3-4: a null MX answers 5.1.10 / 556 (RFC 7504: 521, a host that accepts
+        # no mail); otherwise the words must say so explicitly. A general "does not accept
+        # mail" wording is not enough (it is said of attachments, senders, sizes), nor the
+        # status X.3.2 "System not accepting network messages" (RFC 3463: a shutdown, load or
+        # maintenance, the host's state), nor a provider's "not accepting" (said of a sending
+        # server or a tenant's set-up); an MTA's own no-MX wording or an explicit null-MX /
+        # no-MX statement is
+        if result.status.endswith(".1.10") or result.reply_code in ("521", "556"):
+            return True
+        if rule.startswith(("status ", "provider: ")):
+            return False
         return not rule.startswith("text: ") or rule.startswith(_STRONG_NOTACCEPT)
     return False
 

@@ -103,7 +103,8 @@ REASON_BY_STATUS: dict[str, str] = {
     "x.7.24": "authfailure",   # SPF validation error
     "x.7.25": "requireptr",    # reverse DNS validation failed
     "x.7.26": "authfailure",   # multiple authentication checks failed (Gmail: DMARC)
-    "x.7.27": "notaccept",     # sender address has null MX
+    "x.7.27": "rejected",      # sender address has null MX (RFC 7505 s.4.2): the sender's
+                               # domain refused, not the recipient's
     "x.7.28": "spamdetected",  # mail flood detected
     "x.7.29": "authfailure",   # ARC validation failure
     "x.7.30": "securityerror", # REQUIRETLS support required

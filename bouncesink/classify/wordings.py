@@ -262,11 +262,13 @@ RULES: tuple[Rule, ...] = (
          r"sending this from a different address or alias|mail from not owned by user|"
          r"not a registered gateway user|not member article from|\bare not member\b|reject spammers:|fully qualified email address required|emetteur invalide|"
          r"isn't on the recipient's list of senders|this server does not accept mail from|"
-         r"to/from an address that has been blacklisted|your access to submit messages",
+         r"to/from an address that has been blacklisted|your access to submit messages|"
+         r"sender(?:'s)? (?:address|domain) (?:has|publishes) (?:a )?null ?mx",
          "rejected", "the sender address refused",
          f"Postfix reject_unknown_sender_domain 'Sender address rejected: Domain not found' "
          f"({PF_SMTPD}); Sendmail 'Domain of sender address ... does not exist' (srvrsmtp.c); Exim "
-         "'sender verify failed' (acl.c); qmail 'sender was rejected'; " + _sis("rejected")),
+         "'sender verify failed' (acl.c); qmail 'sender was rejected'; RFC 7505 s.4.2 '550 5.7.27 "
+         "Sender address has null MX'; " + _sis("rejected")),
 
     # ---------------------------------------------------------------- mailbox full
     Rule(r"mailbox (?:is |was )?full|mailbox (?:size|quota) .{0,20}(?:exceed|limit|full)|over ?quota|"
@@ -389,7 +391,7 @@ RULES: tuple[Rule, ...] = (
          "Domino 'not listed in Domino Directory'; Yandex 'No such user!'; mail.ru 'user not found'; "
          "Orange 'Adresse destinataire invalide'; Comcast 'Not our Customer'; " + _sis("userunknown")),
 
-    Rule(r"host (?:or domain name )?not found|(?:unknown|invalid|unrouteable|unroutable|non-?existent|bad) "
+    Rule(r"(?<!helo command rejected: )host (?:or domain name )?not found|(?:unknown|invalid|unrouteable|unroutable|non-?existent|bad) "
          r"(?:host|domain|hostname)|domain (?:does not exist|doesn't exist|is not (?:valid|registered))|"
          r"no (?:a|dns) record|name service error|name or service not known|hostname (?:lookup failed|not found)|"
          r"unable to (?:resolve|look ?up) (?:domain|host|mx|dns)|mx (?:lookup|record) (?:failed|error|not found)|dns record not found|"
@@ -404,7 +406,8 @@ RULES: tuple[Rule, ...] = (
          f"Sendmail 'Host unknown (Name server: ...: host not found)' (deliver.c); Postfix 'Host or "
          f"domain name not found. Name service error for name=... type=MX: Host not found' ({PF_SMTP}); "
          f"Exim 'all relevant MX records point to non-existent hosts' ({EXIM}); {GMAIL} 'DNS Error: "
-         "Domain name not found'; " + _sis("hostunknown")),
+         "Domain name not found'; " + _sis("hostunknown") + ". Not Postfix's reject_unknown_helo_hostname "
+         f"'Helo command rejected: Host not found' ({PF_SMTPD}): the client's HELO name"),
 
     # ---------------------------------------------------------------- blocked client
     Rule(r"blocked using |blocked by (?:rbl|dnsbl|spamhaus|spamcop|sorbs|barracuda)|block ?list|black ?list|"

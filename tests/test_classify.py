@@ -296,6 +296,27 @@ def test_system_not_accepting_messages_is_not_a_dead_address():
     assert (r.reason, r.type) == ("notaccept", "soft")
 
 
+# Wordings added from their sources (tests/test_source_wordings.py), each beside a near miss
+@pytest.mark.parametrize("status, text, reason", [
+    ("4.0.0", "451 Sender rate exceeds 100 messages per 1h", "speeding"),          # Exim ratelimit example
+    ("4.5.3", "452 4.5.3 Error: too many recipients", "toomanyconn"),
+    ("", "452 Too many recipients received this hour", "speeding"),               # Cisco AsyncOS
+    ("", "452 Too many recipients", "toomanyconn"),
+    ("5.7.1", "550 5.7.1 Rejected by SPF: 192.0.2.1 is not a designated mailserver for s%40example.com",
+     "authfailure"),                                                               # postfix-policyd-spf-perl
+    ("5.0.0", "550 192.0.2.1 is not allowed to send mail from example.com", "authfailure"),  # Exim SPF example
+    ("5.0.0", "550 192.0.2.1 is not allowed to connect", "blocked"),
+    ("5.7.0", "554 5.7.0 Reject, id=12345-01 - BANNED: P=p003,L=1,M=application/x-msdownload,T=exe",
+     "contenterror"),                                                              # amavisd-new
+    ("5.7.1", "554 5.7.1 Your IP 192.0.2.1 is banned", "blocked"),
+    ("5.1.2", "550 5.1.2 Bad destination system address", "hostunknown"),          # RFC 3463 X.1.2
+    ("5.1.1", "550 5.1.1 Bad destination mailbox address", "userunknown"),
+])
+def test_source_wordings_and_near_misses(status, text, reason):
+    r = classify(model.Result(recipient="a@example.org", status=status, command="RCPT", diagnostic=text))
+    assert r.reason == reason
+
+
 def test_provider_rule_needs_its_host():
     # the same words from another provider's server follow the general order
     assert rules.provider("550 : User unknown", "mx.example.org") is None

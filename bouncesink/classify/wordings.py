@@ -73,7 +73,7 @@ RULES: tuple[Rule, ...] = (
          r"max(?:imum)? connections? (?:per|from|for|reached|exceeded)|trop de connexions|"
          r"too many errors from your ip|max message per connection reached|"
          r"exceeds per-domain connection limit|numerous attempts to deliver this message|"
-         r"max emails per hour|throttling failure|too many recipients\b(?! from)|too many messages in this connection",
+         r"max emails per hour|throttling failure|too many recipients\b(?! from| received (?:this|per|in the last) )|too many messages in this connection",
          "toomanyconn", "too many connections from the client",
          "Postfix anvil / smtpd 'Error: too many connections from' (src/smtpd/smtpd.c); Exim "
          "smtp_accept_max_per_host 'Too many concurrent SMTP connections from this IP address' "
@@ -81,7 +81,8 @@ RULES: tuple[Rule, ...] = (
          "connection reached'; Amazon SES 'Throttling failure' (docs.aws.amazon.com/ses); " + _sis("toomanyconn")),
     Rule(r"too much mail from|too many recipients from|too many messages from|"
          r"(?<!connection )rate limit|ratelimit|rate[- ]limited|(?<!throttling failure: maximum )sending rate|"
-         r"(?:message|receiving|sending|mail) (?:rate|frequency) (?:limit|exceed|too high)|throttl(?!ing failure)|"
+         r"(?:message|receiving|sending|sender|mail) (?:rate|frequency) (?:limit|exceed|too high)|throttl(?!ing failure)|"
+         r"too many recipients received (?:this|per|in the last) (?:hour|day|minute)|"
          r"unusual rate|rate of (?:unsolicited|mail)|exceeded the (?:rate|maximum number of messages)|"
          r"too fast|please slow down|try again slower|receiving mail too quickly|"
          r"receiving mail at a rate|received too many|due to excessive volume|"
@@ -89,7 +90,8 @@ RULES: tuple[Rule, ...] = (
          r"sending quota exceeded|too many (?:messages|emails|mails)\b(?! in this connection)",
          "speeding", "sending too fast / rate limit",
          f"Postfix smtpd 'Error: too much mail from' / 'too many recipients from' ({PF_SMTPD_C}, "
-         f"anvil(8)); Exim ratelimit ACL; {GMAIL} 450 4.2.1, 421 4.7.28, 550 5.4.5; iCloud 421 4.7.1 "
+         f"anvil(8)); Exim ratelimit ACL ('Sender rate exceeds ... messages per 1h', the Exim specification's "
+         f"example); Cisco AsyncOS 'Too many recipients received this hour' (mail flow policy); {GMAIL} 450 4.2.1, 421 4.7.28, 550 5.4.5; iCloud 421 4.7.1 "
          "'deferred due to excessive volume' (support.apple.com HT204137); {YAHOO} "
          "'user is receiving mail too quickly'; " + _sis("speeding")),
 
@@ -159,9 +161,13 @@ RULES: tuple[Rule, ...] = (
          f"SPF or DKIM'; {MSNDR} 5.7.509; " + _sis("authfailure")),
     Rule(r"\bspf\b.{0,40}(?:fail|check|validation|not pass|softfail|permerror|reject|settings|records?)|"
          r"spf\.pobox\.com|sender policy framework|spf record|is not (?:an? )?authori[sz]ed (?:to send|sender)|"
-         r"not permitted to send|sender-id.{0,20}fail|sender id.{0,20}fail|is not allowed to send from <",
+         r"not permitted to send|sender-id.{0,20}fail|sender id.{0,20}fail|is not allowed to send from <|"
+         r"(?:rejected|refused|blocked) (?:by|due to) spf\b|is not a designated mail ?server for|"
+         r"is not allowed to send mail from",
          "authfailure", "SPF failure",
-         f"RFC 7208 s.8.4 ('550 5.7.23'); Postfix policyd-spf; {GMAIL} 5.7.27; " + _sis("authfailure")),
+         f"RFC 7208 s.8.4 ('550 5.7.23'); Postfix policyd-spf, postfix-policyd-spf-perl 'Rejected by SPF: ... is "
+         f"not a designated mailserver for'; the Exim specification's SPF ACL example '... is not allowed to send "
+         f"mail from <domain>'; {GMAIL} 5.7.27; " + _sis("authfailure")),
     Rule(r"\bdkim\b.{0,40}(?:fail|invalid|required|signature)|(?:no|invalid) dkim|domainkeys? .{0,20}fail",
          "authfailure", "DKIM failure", f"RFC 7372 s.3.1 (5.7.20-22); {GMAIL} 5.7.26; OpenDKIM"),
     Rule(r"authentication checks? (?:failed|failure)|does not pass authentication|"
@@ -229,9 +235,10 @@ RULES: tuple[Rule, ...] = (
          r"malformed (?:mime|header|message)|invalid mime|message header (?:was )?(?:not|non)|"
          r"non-?compliant (?:header|message)|8-?bit (?:data|characters) not|improper use of 8-bit data|"
          r"bare (?:lf|linefeed|cr)|line too long|improperly-formatted binary content|"
-         r"unnecessary base64 encoding|duplicate header|\bbad header\b",
+         r"unnecessary base64 encoding|duplicate header|\bbad header\b|- banned: ",
          "contenterror", "the message's form or headers refused",
-         "Exim receive.c 'Too many \"Received\" headers - suspected mail loop'; amavis banned files; "
+         "Exim receive.c 'Too many \"Received\" headers - suspected mail loop'; amavisd-new banned files "
+         "('554 5.7.0 Reject, id=... - BANNED: P=...'); "
          "Microsoft 365 'message mime complexity exceeds the policy maximum'; " + _sis("contenterror")),
     Rule(r"not rfc ?5322 compliant|not (?:rfc|rfc ?2822|rfc ?822) compliant|"
          r"(?:multiple|duplicate) '?(?:from|date|subject|to|message-id|sender)'? headers?|"
@@ -350,7 +357,7 @@ RULES: tuple[Rule, ...] = (
          r"does(?:n't| not) exist|doesn't have|nonexist|non-exist|no longer exists)|"
          r"unknown (?:user|mailbox|recipient|address|local[- ]?part|e-?mail)|"
          r"no (?:such|mailbox|account) (?:user|mailbox|recipient|person|address|account|here|found)|"
-         r"(?:invalid|bad|undeliverable|non-existent|nonexistent|inexistent|unverified) (?:recipient|mailbox|user|destination)|"
+         r"(?:invalid|bad|undeliverable|non-existent|nonexistent|inexistent|unverified) (?:recipient|mailbox|user|destination(?! system))|"
          r"unroute?able (?:recipient|mailbox|user)|(?:recipient|address|user|mailbox) (?:verification|lookup) fail|"
          r"@[a-z0-9.-]{1,200}>?[.:,]? (?:does not|doesn't) exist|not a (?:valid|known) (?:user|mailbox|recipient)|"
          r"no account by that name|user doesn't have a .{0,30} account|not our customer|this user doesn't have|"
@@ -423,7 +430,7 @@ RULES: tuple[Rule, ...] = (
          r"(?:ip|host) (?:address )?(?:blocked|banned|rejected|denied)|not allowed to connect|"
          r"you are not allowed to connect|refused to talk|(?:is|which is) an open relay|rejecting open proxy|"
          r"your (?:ip|server|host) .{0,40}(?:has been|is) .{0,20}(?:blocked|rejected|listed)|"
-         r"client host rejected|\bbanned\b|ip .{0,30}not allowed|"
+         r"client host rejected|\bbanned\b(?!:)|ip .{0,30}not allowed|"
          r"not currently accepting mail from your ip|no access from mail server|server access forbidden by your ip|"
          r"dynamic/zombied|we do not accept mail from dynamic ips|hosts with dynamic ip|dynamic (?:ip|address|pool)|"
          r"dialup|dial-up|residential|\bdul\b|too many (?:spams|unwanted messages) .{0,40}from|"
@@ -433,7 +440,7 @@ RULES: tuple[Rule, ...] = (
          r"not passed validation|looks suspiciously like spammer|currently sending spam|you are sending spam|"
          r"connections not accepted from(?! servers without a valid sender)|connections will not be accepted from|"
          r"\bblocked - see|refused - see|(?<!message )(?<!mail )was blocked by|(?:ip|ip address|mail server at) .{0,60} (?:is )?blocked|"
-         r"said: 5\d\d blocked|email blocked by|:blocked\)|is not allowed to send mail from|"
+         r"said: 5\d\d blocked|email blocked by|:blocked\)|"
          r"no matches to nameserver query|service not available, closing transmission channel|"
          r"temporarily deferred due to user complaints|"
          r"connection reset by peer|connection dropped|"

@@ -86,6 +86,8 @@ RULE_CASES = {
     "no mailbox by that name": ("Sorry, no mailbox here by that name. (#5.1.1)", "550 5.2.2 mailbox full"),
     "the local delivery agent has no such user": ("mail.local: unknown user: kijitora",
                                                   "550 5.7.1 unknown client host rejected"),
+    "not in the receiver's Domino Directory": ("User a@example.org not listed in Domino Directory",
+                                               "Several matches found in Domino Directory"),
     "no such user or mailbox": ("550 5.1.1 The email account that you tried to reach does not exist",
                                 "550 5.7.1 unknown client host rejected"),
     "the domain or host does not exist": ("550 all relevant MX records point to non-existent hosts",

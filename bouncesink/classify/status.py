@@ -138,6 +138,7 @@ REASON_BY_FULL_STATUS: dict[str, str] = {
     "5.2.121": "speeding", "5.2.122": "speeding", "5.1.90": "speeding",   # per-hour / daily limits
     "5.7.64": "norelaying",                               # TenantAttribution; relay access denied
     "5.7.124": "rejected", "5.7.512": "rejected", "5.7.750": "rejected",  # sender not allowed
+    "5.7.520": "policyviolation",                         # the organization forbids external forwarding
     "5.7.133": "rejected", "5.7.134": "rejected", "5.7.135": "rejected", "5.7.136": "rejected",
 }
 

@@ -347,6 +347,12 @@ RULES: tuple[Rule, ...] = (
          "userunknown", "the local delivery agent has no such user",
          f"Sendmail mail.local 'mail.local: unknown user: <name>' (mail.local/mail.local.c); Postfix "
          f"local(8) / virtual(8) 'unknown user: \"<name>\"' ({PF_LOCAL})", strong=True),
+    Rule(r"not listed in (?:domino directory|public name)|non répertorié dans l'annuaire domino|"
+         r"no se encuentra en el directorio de domino|domino ディレクトリには見つかりません|ディレクトリのリストにありません",
+         "userunknown", "not in the receiver's Domino Directory",
+         "HCL/IBM Domino router 'User ... not listed in Domino Directory' (earlier 'not listed in Public Name & "
+         "Address Book'; its French, Spanish and Japanese translations): the router's recipient lookup",
+         strong=True),
     Rule(r"no mailbox here by that name|no mail ?box (?:by that name|available for this user|found)|"
          r"invalid or unknown virtual user",
          "userunknown", "no mailbox by that name",
@@ -369,9 +375,7 @@ RULES: tuple[Rule, ...] = (
          r"the recipient's inbox is unavailable|no valid recipients, bye|user not local|"
          r"resolver\.adr\.recip(?:ient)? ?notfound|recipnotfound|recipient not found by smtp address lookup|"
          r"address rejected [^ ]{1,100}@|recipient address rejected: (?:invalid|userunknown)|"
-         r"not listed in (?:domino directory|public name|the directory|our directory|address book)|"
-         r"non répertorié dans l'annuaire domino|no se encuentra en el directorio de domino|"
-         r"domino ディレクトリには見つかりません|ディレクトリのリストにありません|"
+         r"not listed in (?:the directory|our directory|address book)|"
          r"address not present in directory|no such local user|bad destination mailbox|is not a valid mailbox|"
          r"invalid (?:e-?mail )?address|(?<!ip )(?<!sender )address (?:not|is not) valid|no one (?:here )?by that name|"
          r"no one at this address|can't accept user|destination addresses were unknown|"

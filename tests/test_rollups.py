@@ -92,7 +92,11 @@ def truth(store) -> dict:
 
 def check_counts(store) -> None:
     want = truth(store)
-    s = store.stats(now=T0 + timedelta(days=30))["all_time"]
+    stats = store.stats(now=T0 + timedelta(days=30))
+    suppressed = store._execute(
+        "SELECT COUNT(*) FROM suppressions WHERE suppressed = 1").fetchone()[0]
+    assert stats["suppressed"] == suppressed == store.metrics_snapshot()["suppressed"]
+    s = stats["all_time"]
     assert s["by_type"] == dict(want["type"])
     assert s["by_reason"] == dict(want["reason"])
     assert s["by_domain"] == dict(want["domain"])
@@ -216,6 +220,38 @@ def test_a_failed_transaction_counts_nothing(store):
     store.record([(ref, e, Parsed(kind="dsn", results=[r]), None)], POLICY, now=T0)
     assert store.stats(now=T0)["all_time"]["by_type"] == {"hard": 1}
     check_counts(store)
+
+
+def test_the_suppressed_count_follows_people_and_the_policy(store):
+    ingest(store, random.Random(9), 60)
+    check_counts(store)
+    before = store.stats()["suppressed"]
+    assert before > 0
+    store.suppress_manual("new.person@example.org", "asked to stop")
+    store.suppress_manual("new.person@example.org", "asked again")  # no change of state
+    assert store.stats()["suppressed"] == before + 1
+    address = store._execute("SELECT address FROM suppressions WHERE suppressed = 1"
+                             " AND type = 'hard' LIMIT 1").fetchone()[0]
+    assert store.unsuppress(address, "fixed their mailbox")
+    assert not store.unsuppress(address, "twice")  # nothing to lift: no change
+    assert store.stats()["suppressed"] == before
+    check_counts(store)
+    # A failed transaction moves nothing.
+    store._execute = _failing_after(store._execute, "UPDATE suppressions")
+    with pytest.raises(RuntimeError):
+        store.unsuppress("new.person@example.org")
+    del store._execute
+    assert store.stats()["suppressed"] == before
+    check_counts(store)
+
+
+def _failing_after(execute, prefix: str):
+    def run(sql, *args):
+        out = execute(sql, *args)
+        if sql.startswith(prefix):
+            raise RuntimeError("store failed")
+        return out
+    return run
 
 
 def dump(store) -> list:

@@ -26,7 +26,7 @@ from bouncesink.model import (COMPLAINT, HARD, SENDER_SIDE_REASONS, SOFT, Envelo
                               utcnow)
 from bouncesink.policy import (ALERT, COUNT, RESET, SOFT_ESCALATED, SUPPRESS, Decision, decide,
                                needs_dns, sender_alert)
-from bouncesink.store.rollups import RollupMixin
+from bouncesink.store.rollups import ALL, SUPPRESSED_DIM, RollupMixin
 from bouncesink.verp import UNSIGNED
 
 PENDING, CLASSIFIED, UNRECOGNISED = "pending", "classified", "unrecognised"
@@ -511,6 +511,7 @@ class SQLStore(RollupMixin):
         was = self._execute("SELECT suppressed FROM suppressions WHERE address = ?",
                             (address,)).fetchone()
         if not (was and was[0]):  # a change of state: the feed and webhooks hear of it
+            self._bump_suppressed(1)
             self._outbox("suppressed", address, at, {
                 "email": address, "reason": reason, "type": type_, "status": status or "",
                 "rule": rule, "campaign": campaign})
@@ -536,8 +537,10 @@ class SQLStore(RollupMixin):
                 self._add_event(address, SUPPRESS, "manual", "manual", reason, None, actor, now)
                 # The suppression carries the person's words as its reason (exports show it).
                 self._suppress(address, reason, "manual", "", now, rule=f"manual by {actor}")
+                self._flush_rollups()
                 self._commit()
             except BaseException:
+                self._drop_rollup_deltas()
                 self._rollback()
                 raise
 
@@ -560,9 +563,12 @@ class SQLStore(RollupMixin):
                     "status": "", "rule": f"unsuppressed by {actor}", "campaign": None})
                 self._execute("UPDATE suppressions SET suppressed = 0 WHERE address = ?",
                               (address,))
+                self._bump_suppressed(-1)
+                self._flush_rollups()
                 self._commit()
                 return True
             except BaseException:
+                self._drop_rollup_deltas()
                 self._rollback()
                 raise
 
@@ -714,8 +720,7 @@ class SQLStore(RollupMixin):
         now = now or utcnow()
         with self._lock:
             out = self.rollup_stats(now)
-            out["suppressed"] = self._execute(
-                "SELECT COUNT(*) FROM suppressions WHERE suppressed = 1").fetchone()[0]
+            out["suppressed"] = self._total(SUPPRESSED_DIM, "period = ?", (ALL,))
             out["pending"] = self._execute(
                 "SELECT COUNT(*) FROM messages WHERE state = ?", (PENDING,)).fetchone()[0]
             self._commit()

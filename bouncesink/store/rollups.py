@@ -14,6 +14,9 @@ One table, `rollups`, keyed by (dim, period, campaign, name, type):
                                address), for the dashboard's hard / soft / blocked mix
                messages        messages stored (name, type, campaign '')
                unrecognised    messages no parser recognised
+               suppressed      addresses suppressed now (all time only: +1 when an address
+                               becomes suppressed, -1 when it is lifted), so `stats` and
+                               /metrics do not count the suppressions table
     period     'h2026-12-04T16' an hour, 'd2026-12-04' a day (UTC), 'all' all time;
                the letter keeps grains apart in one ordered key ('d...' < 'e' < 'h...').
                Hours only for reason, domain, messages and unrecognised (what the last
@@ -41,7 +44,7 @@ from bouncesink.model import SENDER_SIDE_REASONS
 HOUR, DAY, ALL = "h", "d", "all"
 HOURS_KEPT = 48
 HOURLY_DIMS = ("reason", "domain", "messages", "unrecognised")
-MESSAGES, UNRECOGNISED_DIM = "messages", "unrecognised"
+MESSAGES, UNRECOGNISED_DIM, SUPPRESSED_DIM = "messages", "unrecognised", "suppressed"
 
 # Recipient probes read results by recipient (index results_recipient): when did the
 # recipient's other results of this type (in this campaign) begin? The type compared is each
@@ -110,6 +113,10 @@ class RollupMixin:
     def _bump_message(self, at: str, dim: str = MESSAGES, sign: int = 1) -> None:
         for p in periods(at):
             self._bump(dim, p, "", "", "", sign)
+
+    def _bump_suppressed(self, sign: int) -> None:
+        """An address became suppressed (1) or its suppression was lifted (-1)."""
+        self._bump(SUPPRESSED_DIM, ALL, "", "", "", sign)
 
     def _recount_recipient(self, result_id: int, recipient: str | None, at: str, domain: str,
                            campaign: str | None, type_: str, sign: int) -> None:
@@ -271,8 +278,7 @@ class RollupMixin:
                                          ("pending",)).fetchone()[0],
                 "failed": self._execute("SELECT COUNT(*) FROM messages WHERE state = ?",
                                         ("failed",)).fetchone()[0],
-                "suppressed": self._execute(
-                    "SELECT COUNT(*) FROM suppressions WHERE suppressed = 1").fetchone()[0],
+                "suppressed": self._total(SUPPRESSED_DIM, "period = ?", (ALL,)),
                 "unrecognised": self._total(UNRECOGNISED_DIM, "period = ?", (ALL,)),
                 "messages": self._total(MESSAGES, "period = ?", (ALL,)),
             }
@@ -382,6 +388,15 @@ def _recent(grain: str, col: str, word: str = "WHERE") -> str:
             f" results ORDER BY 1 DESC LIMIT 2)")
 
 
+# The suppressed count, from the suppressions table (idempotent: a later migration runs it for
+# stores whose rollups were built before the count existed).
+SUPPRESSED_COUNT = """
+    INSERT INTO rollups (dim, period, campaign, name, type, results, recipients)
+        SELECT 'suppressed', 'all', '', '', '', n, 0
+        FROM (SELECT COUNT(*) AS n FROM suppressions WHERE suppressed = 1) c WHERE n > 0
+    ON CONFLICT (dim, period, campaign, name, type) DO UPDATE SET results = excluded.results;"""
+
+
 def _backfill(create: bool = True) -> str:
     out = ["""
     CREATE TABLE rollups (
@@ -448,6 +463,7 @@ def _backfill(create: bool = True) -> str:
     {head}
         SELECT '{dim}', 'all', '', '', '', n, 0
         FROM (SELECT COUNT(*) AS n FROM messages WHERE {cond}) c WHERE n > 0;""")
+    out.append(SUPPRESSED_COUNT)
     out.append("""
     DROP TABLE rollup_backfill;
 """)

@@ -313,9 +313,36 @@ def test_system_not_accepting_messages_is_not_a_dead_address():
     ("5.7.1", "554 5.7.1 Your IP 192.0.2.1 is banned", "blocked"),
     ("5.1.2", "550 5.1.2 Bad destination system address", "hostunknown"),          # RFC 3463 X.1.2
     ("5.1.1", "550 5.1.1 Bad destination mailbox address", "userunknown"),
+    ("5.0.0", "553 Relaying disallowed", "norelaying"),                            # Zoho Mail
+    ("5.0.0", "553 Sender disallowed", "onhold"),
+    ("5.0.350", "550 5.0.350 x-dg-ref header is too long", "contenterror"),        # Exchange Online
+    ("5.0.0", "550 the subject line is too long", "onhold"),
+    ("", "The message can't be submitted because the sender's submission quota was exceeded", "speeding"),
+    ("", "552 mailbox quota was exceeded", "mailboxfull"),
+    ("5.0.0", "a TLS session is required, but the server did not offer TLS support", "securityerror"),  # Exim
+    ("5.7.322", "550 5.7.322 certificate-expired: Destination mail server's certificate is expired.",
+     "securityerror"),                                                             # Exchange Online DANE
+    # a specific status outranks words that name no cause ("local problem")
+    ("4.7.5", "TLS is required, but host mx.example.org[192.0.2.1] refused to start TLS: 454 4.7.0 TLS not "
+     "available due to local problem", "securityerror"),
+    ("4.3.0", "451 4.3.0 Temporary local problem - please try later", "systemerror"),
 ])
 def test_source_wordings_and_near_misses(status, text, reason):
     r = classify(model.Result(recipient="a@example.org", status=status, command="RCPT", diagnostic=text))
+    assert r.reason == reason
+
+
+@pytest.mark.parametrize("text, host, status, reason", [
+    # Gmail's own page: 530 5.7.0 asks for TLS (RFC 3207), not a syntax error
+    ("530-5.7.0 Must issue a STARTTLS command first. d2si123 - gsmtp", "gmail-smtp-in.l.google.com", "5.7.0",
+     "securityerror"),
+    ("503-5.5.1 RCPT first. d2si123 - gsmtp", "gmail-smtp-in.l.google.com", "5.5.1", "syntaxerror"),
+    ("550-5.7.1 Unauthenticated email is not accepted from this domain.", "gmail-smtp-in.l.google.com", "5.7.1",
+     "authfailure"),
+    ("550-5.7.0 Mail Sending denied.", "gmail-smtp-in.l.google.com", "5.7.0", "rejected"),
+])
+def test_provider_wordings_read_as_their_page_says(text, host, status, reason):
+    r = classify(model.Result(recipient="a@example.org", status=status, diagnostic=text, remote_mta=host))
     assert r.reason == reason
 
 
@@ -495,6 +522,7 @@ PROVIDER_EXAMPLES += [
     ('554 5.7.1 [HM08] Message blocked for failing both SPF and DKIM autentication checks', 'mx01.mail.icloud.com', '5.7.1'),
     ('554 5.7.1 [CS01] Message rejected due to listing in Spamhaus', 'mx01.mail.icloud.com', '5.7.1'),
     ('451 Message temporarily deferred due to unresolvable RFC.5321 from domain', 'mta6.am0.yahoodns.net', '4.0.0'),
+    ('553 5.7.2 [TSS09] All messages from 192.0.2.1 will be permanently deferred; Retrying will NOT succeed.', 'mta6.am0.yahoodns.net', '5.7.2'),
     ('554 delivery error: dd Sorry, your message to a@yahoo.com cannot be delivered. This mailbox is disabled (554.30)', 'mta6.am0.yahoodns.net', '5.0.0'),
     ("550 Mail content denied. http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000726", "mx3.qq.com", "5.0.0"),
     ("550 a@qq.com is a deactivated mailbox", "mx3.qq.com", "5.0.0"),

@@ -317,6 +317,8 @@ def _decide_reason(result: model.Result) -> tuple[str, str]:
         return given, given_rule
     if not by_status or by_status in _RETRY or _status.is_weak(status):
         for cls in _ORDER_TEXT:
+            if cls in _NAMES_NO_CAUSE and by_status and not _status.is_weak(status):
+                continue  # "local problem" names no cause; a specific status does (4.7.5: TLS)
             if cls in found:
                 return cls, text_rule(cls)
         if text.lower().startswith("x-unix"):

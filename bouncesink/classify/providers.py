@@ -113,7 +113,7 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "rejected", "Exchange Online 5.1.8 'Access denied, bad outbound sender', 5.7.124, 5.7.133-136"),
     ProviderRule("", r"content filter agent quarantined this message", "spamdetected",
                  "Exchange 5.2.1 'Content Filter agent quarantined this message'"),
-    ProviderRule("", r"recipient thread limit exceeded|submission quota exceeded|reached your daily limit for message recipients|"
+    ProviderRule("", r"recipient thread limit exceeded|submission quota (?:was )?exceeded|reached your daily limit for message recipients|"
                  r"per hour message receive limit|tenant has exceeded threshold|traffic not accepted from this ip|"
                  r"has exceeded permitted limits within", "speeding",
                  "Exchange Online 5.2.121/5.2.122 per-hour receive limits, 5.1.90 daily recipient limit, 5.7.705/5.7.708"),
@@ -187,8 +187,10 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "Gmail 450 4.2.1 'The user you are trying to contact is receiving mail at a rate that prevents additional messages' (answer/3726730)"),
     ProviderRule(_GOOGLE, r"the spf record of the sending domain|senders to authenticate (?:their email )?with (?:either spf or dkim|spf|dkim)|"
                  r"fails to pass spf checks|spf record with a hard fail|not accepted due to domain's dmarc policy|"
-                 r"fails to pass authentication checks|aligned with either the authenticated spf or dkim",
-                 "authfailure", "Gmail 4.7.24/5.7.26/5.7.27/4.7.30/4.7.32 SPF/DKIM/DMARC (answer/3726730, answer/81126)"),
+                 r"fails to pass authentication checks|aligned with either the authenticated spf or dkim|"
+                 r"unauthenticated email is not accepted",
+                 "authfailure", "Gmail 4.7.24/5.7.26/5.7.27/4.7.30/4.7.32 SPF/DKIM/DMARC, 550 5.7.1 'Unauthenticated email is not "
+                 "accepted from this domain' (answer/3726730, answer/81126)"),
     ProviderRule(_GOOGLE, r"very low reputation of the sending (?:ip address|domain)", "badreputation",
                  "Gmail 421 4.7.0 / 550 5.7.1 'very low reputation of the sending IP address' (answer/3726730)"),
     ProviderRule(_GOOGLE, r"ip not in whitelist for rcpt domain|try again later, closing connection|"
@@ -217,8 +219,8 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "Gmail 550 5.7.1 / 554 5.6.0 malformed-message replies (answer/3726730)"),
     ProviderRule(_GOOGLE, r"sending messages with the same message-id|illegal attachment|has a policy that prohibited", "policyviolation",
                  "Gmail 4.7.28 'same Message-ID', 552 5.7.0 'illegal attachment', 5.7.1 'has a policy that prohibited the mail' (answer/3726730)"),
-    ProviderRule(_GOOGLE, r"mail sending denied|unauthenticated email is not accepted", "rejected",
-                 "Gmail 550 5.7.0 'Mail Sending denied', 5.7.1 'Unauthenticated email is not accepted from this domain' (answer/3726730)"),
+    ProviderRule(_GOOGLE, r"mail sending denied", "rejected",
+                 "Gmail 550 5.7.0 'Mail Sending denied' (answer/3726730: the sender account is disabled)"),
     ProviderRule(_GOOGLE, r"have a ptr record, or the ptr record|ipv6 sending guidelines regarding ptr|does not have a ptr record|"
                  r"does not match the ip address of the hostname", "requireptr",
                  "Gmail 421 4.7.23 / 550 5.7.25 'does not have a PTR record setup' (answer/3726730)"),
@@ -238,7 +240,7 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "Gmail 451 4.3.0 'Mail server temporarily rejected message', 421 4.3.0 'Temporary System Problem' (answer/3726730)"),
     ProviderRule(_GOOGLE, r"bad sequence of commands|ehlo/helo first|\bmail first|\brcpt first|no data after bdat|"
                  r"too many unrecognized commands|unimplemented command|unrecognized (?:command|authentication type)|"
-                 r"must issue a starttls command first|too many unauthenticated commands|smtp protocol violation|"
+                 r"too many unauthenticated commands|smtp protocol violation|"
                  r"\bsyntax error|xoauth is no longer supported|starttls may not be repeated|optional argument not permitted",
                  "syntaxerror", "Gmail 5.5.1 / 5.5.2 / 4.5.0 SMTP dialogue errors (answer/3726730)"),
     ProviderRule(_GOOGLE, r"we weren't able to find the recipient domain", "hostunknown",
@@ -253,8 +255,10 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule(_APPLE, r"rejected due to (?:having a domain present in the spamhaus|listing in spamhaus)", "blocked",
                  "iCloud 554 5.7.1 'rejected due to listing in Spamhaus'"),
     # Yahoo Inc. (mta*.am0.yahoodns.net): senders.yahooinc.com/smtp-error-codes
-    ProviderRule(r"yahoodns\.net", r"due to unresolvable rfc\.?5321 (?:from )?domain|will be permanently deferred", "rejected",
+    ProviderRule(r"yahoodns\.net", r"due to unresolvable rfc\.?5321 (?:from )?domain", "rejected",
                  "Yahoo 451 'Message temporarily deferred due to unresolvable RFC.5321 from domain' (senders.yahooinc.com/smtp-error-codes)"),
+    ProviderRule(r"yahoodns\.net", r"will be permanently deferred", "blocked",
+                 "Yahoo 553 5.7.2 [TSS09] 'All messages from [IP] will be permanently deferred' (senders.yahooinc.com/smtp-error-codes: the sending IP)"),
     ProviderRule(r"yahoodns\.net", r" is no longer valid\.|this mailbox is disabled", "suspend",
                  "Yahoo 554 'delivery error: dd ... is no longer valid' (senders.yahooinc.com/smtp-error-codes)"),
     # Tencent QQ (mx.qq.com): the help page number follows the words

@@ -122,6 +122,8 @@ REASON_BY_FULL_STATUS: dict[str, str] = {
     "5.4.14": "networkerror",                             # hop count exceeded, possible mail loop
     "4.4.317": "securityerror", "5.4.317": "securityerror",  # STARTTLS is required to send mail
     "4.7.321": "securityerror", "5.7.321": "securityerror",  # starttls-not-supported
+    "5.7.322": "securityerror", "5.7.323": "securityerror",  # certificate-expired, tlsa-invalid (DANE)
+    "5.7.324": "securityerror",                           # dnssec-invalid
     "5.7.57": "securityerror",                            # client was not authenticated (anonymous)
     "4.4.318": "systemerror", "5.4.318": "systemerror",   # suspicious remote server error
     "4.4.24": "systemerror", "4.4.25": "systemerror", "4.4.28": "systemerror",  # replication

@@ -229,7 +229,7 @@ RULES: tuple[Rule, ...] = (
          "'552 5.2.3 Message size exceeds maximum value' (srvrsmtp.c); Exim 'Message size exceeds "
          f"maximum permitted' (src/smtp_in.c); qmail-smtpd 'exceeds my databytes limit'; {GMAIL} "
          "552 5.2.3; " + _sis("mesgtoobig")),
-    Rule(r"header (?:size )?(?:exceeds|too long)|too many .?received.? headers|attachment (?:not allowed|rejected)|"
+    Rule(r"header (?:size |is )?(?:exceeds|too long)|too many .?received.? headers|attachment (?:not allowed|rejected)|"
          r"(?:prohibited|banned|forbidden|not allowed) (?:attachment|file ?type|content|extension)|"
          r"contains? (?:a )?(?:prohibited|banned|blocked) |mime (?:error|format|complexity)|"
          r"malformed (?:mime|header|message)|invalid mime|message header (?:was )?(?:not|non)|"
@@ -279,7 +279,7 @@ RULES: tuple[Rule, ...] = (
 
     # ---------------------------------------------------------------- mailbox full
     Rule(r"mailbox (?:is |was )?full|mailbox (?:size|quota) .{0,20}(?:exceed|limit|full)|over ?quota|"
-         r"(?<!sending )(?<!message )quota (?:exceeded|exceed|full|violation|limit|usage exceeded)|exceeded (?:storage|quota|(?:their|the|his|her) (?:storage|quota))|"
+         r"(?<!sending )(?<!message )(?<!submission )quota (?:exceeded|exceed|full|violation|limit|usage exceeded)|exceeded (?:storage|quota|(?:their|the|his|her) (?:storage|quota))|"
          r"storage (?:quota|allocation)|(?:account|mailbox|inbox|user) (?:is )?(?:temporarily )?over (?:the )?(?:quota|limit|storage)|mailbox exceeds allowed size|"
          r"full mailbox|box ?full|dis[ck] quota|diskspace quota|mailfolder is full|"
          r"not (?:enough|sufficient) (?:storage|space|disk space)|does not have enough space|no space left on device|"
@@ -287,7 +287,7 @@ RULES: tuple[Rule, ...] = (
          r"too much mail data|would exceed .{0,20}(?:quota|size|maximum allowed storage)|"
          r"exceeds? (?:the )?(?:mailbox|storage|quota)|exceeding (?:its|their|the) (?:mailbox )?quota|"
          r"user has exceeded|has exceeded (?:the )?max(?!imum hop)(?! emails per)|mailbox has exceeded its disk space|"
-         r"has too many messages|too many messages on the server|mail quota|(?<!sending )(?<!message )quota|space has been used up|"
+         r"has too many messages|too many messages on the server|mail quota|(?<!sending )(?<!message )(?<!submission )quota|space has been used up|"
          r"exceeding receiving limits|mail file size exceeds the maximum size allowed for mail delivery|"
          r"userdisk quota|domaindisk quota|error writing message: file too large|容量|"
          r"postfach (?:ist )?(?:voll|über)|speicherplatz|bo[iî]te (?:aux lettres )?(?:est )?pleine|"
@@ -325,7 +325,7 @@ RULES: tuple[Rule, ...] = (
          "'User has moved; please try <address>' (551, RFC 5321 s.3.4); " + _sis("hasmoved")),
 
     # ---------------------------------------------------------------- relaying
-    Rule(r"relay(?:ing)? (?:denied|not (?:permitted|allowed|authorized)|access denied|prohibited)|"
+    Rule(r"relay(?:ing)? (?:denied|disallowed|not (?:permitted|allowed|authorized)|access denied|prohibited)|"
          r"(?:not|no) (?:allowed|permitted|authori[sz]ed) to relay|unable to relay(?! message back to mta)|relay (?:not|denied)|"
          r"we do not relay|does not relay|not a gateway|insecure mail relay|relaying mail to .{0,40} is not allowed|"
          r"not (?:local|our) (?:host|domain)|no such domain here|(?<!or user )isn't in my list of allowed rcpthosts?|"
@@ -336,7 +336,7 @@ RULES: tuple[Rule, ...] = (
          "norelaying", "relaying refused",
          f"Postfix '554 5.7.1 Relay access denied' ({PF_SMTPD}); Sendmail '550 5.7.1 Relaying "
          "denied' (srvrsmtp.c); qmail-smtpd 'sorry, that domain isn't in my list of allowed "
-         f"rcpthosts (#5.7.1)'; {MSNDR} 5.7.1 'Unable to relay'; " + _sis("norelaying")),
+         f"rcpthosts (#5.7.1)'; {MSNDR} 5.7.1 'Unable to relay'; Zoho Mail '553 Relaying disallowed'; " + _sis("norelaying")),
 
     # ---------------------------------------------------------------- recipient unknown
     Rule(r"user unknown in (?:local recipient|virtual (?:mailbox|alias)|relay recipient) table",
@@ -488,11 +488,12 @@ RULES: tuple[Rule, ...] = (
          r"relay requires auth|530 5\.7\.0|user not authenticated|invalid credentials|login (?:failed|incorrect|denied)|"
          r"password (?:incorrect|invalid)|authentication failed; server|authentication failure|verification failure|"
          r"authentification (?:invalide|requise)|authentication failed|executable files are not allowed in compressed files|"
-         r"tls is required, but host .{1,100} refused to start tls|could not retrieve credentials|security alert",
+         r"tls is required, but host .{1,100} refused to start tls|tls session is required|did not offer tls|could not retrieve credentials|security alert",
          "securityerror", "TLS or SMTP authentication required / failed",
          f"Postfix smtpd_tls_security_level=encrypt '530 5.7.0 Must issue a STARTTLS command first' "
          f"({PF_SMTPD_C}); Postfix smtp 'SASL authentication failed; server ... said'; {MSNDR} 5.7.57; "
-         f"{GMAIL} 421 4.7.0 'TLS required'; " + _sis("securityerror")),
+         f"{GMAIL} 421 4.7.0 'TLS required'; Exim src/transports/smtp.c 'a TLS session is required, but the server "
+         "did not offer TLS support'; " + _sis("securityerror")),
     Rule(r"retry time ?out|retry timeout exceeded|delivery time expired|delivery time \(\d{1,10}s\) expired|"
          r"delivery expired|message expired|"
          r"envelope expired|expired after sitting in queue|"

@@ -346,6 +346,31 @@ def test_provider_wordings_read_as_their_page_says(text, host, status, reason):
     assert r.reason == reason
 
 
+def test_words_answered_to_mail_from_are_the_senders():
+    # RFC 5321 s.3.3: no recipient has been named yet
+    said = "host mx.example.org[192.0.2.1] said: 550 5.1.1 <s@example.com>... User unknown (in reply to {} command)"
+    mail = classify(model.Result(recipient="a@example.org", status="5.1.1", diagnostic=said.format("MAIL FROM")))
+    rcpt = classify(model.Result(recipient="a@example.org", status="5.1.1", diagnostic=said.format("RCPT TO")))
+    assert (mail.reason, mail.type) == ("rejected", "soft")
+    assert (rcpt.reason, rcpt.type) == ("userunknown", "hard")
+
+
+def test_a_filters_own_words_beside_5_1_1_are_the_filters():
+    group = classify(model.Result(recipient="a@example.org", status="5.1.1", command="RCPT", diagnostic=(
+        "550-5.1.1 The group you tried to contact (g) may not exist, or you may not have permission to post "
+        "messages to the group.")))
+    assert (group.reason, group.type) == ("filtered", "soft")
+    plain = classify(model.Result(recipient="a@example.org", status="5.1.1", command="RCPT", diagnostic=(
+        "550-5.1.1 The email account that you tried to reach does not exist.")))
+    assert (plain.reason, plain.type) == ("userunknown", "hard")
+
+
+def test_551_user_not_local_names_the_new_address():
+    moved = classify(model.Result(recipient="a@example.org", status="5.1.6", command="RCPT",
+                                  diagnostic="551 User not local; please try <b@example.net>"))
+    assert (moved.reason, moved.type) == ("hasmoved", "hard")
+
+
 def test_provider_rule_needs_its_host():
     # the same words from another provider's server follow the general order
     assert rules.provider("550 : User unknown", "mx.example.org") is None

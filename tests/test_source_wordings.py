@@ -584,6 +584,20 @@ CASES: list[Case] = [
          "Cisco AsyncOS mail flow policy 'Max. Message Size' default response; RFC 3463 X.3.4", "DATA"),
     Case("5.7.0", "554 5.7.0 Blocked - see https://ipcheck.proofpoint.com/?ip=192.0.2.1", "blocked", SOFT,
          "Proofpoint (ipcheck.proofpoint.com: the sending IP's reputation block)", "CONN"),
+    # ------------------------------------------------------------ whose address: the command and the words say
+    Case("5.1.1", "host mx.example.org[192.0.2.1] said: 550 5.1.1 <s@example.com>... User unknown (in reply to MAIL "
+         "FROM command)", "rejected", SOFT,
+         "Postfix src/smtp/smtp_proto.c '(in reply to MAIL FROM command)'; RFC 5321 s.3.3 (MAIL FROM names the sender only)"),
+    Case("5.1.7", "501 5.1.7 Bad sender address syntax", "rejected", SOFT, PF_SMTPD, "MAIL"),
+    Case("5.0.0", "550-Verification failed for <s@example.com> 550-Previous (cached) callout verification failure "
+         "550 Sender verify failed", "rejected", SOFT, f"{EXIM} (a cached sender callout)", "RCPT"),
+    Case("5.1.6", "551 User not local; please try <b@example.net>", "hasmoved", HARD,
+         f"{RFC5321} and s.3.4 (551: the server knows the user's new address)", "RCPT"),
+    Case("5.1.1", "550 5.1.1 unknown or illegal alias: a@icloud.com", "userunknown", HARD, APPLE, "RCPT", APPLE_MX),
+    Case("5.1.1", "550-5.1.1 The group you tried to contact (g) may not exist, or you may not have permission to post "
+         "messages to the group. d2si123 - gsmtp", "filtered", SOFT,
+         "support.google.com/groups (Google Groups: one sentence for a missing group and a refused poster)", "RCPT",
+         GOOGLE_MX),
     # ------------------------------------------------------------ RFC 3463 / RFC 7505 texts
     Case("5.1.6", "550 5.1.6 Destination mailbox has moved, No forwarding address", "hasmoved", HARD, RFC3463, "RCPT"),
     Case("5.2.1", "550 5.2.1 Mailbox disabled, not accepting messages", "suspend", SOFT, RFC3463, "RCPT"),

@@ -203,12 +203,14 @@ _RETRY = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expi
 # A status naming userunknown is not believed when the words name one of these (Sisimai's
 # UserUnknown prematches: "5.1.1 ... Relay access denied" is norelaying).
 _NOT_UNKNOWN = frozenset({"norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept",
-                          "speeding", "toomanyconn", "suspend", "badreputation"})
+                          "speeding", "toomanyconn", "suspend", "badreputation", "filtered"})
 # Words that put the refusal on the sender (its address, its relay, its client host): a
 # "does not exist" / "unknown" / "invalid" in the same reply is then about the sender's
 # address, not the recipient's ("553 5.1.8 Domain of sender address s@example.com does not
 # exist"): never a reason to call the recipient dead.
 _SENDER_SAID = frozenset({"rejected", "norelaying", "blocked"})
+# Reasons that say the recipient's address is dead, when they are about the recipient at all.
+_ADDRESS_DEAD = frozenset({"userunknown", "hostunknown", "hasmoved", "notaccept"})
 # The rule text of the explicit null-MX wordings (hard evidence for notaccept).
 _STRONG_NOTACCEPT = tuple(f"text: {r.label}" for r in _rules.RULES if r.strong and r.reason == "notaccept")
 
@@ -236,6 +238,11 @@ _TEMP_REPLY_RE = re.compile(r"(?<![\d.])4[0-5]\d[ -](?:4\.\d{1,3}\.\d{1,3}\b)?")
 
 def _decide(result: model.Result) -> tuple[str, str]:
     reason, rule = _decide_reason(result)
+    if reason in _ADDRESS_DEAD and command_of(result) == "MAIL":
+        # RFC 5321 s.3.3: MAIL FROM names the sender only, the recipients come after; a "user
+        # unknown" / "domain not found" answered to it (a callout-verifying receiver) is the
+        # sender's address
+        reason, rule = "rejected", f"{rule}, answered to MAIL FROM (the sender's address)"
     if (reason in _NAMES_NO_CAUSE or (reason in _STATUS_NAMES_NO_CAUSE and rule.startswith("status"))) \
             and _retried_until_expiry(result):
         reason, rule = "expired", f"temporary failure retried until the queue lifetime ran out ({rule})"
@@ -294,7 +301,10 @@ def _decide_reason(result: model.Result) -> tuple[str, str]:
             if by_status == "suspend":
                 continue
             said = "userunknown" if "userunknown" in found else ("filtered" if "filtered" in found else "")
-            if said and (by_status == "filtered" or command not in ("RCPT", "MAIL", "CONN", "EHLO", "HELO")):
+            if said and (by_status == "filtered" or command not in ("RCPT", "MAIL", "CONN", "EHLO", "HELO")
+                         or (said == "filtered" and by_status == "userunknown")):
+                # the filter's own words beside a 5.1.1 (Google Groups: "may not exist, or you may
+                # not have permission to post") are the filter's, whatever the command
                 return cls, ("text: user unknown not answered to RCPT (a filter)" if said == "userunknown"
                              else text_rule(said))
             if by_status == "filtered" and not found:

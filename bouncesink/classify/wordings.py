@@ -319,10 +319,12 @@ RULES: tuple[Rule, ...] = (
          r"no longer (?:at|with|in use|working|in service|employed|available at)|(?:mailbox|owner|recipient) has changed|"
          r"(?:has|have) moved to|no forwarding address|(?:his|her|their|the) new (?:e-?mail )?address|"
          r"changed (?:his|her|their) (?:e-?mail )?address|is not (?:here|with us) any ?more|"
-         r"has left (?:the|our|this) (?:company|organi[sz]ation|firm|university|school)|has been replaced by",
+         r"has left (?:the|our|this) (?:company|organi[sz]ation|firm|university|school)|has been replaced by|"
+         r"user not local; please try",
          "hasmoved", "the recipient has moved",
          f"{RFC3463} X.1.6 'Destination mailbox has moved, No forwarding address'; Sendmail "
-         "'User has moved; please try <address>' (551, RFC 5321 s.3.4); " + _sis("hasmoved")),
+         "'User has moved; please try <address>', RFC 5321 s.3.4 / 4.2.2 '551 User not local; please try "
+         "<forward-path>' (the server knows the new address); " + _sis("hasmoved")),
 
     # ---------------------------------------------------------------- relaying
     Rule(r"relay(?:ing)? (?:denied|disallowed|not (?:permitted|allowed|authorized)|access denied|prohibited)|"
@@ -464,6 +466,7 @@ RULES: tuple[Rule, ...] = (
          r"not accept(?:ing)? (?:mail|messages|e-?mail) from (?:you|this sender|your address)|"
          r"refuse(?:d|s)? to (?:accept|receive)|refused due to recipient preferences|permission denied|"
          r"you are not (?:authori[sz]ed|allowed|permitted) to (?:send|post)(?! mail, authentication)|only accepts? (?:mail|messages) from|"
+         r"(?:may not|do not|don't) have permission to post|"
          r"only accepting mail from specific|has restricted|members? only|not a member|"
          r"restricted (?:group|access|to members)|recipient rejected by the owner|"
          r"this (?:e-?mail address|recipient) (?:does not|doesn't) receive|disallowed by recipient|"
@@ -471,7 +474,9 @@ RULES: tuple[Rule, ...] = (
          r"bounced address|blocked by the recipient|not found recipient account|受信拒否|拒否",
          "filtered", "refused by the recipient's own filter",
          "Postfix access(5) on the recipient; au/KDDI and docomo sender filters; Google Groups "
-         "'members only'; Facebook 'refused due to recipient preferences'; " + _sis("filtered")),
+         "'members only', 'The group you tried to contact ... may not exist, or you may not have permission to post "
+         "messages to the group' (support.google.com/groups); Facebook 'refused due to recipient preferences'; "
+         + _sis("filtered")),
     Rule(r"(?:policy|policies) (?:violation|reasons?|rejection|restriction)|(?<!dns )violat(?:es|ed|ion)|"
          r"not (?:compliant|comply) with|(?:content|organi[sz]ation|security|sender|mail|local) policy|"
          r"prohibited by|message (?:rejected|refused|denied) (?:due to|for|by) (?:policy|local)|refused by policy|"

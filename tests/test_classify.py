@@ -326,6 +326,14 @@ def test_system_not_accepting_messages_is_not_a_dead_address():
     ("4.7.5", "TLS is required, but host mx.example.org[192.0.2.1] refused to start TLS: 454 4.7.0 TLS not "
      "available due to local problem", "securityerror"),
     ("4.3.0", "451 4.3.0 Temporary local problem - please try later", "systemerror"),
+    ("5.0.0", "550 <a@example.com>: Reject due to SPF policy. The originating IP of the message is not permitted "
+     "by the domain owner", "authfailure"),                                        # United Internet
+    ("5.0.0", "550 Reject due to policy restrictions", "policyviolation"),
+    ("5.7.1", "550 5.7.1 sender <s@example.com> black listed #127", "rejected"),   # smtpf
+    ("5.7.1", "550 5.7.1 host mail.example.com [192.0.2.1] black listed #120", "blocked"),
+    ("5.7.1", "550 5.7.1 <a@example.org>: Recipient address rejected: User email address is marked as invalid.",
+     "userunknown"),                                                               # Spambrella
+    ("5.7.1", "550 5.7.1 Your sender address is invalid", "rejected"),
 ])
 def test_source_wordings_and_near_misses(status, text, reason):
     r = classify(model.Result(recipient="a@example.org", status=status, command="RCPT", diagnostic=text))

@@ -162,7 +162,7 @@ RULES: tuple[Rule, ...] = (
     Rule(r"\bspf\b.{0,40}(?:fail|check|validation|not pass|softfail|permerror|reject|settings|records?)|"
          r"spf\.pobox\.com|sender policy framework|spf record|is not (?:an? )?authori[sz]ed (?:to send|sender)|"
          r"not permitted to send|sender-id.{0,20}fail|sender id.{0,20}fail|is not allowed to send from <|"
-         r"(?:rejected|refused|blocked) (?:by|due to) spf\b|is not a designated mail ?server for|"
+         r"(?:reject(?:ed)?|refused|blocked) (?:by|due to) spf\b|is not a designated mail ?server for|"
          r"is not allowed to send mail from",
          "authfailure", "SPF failure",
          f"RFC 7208 s.8.4 ('550 5.7.23'); Postfix policyd-spf, postfix-policyd-spf-perl 'Rejected by SPF: ... is "
@@ -257,7 +257,7 @@ RULES: tuple[Rule, ...] = (
          r"(?:invalid|unknown|bad|unverifiable|unresolvable|unroutable|bogus) (?:sender|mail from)(?! ip)|"
          r"administrative prohibition|backscatter protection|senderfilterconfig|envelope blocked|"
          r"rule imposed mailbox access|empty email address|without a valid sender domain|"
-         r"sender (?:is |was )?(?:not (?:allowed|accepted|authorized|pre-approved)|blacklisted|spammer|"
+         r"sender (?:<[^<>\s]{1,200}> )?(?:is |was )?(?:not (?:allowed|accepted|authorized|pre-approved)|black ?listed|spammer|"
          r"on (?:the|our) (?:block|black)list|in my black list)|"
          r"domain of sender address|from address (?:rejected|invalid|not)|"
          r"sender(?:'s)? (?:e-?mail )?address (?:is )?(?:not (?:a )?valid|invalid)|address in (?:the )?from:? header|"
@@ -380,6 +380,7 @@ RULES: tuple[Rule, ...] = (
          r"not listed in (?:the directory|our directory|address book)|"
          r"address not present in directory|no such local user|bad destination mailbox|is not a valid mailbox|"
          r"invalid (?:e-?mail )?address|(?<!ip )(?<!sender )address (?:not|is not) valid|no one (?:here )?by that name|"
+         r"(?<!ip )(?<!sender )(?<!sender's )address is (?:marked as )?invalid|"
          r"no one at this address|can't accept user|destination addresses were unknown|"
          r"destination server rejected recipients|email address could not be found|"
          r"address is wrong or no longer valid|badrcptto|badrecipientto|not in my validrcptto|"

@@ -786,6 +786,20 @@ def test_command_named_by_the_words(text, command):
     assert command_of(model.Result(recipient="a@example.org", diagnostic=text)) == command
 
 
+@pytest.mark.parametrize("text, command, reason", [
+    ("521 Block permanently (Sender Filtering/Authentication)", "CONN", "blocked"),  # Trend Micro DDEI
+    ("550 5.5.1 Protocol error", "CONN", "blocked"),                               # Postfix postscreen
+    ("550 5.5.1 Protocol error", "DATA", "syntaxerror"),
+    ("421 4.3.2 Service shutting down, system maintenance", "CONN", "notaccept"),
+])
+def test_refused_at_connection_whatever_the_words(text, command, reason):
+    # RFC 5321 s.3.1: no address has been given yet; words naming another cause still decide
+    from bouncesink.classify.status import normalise
+    r = classify(model.Result(recipient="a@example.org", status=normalise(text), reply_code=text[:3],
+                              command=command, diagnostic=text))
+    assert r.reason == reason
+
+
 def test_refused_at_helo_is_a_block():
     r = classify(model.Result(recipient="a@example.org", diagnostic=(
         "Connected to 192.0.2.1 but my name was rejected. Remote host said: 550 5.7.1 rejected")))

@@ -272,10 +272,11 @@ def _decide_reason(result: model.Result) -> tuple[str, str]:
     early_status = "" if _status.generic(status) in _status.LATE else by_status
     found = dict(_rules.reasons(text))
     command = command_of(result)
-    if command in ("CONN", "EHLO", "HELO") and set(found) <= {"rejected", "blocked"} \
-            and _rules.match(text) is not None:
-        # refused at the greeting or at HELO, before any address was given: the client is
-        # blocked (Sisimai lib/sisimai/reason.rb reads a HELO/EHLO refusal so too)
+    if command in ("CONN", "EHLO", "HELO") and set(found) <= {"rejected", "blocked"} and text.strip() \
+            and (_rules.match(text) is not None or result.reply_code not in ("", "421")):
+        # refused at the greeting or at HELO, before any address was given (RFC 5321 s.3.1): the
+        # client is blocked, whether or not the words say why; a 421 "service not available"
+        # says no more than that (Sisimai lib/sisimai/reason.rb reads a HELO/EHLO refusal so too)
         return "blocked", f"text: refused at {'connection' if command == 'CONN' else 'HELO'}"
 
     def text_rule(reason: str) -> str:

@@ -85,7 +85,7 @@ RULES: tuple[Rule, ...] = (
          r"too many recipients received (?:this|per|in the last) (?:hour|day|minute)|"
          r"unusual rate|rate of (?:unsolicited|mail)|exceeded the (?:rate|maximum number of messages)|"
          r"too fast|please slow down|try again slower|receiving mail too quickly|"
-         r"receiving mail at a rate|received too many|due to excessive volume|"
+         r"receiving mail at a rate|received too many|received too much (?:e-?)?mail|due to excessive volume|"
          r"sender rate overlimit|rate (?:is )?over ?limit|daily (?:user )?sending quota|"
          r"sending quota exceeded|too many (?:messages|emails|mails)\b(?! in this connection)",
          "speeding", "sending too fast / rate limit",
@@ -93,7 +93,8 @@ RULES: tuple[Rule, ...] = (
          f"anvil(8)); Exim ratelimit ACL ('Sender rate exceeds ... messages per 1h', the Exim specification's "
          f"example); Cisco AsyncOS 'Too many recipients received this hour' (mail flow policy); {GMAIL} 450 4.2.1, 421 4.7.28, 550 5.4.5; iCloud 421 4.7.1 "
          "'deferred due to excessive volume' (support.apple.com HT204137); {YAHOO} "
-         "'user is receiving mail too quickly'; " + _sis("speeding")),
+         "'user is receiving mail too quickly'; Rackspace 'Mailbox received too much email in a short period of time (G30)'; "
+         + _sis("speeding")),
 
     Rule(r"mismatches client ip|ip name lookup failed", "requireptr", "client IP / name mismatch",
          "Outlook.com 'domain mismatches client ip'; Sendmail 'IP name lookup failed'; " + _sis("requireptr")),

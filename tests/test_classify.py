@@ -334,6 +334,13 @@ def test_system_not_accepting_messages_is_not_a_dead_address():
     ("5.7.1", "550 5.7.1 <a@example.org>: Recipient address rejected: User email address is marked as invalid.",
      "userunknown"),                                                               # Spambrella
     ("5.7.1", "550 5.7.1 Your sender address is invalid", "rejected"),
+    # Postfix mbox_dsn(): ENOSPC is the mail system full, EDQUOT the mailbox
+    ("4.3.0", "error writing message: No space left on device", "systemfull"),
+    ("5.2.2", "error writing message: Disk quota exceeded", "mailboxfull"),
+    # Postfix reject_unauth_pipelining names the restriction stage, then the client's misuse
+    ("5.5.0", "503 5.5.0 <s@example.com>: Sender address rejected: Improper use of SMTP command pipelining",
+     "syntaxerror"),
+    ("5.1.8", "553 5.1.8 <s@example.com>: Sender address rejected: Domain not found", "rejected"),
 ])
 def test_source_wordings_and_near_misses(status, text, reason):
     r = classify(model.Result(recipient="a@example.org", status=status, command="RCPT", diagnostic=text))

@@ -166,6 +166,15 @@ CASES: list[Case] = [
     Case("5.3.0", 'Command died with status 77: "/usr/lib/dovecot/deliver". Command output: Quota exceeded '
          "(mailbox for user is full)",
          "mailboxfull", SOFT, "Postfix src/global/pipe_command.c with Dovecot deliver's quota message"),
+    # ------------------------------------------------------------ Postfix local(8) / virtual(8) texts (mbox_dsn: EDQUOT/EFBIG 5.2.2)
+    Case("5.4.6", "alias database loop for alice", "networkerror", SOFT, "Postfix src/local/alias.c (5.4.6)"),
+    Case("5.3.5", "mail system configuration error", "systemerror", SOFT, "Postfix src/virtual/mailbox.c (5.3.5)"),
+    Case("5.2.2", "maildir delivery failed: create maildir file /home/alice/Maildir/tmp/1700000000.P1.mx: Disk quota "
+         "exceeded", "mailboxfull", SOFT, "Postfix src/local/maildir.c, src/global/mbox_open.c mbox_dsn (EDQUOT: 5.2.2)"),
+    Case("4.3.0", "cannot update mailbox /var/mail/alice for user alice. error writing message: No space left on device",
+         "systemfull", SOFT, "Postfix src/local/mailbox.c, src/global/mbox_open.c mbox_dsn (ENOSPC: 4.3.0, mail system full)"),
+    Case("5.5.0", "503 5.5.0 <s@example.com>: Sender address rejected: Improper use of SMTP command pipelining",
+         "syntaxerror", SOFT, f"{PF} reject_unauth_pipelining", "RCPT"),
     # ------------------------------------------------------------ Dovecot LMTP / LDA
     Case("5.2.2", "552 5.2.2 <a@example.org> Quota exceeded (mailbox for user is full)",
          "mailboxfull", SOFT, DOVECOT),

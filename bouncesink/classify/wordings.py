@@ -253,7 +253,7 @@ RULES: tuple[Rule, ...] = (
     Rule(r"purported responsible address|from: domain is invalid|"
          r"(?:^|\d )access denied(?=\.?\s{0,3}$|\.? ?\(in reply to mail from| \(sender blacklisted)|"
          r"all recipient addresses rejected|"
-         r"sender (?:address )?(?:rejected|refused|denied|invalid|unknown|verify failed|verification failed|"
+         r"sender (?:address )?(?:rejected(?!: improper use of smtp command pipelining)|refused|denied|invalid|unknown|verify failed|verification failed|"
          r"domain (?:must exist|not found|does not exist|unknown|invalid|is empty))|"
          r"(?:invalid|unknown|bad|unverifiable|unresolvable|unroutable|bogus) (?:sender|mail from)(?! ip)|"
          r"administrative prohibition|backscatter protection|senderfilterconfig|envelope blocked|"
@@ -283,7 +283,7 @@ RULES: tuple[Rule, ...] = (
          r"(?<!sending )(?<!message )(?<!submission )quota (?:exceeded|exceed|full|violation|limit|usage exceeded)|exceeded (?:storage|quota|(?:their|the|his|her) (?:storage|quota))|"
          r"storage (?:quota|allocation)|(?:account|mailbox|inbox|user) (?:is )?(?:temporarily )?over (?:the )?(?:quota|limit|storage)|mailbox exceeds allowed size|"
          r"full mailbox|box ?full|dis[ck] quota|diskspace quota|mailfolder is full|"
-         r"not (?:enough|sufficient) (?:storage|space|disk space)|does not have enough space|no space left on device|"
+         r"not (?:enough|sufficient) (?:storage|space|disk space)|does not have enough space|"
          r"452 insufficient disk space|"
          r"too much mail data|would exceed .{0,20}(?:quota|size|maximum allowed storage)|"
          r"exceeds? (?:the )?(?:mailbox|storage|quota)|exceeding (?:its|their|the) (?:mailbox )?quota|"
@@ -540,7 +540,9 @@ RULES: tuple[Rule, ...] = (
          r"exceeded storage allocation|mail system full|mailbox unavailable \(not enough free space\)",
          "systemfull", "the receiving system is out of storage",
          f"Postfix smtpd '452 4.3.1 Insufficient system storage' ({PF_SMTPD_C}); Sendmail '452 4.4.5 "
-         f"Insufficient disk space; try again later' (srvrsmtp.c); {MSNDR} 4.3.1; " + _sis("systemfull")),
+         f"Insufficient disk space; try again later' (srvrsmtp.c); {MSNDR} 4.3.1; Postfix src/global/mbox_open.c "
+         "mbox_dsn() ('No space left on device', ENOSPC: 4.3.0 mail system full; a quota's EDQUOT is 5.2.2); "
+         + _sis("systemfull")),
     Rule(r"(?:does not|doesn't|will not|won't|not) accept (?:any )?(?:mail|e-?mail|messages)(?! from| with| contain)|"
          r"destination seem(?:s)? to reject all mails|"
          r"no mail service|no host found for existing smtp connection|not accepting (?:mail|network messages)(?! from| with| contain)|"

@@ -341,6 +341,14 @@ def test_system_not_accepting_messages_is_not_a_dead_address():
     ("5.5.0", "503 5.5.0 <s@example.com>: Sender address rejected: Improper use of SMTP command pipelining",
      "syntaxerror"),
     ("5.1.8", "553 5.1.8 <s@example.com>: Sender address rejected: Domain not found", "rejected"),
+    # Exim's own words (src/routers/dnslookup.c, src/transports/smtp.c)
+    ("5.0.0", "unknown mail domain", "hostunknown"),
+    ("5.0.0", "553 5.1.8 Sender address rejected: unknown mail domain", "rejected"),
+    ("4.0.0", "all host address lookups failed temporarily", "networkerror"),
+    ("5.0.0", "all host address lookups failed permanently", "hostunknown"),
+    ("4.0.0", "DANE attempt failed; TLS connection to mx.example.org [192.0.2.1]: certificate verification failed",
+     "securityerror"),
+    ("4.0.0", "connection to mx.example.org failed", "networkerror"),
 ])
 def test_source_wordings_and_near_misses(status, text, reason):
     r = classify(model.Result(recipient="a@example.org", status=status, command="RCPT", diagnostic=text))

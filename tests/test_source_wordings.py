@@ -205,6 +205,18 @@ CASES: list[Case] = [
          "spamdetected", SOFT, "Exim specification ch. 'Content scanning' spam ACL example", "DATA"),
     Case("4.0.0", "451 Sender rate exceeds 100 messages per 1h",
          "speeding", SOFT, "Exim specification 'Rate limiting incoming messages' (ratelimit ACL example)", "RCPT"),
+    Case("5.0.0", "unknown mail domain", "hostunknown", HARD, "Exim src/routers/dnslookup.c (HOST_FIND_FAILED)"),
+    Case("5.0.0", "an MX or SRV record indicated no SMTP service", "notaccept", HARD,
+         "Exim src/routers/dnslookup.c (an MX pointing to '.': RFC 7505 null MX)"),
+    Case("4.0.0", "all host address lookups failed temporarily", "networkerror", SOFT,
+         "Exim src/transports/smtp.c (HOST_FIND_AGAIN)"),
+    Case("4.0.0", "Remote host closed connection in response to RCPT TO:<a@example.org>", "networkerror", SOFT,
+         "Exim src/transports/smtp.c"),
+    Case("4.0.0", "DANE attempt failed; TLS connection to mx.example.org [192.0.2.1]: certificate verification "
+         "failed", "securityerror", SOFT, "Exim src/transports/smtp.c (DANE)"),
+    Case("5.0.0", "550-Callout verification failed: 550 550 5.1.1 <a@example.org>: Recipient address rejected: User "
+         "unknown in local recipient table", "userunknown", HARD, "Exim src/src/verify.c 'Callout verification failed:'",
+         "RCPT"),
     Case("5.0.0", "550 No Such User Here", "userunknown", HARD,
          "cPanel's Exim configuration (the 'No Such User Here' fail router)", "RCPT"),
     Case("5.0.0", "550 Unknown user", "userunknown", HARD, "hMailServer / Exim 'Unknown user' at RCPT", "RCPT"),

@@ -108,13 +108,15 @@ RULES: tuple[Rule, ...] = (
          r"could not connect and send the mail|although i'm listed as a best-preference mx|host lookup did not complete|"
          r"remote host closed connection|address family mismatch on destination mxs|all routes to destination blocked|"
          r"bad dns lookup error code|could not retrieve source address|network error on destination mxs|"
-         r"no valid route to (?:remote mx|destination)|temporary failure in mx lookup|dns lookup failed\.",
+         r"no valid route to (?:remote mx|destination)|temporary failure in mx lookup|dns lookup failed\.|"
+         r"(?:host|address|dns|mx) lookups? failed temporarily",
          "networkerror", "mail loop or DNS/network failure",
          f"Postfix 'mail for ... loops back to myself', 'Name service error ... try again' "
          f"({PF_SMTP}); local(8) 'mail forwarding loop for'; qmail-smtpd 'too many hops, this "
          f"message is looping'; {MSNDR} 5.4.14 'Hop count exceeded', 5.4.312 'DNS query failed'; "
          + "OpenSMTPD usr.sbin/smtpd/mta.c 'Network error on destination MXs', 'No valid route to destination'; Courier "
-         "'DNS lookup failed.'; " + _sis("networkerror")),
+         "'DNS lookup failed.'; Exim src/transports/smtp.c 'all host address lookups failed temporarily'; "
+         + _sis("networkerror")),
 
     # ---------------------------------------------------------------- null MX / no mail service
     Rule(r"does not accept mail \(nullmx\)|\bnull ?mx\b|host/domain does not accept mail|"
@@ -407,7 +409,7 @@ RULES: tuple[Rule, ...] = (
          "Orange 'Adresse destinataire invalide'; Comcast 'Not our Customer'; " + _sis("userunknown")),
 
     Rule(r"(?<!helo command rejected: )host (?:or domain name )?not found|(?:unknown|invalid|unrouteable|unroutable|non-?existent|bad) "
-         r"(?:host|domain|hostname)|domain (?:does not exist|doesn't exist|is not (?:valid|registered))|"
+         r"(?:mail )?(?:host|domain|hostname)|domain (?:does not exist|doesn't exist|is not (?:valid|registered))|"
          r"no (?:a|dns) record|name service error|name or service not known|hostname (?:lookup failed|not found)|"
          r"unable to (?:resolve|look ?up) (?:domain|host|mx|dns)|mx (?:lookup|record) (?:failed|error|not found)|dns record not found|"
          r"dns server returned answer with no data|remote domain doesn'?t exist|"
@@ -420,7 +422,8 @@ RULES: tuple[Rule, ...] = (
          "hostunknown", "the domain or host does not exist",
          f"Sendmail 'Host unknown (Name server: ...: host not found)' (deliver.c); Postfix 'Host or "
          f"domain name not found. Name service error for name=... type=MX: Host not found' ({PF_SMTP}); "
-         f"Exim 'all relevant MX records point to non-existent hosts' ({EXIM}); {GMAIL} 'DNS Error: "
+         f"Exim 'all relevant MX records point to non-existent hosts', 'unknown mail domain' (src/routers/dnslookup.c); "
+         f"{GMAIL} 'DNS Error: "
          "Domain name not found'; " + _sis("hostunknown") + ". Not Postfix's reject_unknown_helo_hostname "
          f"'Helo command rejected: Host not found' ({PF_SMTPD}): the client's HELO name"),
 
@@ -495,12 +498,13 @@ RULES: tuple[Rule, ...] = (
          r"relay requires auth|530 5\.7\.0|user not authenticated|invalid credentials|login (?:failed|incorrect|denied)|"
          r"password (?:incorrect|invalid)|authentication failed; server|authentication failure|verification failure|"
          r"authentification (?:invalide|requise)|authentication failed|executable files are not allowed in compressed files|"
-         r"tls is required, but host .{1,100} refused to start tls|tls session is required|did not offer tls|could not retrieve credentials|security alert",
+         r"tls is required, but host .{1,100} refused to start tls|tls session is required|did not offer tls|"
+         r"dane attempt failed|certificate verif(?:ication|y) failed|could not retrieve credentials|security alert",
          "securityerror", "TLS or SMTP authentication required / failed",
          f"Postfix smtpd_tls_security_level=encrypt '530 5.7.0 Must issue a STARTTLS command first' "
          f"({PF_SMTPD_C}); Postfix smtp 'SASL authentication failed; server ... said'; {MSNDR} 5.7.57; "
          f"{GMAIL} 421 4.7.0 'TLS required'; Exim src/transports/smtp.c 'a TLS session is required, but the server "
-         "did not offer TLS support'; " + _sis("securityerror")),
+         "did not offer TLS support', 'DANE attempt failed; TLS connection to ...'; " + _sis("securityerror")),
     Rule(r"retry time ?out|retry timeout exceeded|delivery time expired|delivery time \(\d{1,10}s\) expired|"
          r"delivery expired|message expired|"
          r"envelope expired|expired after sitting in queue|"
@@ -523,7 +527,7 @@ RULES: tuple[Rule, ...] = (
          "'QUEUE.Expired'; " + _sis("expired")),
     Rule(r"(?:network|socket) (?:error|failure|problem|unreachable|reset|closed|lost|dropped)|"
          r"connection (?:error|failure|problem|unreachable|closed|lost)|"
-         r"could not connect|connect(?:ion)? (?:to .{0,60} )?failed|lost connection|"
+         r"could not connect|connect(?:ion)? (?:to [^:]{0,60} )?failed|lost connection|"
          r"no answer|host (?:is )?(?:down|unreachable)|name server (?:timeout|failure)|no route to host|"
          r"dns (?:lookup )?(?:temporarily|failure|timeout|server failure)|bad connection|network is unreachable|"
          r"broken pipe|wasn't able to establish an smtp connection|connection died|"

@@ -248,6 +248,16 @@ CASES: list[Case] = [
     # ------------------------------------------------------------ OpenSMTPD, Courier, Cyrus, Zimbra, others
     Case("5.1.1", "550 Invalid recipient: <a@example.org>", "userunknown", HARD,
          "OpenSMTPD usr.sbin/smtpd/smtp_session.c", "RCPT"),
+    Case("5.0.0", "Domain does not exist", "hostunknown", HARD, "OpenSMTPD usr.sbin/smtpd/mta.c (DNS_ENONAME, permanent)"),
+    Case("5.0.0", "Domain does not accept mail", "notaccept", HARD, "OpenSMTPD usr.sbin/smtpd/mta.c (DNS_NULLMX, RFC 7505)"),
+    Case("5.0.0", "Invalid domain name", "hostunknown", HARD, "OpenSMTPD usr.sbin/smtpd/mta.c (DNS_EINVAL, permanent)"),
+    Case("4.0.0", "Temporary failure in MX lookup", "networkerror", SOFT, "OpenSMTPD usr.sbin/smtpd/mta.c (DNS_RETRY)"),
+    Case("4.0.0", "No MX found for destination", "notaccept", SOFT,
+         "OpenSMTPD usr.sbin/smtpd/mta.c (CONNECTOR_ERROR_MX, a temporary failure)"),
+    Case("4.0.0", "Destination seem to reject all mails", "notaccept", SOFT,
+         "OpenSMTPD usr.sbin/smtpd/mta.c (CONNECTOR_ERROR_ROUTE_SMTP, a temporary failure)"),
+    Case("5.1.0", "Permanent failure in user lookup", "userunknown", HARD,
+         "OpenSMTPD usr.sbin/smtpd/mda.c (the delivery user does not exist: ESC_OTHER_ADDRESS_STATUS)"),
     Case("5.2.2", "maildrop: maildir over quota.", "mailboxfull", SOFT, "Courier maildrop (maildir/maildirquota.c)"),
     Case("5.7.1", "513 Relaying denied.", "norelaying", SOFT, "Courier courier/module.esmtp/courieresmtpd.c", "RCPT"),
     Case("5.1.1", "550-Mailbox unknown.  Either there is no mailbox associated with this 550-name or you do not "

@@ -349,6 +349,11 @@ def test_system_not_accepting_messages_is_not_a_dead_address():
     ("4.0.0", "DANE attempt failed; TLS connection to mx.example.org [192.0.2.1]: certificate verification failed",
      "securityerror"),
     ("4.0.0", "connection to mx.example.org failed", "networkerror"),
+    # Sendmail cf/m4/proto.m4
+    ("4.1.2", "450 4.1.2 <a@example.org>... MX lookup failure for example.org", "networkerror"),
+    ("5.1.2", "553 5.1.2 <a@nonexistent.example>... Unrecognized host name nonexistent.example", "hostunknown"),
+    ("5.5.4", "553 5.5.4 <s@localhost>... Real domain name required for sender address", "rejected"),
+    ("5.5.4", "553 5.5.4 <a@localhost>... Domain name required", "systemerror"),
 ])
 def test_source_wordings_and_near_misses(status, text, reason):
     r = classify(model.Result(recipient="a@example.org", status=status, command="RCPT", diagnostic=text))

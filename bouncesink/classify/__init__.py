@@ -314,8 +314,10 @@ def _decide_reason(result: model.Result) -> tuple[str, str]:
         if cls == "mesgtoobig" and by_status == "exceedlimit":
             continue  # "552 5.2.3 Message length exceeds administrative limit" (Sisimai)
         if cls == "hostunknown" and ("notaccept" in found or (
-                "networkerror" in found and "try again" in text.lower())):
-            continue  # "No MX found" is notaccept, "Host not found, try again" a DNS failure
+                "networkerror" in found and ("try again" in text.lower() or status[:1] == "4"))):
+            # "No MX found" is notaccept; "Host not found, try again" or a 4.x.x "MX lookup
+            # failure" (Sendmail proto.m4) a DNS failure
+            continue
         if cls in found:
             if cls == "hostunknown" and status.startswith("4"):
                 # a temporary DNS failure (Gmail "DNS Error ... 4.0.0") is not a dead domain

@@ -109,13 +109,14 @@ RULES: tuple[Rule, ...] = (
          r"remote host closed connection|address family mismatch on destination mxs|all routes to destination blocked|"
          r"bad dns lookup error code|could not retrieve source address|network error on destination mxs|"
          r"no valid route to (?:remote mx|destination)|temporary failure in mx lookup|dns lookup failed\.|"
-         r"(?:host|address|dns|mx) lookups? failed temporarily",
+         r"(?:host|address|dns|mx) lookups? failed temporarily|mx lookup failure",
          "networkerror", "mail loop or DNS/network failure",
          f"Postfix 'mail for ... loops back to myself', 'Name service error ... try again' "
          f"({PF_SMTP}); local(8) 'mail forwarding loop for'; qmail-smtpd 'too many hops, this "
          f"message is looping'; {MSNDR} 5.4.14 'Hop count exceeded', 5.4.312 'DNS query failed'; "
          + "OpenSMTPD usr.sbin/smtpd/mta.c 'Network error on destination MXs', 'No valid route to destination'; Courier "
-         "'DNS lookup failed.'; Exim src/transports/smtp.c 'all host address lookups failed temporarily'; "
+         "'DNS lookup failed.'; Exim src/transports/smtp.c 'all host address lookups failed temporarily'; Sendmail "
+         "cf/m4/proto.m4 '450 4.1.2 MX lookup failure for'; "
          + _sis("networkerror")),
 
     # ---------------------------------------------------------------- null MX / no mail service
@@ -269,7 +270,7 @@ RULES: tuple[Rule, ...] = (
          r"your (?:e-?mail )?address has been blacklisted|sender address has been blacklisted|"
          r"access denied.{0,30}sender|not accepting mail from|null sender|empty envelope senders?|"
          r"mailer-daemon .{0,10}not|batv|no third-party dsns|unsigned dsn|returned mail not accepted|"
-         r"sending this from a different address or alias|mail from not owned by user|"
+         r"sending this from a different address or alias|mail from not owned by user|domain name required for sender address|"
          r"not a registered gateway user|not member article from|\bare not member\b|reject spammers:|fully qualified email address required|emetteur invalide|"
          r"isn't on the recipient's list of senders|this server does not accept mail from|"
          r"to/from an address that has been blacklisted|your access to submit messages|"
@@ -277,7 +278,8 @@ RULES: tuple[Rule, ...] = (
          "rejected", "the sender address refused",
          f"Postfix reject_unknown_sender_domain 'Sender address rejected: Domain not found' "
          f"({PF_SMTPD}); Sendmail 'Domain of sender address ... does not exist' (srvrsmtp.c); Exim "
-         "'sender verify failed' (acl.c); qmail 'sender was rejected'; RFC 7505 s.4.2 '550 5.7.27 "
+         "'sender verify failed' (acl.c); qmail 'sender was rejected'; Sendmail cf/m4/proto.m4 '(Real) Domain name "
+         "required for sender address'; RFC 7505 s.4.2 '550 5.7.27 "
          "Sender address has null MX'; " + _sis("rejected")),
 
     # ---------------------------------------------------------------- mailbox full

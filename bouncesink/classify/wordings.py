@@ -92,7 +92,7 @@ RULES: tuple[Rule, ...] = (
          f"Postfix smtpd 'Error: too much mail from' / 'too many recipients from' ({PF_SMTPD_C}, "
          f"anvil(8)); Exim ratelimit ACL ('Sender rate exceeds ... messages per 1h', the Exim specification's "
          f"example); Cisco AsyncOS 'Too many recipients received this hour' (mail flow policy); {GMAIL} 450 4.2.1, 421 4.7.28, 550 5.4.5; iCloud 421 4.7.1 "
-         "'deferred due to excessive volume' (support.apple.com HT204137); {YAHOO} "
+         f"'deferred due to excessive volume' (support.apple.com HT204137); {YAHOO} "
          "'user is receiving mail too quickly'; Rackspace 'Mailbox received too much email in a short period of time (G30)'; "
          + _sis("speeding")),
 

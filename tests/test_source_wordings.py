@@ -131,7 +131,8 @@ CASES: list[Case] = [
          "notaccept", HARD, f"{PF} reject_unknown_recipient_domain with a null MX (RFC 7505)", "RCPT"),
     Case("4.1.2", "450 4.1.2 <a@example.org>: Recipient address rejected: Domain not found",
          "hostunknown", SOFT, f"{PF} reject_unknown_recipient_domain (temporary)", "RCPT",
-         xfail="Postfix writes the same 450 4.1.2 'Domain not found' for a temporary DNS error (unknown_address_tempfail_action) and a missing domain: the words cannot tell which"),
+         xfail="Postfix smtpd_check.c writes the same 450 4.1.2 'Domain not found' for a DNS_RETRY and for a "
+               "missing domain under unknown_address_reject_code 450: the words cannot tell which"),
     Case("5.1.2", "550 5.1.2 <a@example.org>: Recipient address rejected: Domain not found",
          "hostunknown", HARD, f"{PF} reject_unknown_recipient_domain (NXDOMAIN)", "RCPT"),
     Case("5.7.1", "550 5.7.1 <a@example.org>: Recipient address rejected: Message rejected due to: SPF fail - "
@@ -647,7 +648,8 @@ CASES: list[Case] = [
          "smtp.codes/unitedinternet", "RCPT"),
     Case("5.4.1", "541 5.4.1 Mail rejected by destination domain", "filtered", SOFT,
          "Zoho Mail (the receiving domain's own filter), as listed by smtp.codes/zoho", "DATA",
-         xfail="Zoho's words name no cause (its page says the receiving domain's own filter); the status 5.4.1 reads a network failure"),
+         xfail="Zoho's words name no cause (its page says the receiving domain's own filter); the status "
+               "5.4.1 reads a network failure"),
     Case("5.7.1", "550 5.7.1 Email rejected per DMARC policy for example.com", "authfailure", SOFT,
          "Zoho Mail, as listed by smtp.codes/zoho", "DATA"),
     Case("5.7.1", "552 5.7.1 virus Win.Test.EICAR_HDB-1 detected by Zoho Mail", "virusdetected", SOFT,

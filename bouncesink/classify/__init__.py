@@ -17,8 +17,9 @@ A cause-less temporary failure that the sending MTA retried until it gave up is 
 
 Hard = evidence that the address itself is dead: userunknown, hostunknown or hasmoved from a
 permanent (5xx) failure, and a permanent notaccept only on explicit evidence (status X.1.10,
-reply 556, or a null-MX wording). A temporary failure (4xx) is never hard; sender-side
-reasons never are. When the status code and the words disagree, `rule` says so.
+reply 556 or 521, or a null-MX wording). A temporary failure (4xx) is never hard; sender-side
+reasons never are, nor words answered to MAIL FROM (they are about the sender's address). When
+the status code and the words disagree, `rule` says so.
 
 The SMTP command a reply answered decides some readings ("user unknown" answered to DATA is a
 filter's refusal); when the parser found none, the command is read from the diagnostic's own

@@ -413,3 +413,41 @@ def test_recording_survives_a_connection_lost_mid_transaction(schema):
     finally:
         gate.close()
         store.close()
+
+
+def _rollup_index_and_statistics(store) -> tuple:
+    covered = store._execute("SELECT indnatts > indnkeyatts FROM pg_index"
+                             " WHERE indexrelid = to_regclass('rollups_pkey')").fetchone()[0]
+    stats = store._execute("SELECT COUNT(*) FROM pg_statistic_ext WHERE stxname ="
+                           " 'rollups_dim_period' AND stxnamespace = current_schema()::regnamespace"
+                           ).fetchone()[0]
+    store._commit()
+    return covered, stats
+
+
+def test_rollups_are_read_from_their_key_index_with_statistics_on_dim_and_period(schema):
+    """A new store, and one made before: the rollups' key carries the counts (index-only
+    reads) and the planner has statistics on (dim, period) together."""
+    store = open_store(schema.url(), durability="off")
+    try:
+        assert _rollup_index_and_statistics(store) == (True, 1)
+        e = Envelope(peer="192.0.2.1", mail_from="", rcpt_tos=[RCPT], received_at=T0)
+        [ref] = store.add_messages([(e, b"x")])
+        store.record([(ref, e, Parsed(kind="dsn", results=[Result(
+            recipient="a@example.com", status="5.1.1", reason="userunknown", type="hard")]),
+            None)], PolicyConfig(confirm_hostunknown_dns=False), now=T0)
+        want = store.stats(now=T0)
+        # As a store opened by an earlier bouncesink left them:
+        store._execute("DROP STATISTICS rollups_dim_period")
+        store._execute("ALTER TABLE rollups DROP CONSTRAINT rollups_pkey, ADD CONSTRAINT"
+                       " rollups_pkey PRIMARY KEY (dim, period, campaign, name, type)")
+        store._commit()
+        assert _rollup_index_and_statistics(store) == (False, 0)
+    finally:
+        store.close()
+    store = open_store(schema.url(), durability="off")
+    try:
+        assert _rollup_index_and_statistics(store) == (True, 1)
+        assert store.stats(now=T0) == want and want["suppressed"] == 1
+    finally:
+        store.close()

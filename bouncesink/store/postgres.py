@@ -54,6 +54,19 @@ _EXTRA_DDL = (
     "CREATE INDEX IF NOT EXISTS suppressions_provisional ON suppressions (seq) WHERE seq < 0",
 )
 
+# The rollups' dim and period are read together, and their values are far from independent
+# (`period = 'all'` is 0.6% of the rows, 'all' with dim 'domain' is 20,000 of 3,200,000 at
+# ten million results): without statistics on the pair the planner took the key range for a
+# quarter of the table and scanned it whole (126 ms for stats' all-time domains instead of
+# 13 ms). Created once, then ANALYZE fills it; autovacuum keeps it current afterwards.
+ROLLUP_STATISTICS = "rollups_dim_period"
+# The rollups' key index also carries the two counts (INCLUDE), so the dashboard's 30 days
+# and `report --since` are read from the index alone (an index-only scan where autovacuum has
+# marked the pages all-visible, as it does for every day but the latest): 178,000 rows of 30
+# days at ten million results took 167 ms through the table, 50 ms from the index.
+ROLLUP_KEY = ("ALTER TABLE rollups DROP CONSTRAINT rollups_pkey, ADD CONSTRAINT rollups_pkey"
+              " PRIMARY KEY (dim, period, campaign, name, type) INCLUDE (results, recipients)")
+
 RETRIES = 5
 
 KEEPALIVES = {"keepalives": "1", "keepalives_idle": "30", "keepalives_interval": "10",
@@ -338,6 +351,17 @@ class PostgresStore(SQLStore):
                     conn.commit()
                 for ddl in _EXTRA_DDL:
                     conn.execute(ddl)
+                covered = conn.execute(
+                    "SELECT indnatts > indnkeyatts FROM pg_index"
+                    " WHERE indexrelid = to_regclass('rollups_pkey')").fetchone()
+                if covered is not None and not covered[0]:
+                    conn.execute(ROLLUP_KEY)
+                if not conn.execute(
+                        "SELECT 1 FROM pg_statistic_ext WHERE stxname = %s AND stxnamespace ="
+                        " current_schema()::regnamespace", (ROLLUP_STATISTICS,)).fetchone():
+                    conn.execute(f"CREATE STATISTICS {ROLLUP_STATISTICS} (ndistinct,"
+                                 " dependencies, mcv) ON dim, period FROM rollups")
+                    conn.execute("ANALYZE rollups")
                 conn.commit()
             except BaseException:
                 conn.rollback()

@@ -114,7 +114,6 @@ CASES = {
 
 # file -> why the parser still misses it
 XFAIL: dict[str, str] = {
-    "qmail-queue-expired.eml": "qmail's connection-failure words win over its queue-lifetime words",
     "stalwart-failed.eml": "Stalwart's Status made from the reply code (5.5.0) is read as a real one",
     "dovecot-sieve-reject.eml": "an MDN is taken for a read receipt even when it says 'deleted'",
 }

@@ -4,7 +4,9 @@ Quirks handled:
 - "Hi. This is the qmail-send program at ..." then "<addr>:" and the reason on the next lines,
   "Remote host said: 550 ..." for remote refusals;
 - qmail's own status notation "(#5.1.1)" and "I'm not going to try again; this message has
-  been in the queue too long." (expired, unless the remote words say more);
+  been in the queue too long." (expired, unless the remote words say more; after qmail-remote's
+  "wasn't able to establish an SMTP connection" still expired, as Sisimai reads a queue that
+  ran out on connection failures);
 - "Sorry, I couldn't find any host named ..." (hostunknown), "Sorry, no mailbox here by that
   name." (userunknown), "does not like recipient." (RCPT-time refusal);
 - the original starts after "--- Below this line is a copy of the message.".
@@ -47,11 +49,17 @@ def detect(ctx):
     for r in results:
         if "does not like recipient" in r.diagnostic and not r.command:
             r.command = "RCPT"
+        queued_out = bool(_QUEUE.search(r.diagnostic))
         for pattern, reason in _OWN:
             if pattern.search(r.diagnostic):
-                r.reason, r.rule = reason, "mta: qmail " + pattern.pattern[:40]
+                if queued_out and reason == "networkerror":
+                    # no connection until queuelifetime ran out (qmail-send.c turns the last
+                    # temporary failure permanent): Sisimai's "expired"
+                    r.reason, r.rule = "expired", "mta: qmail queue lifetime after connection failures"
+                else:
+                    r.reason, r.rule = reason, "mta: qmail " + pattern.pattern[:40]
                 break
-        if _QUEUE.search(r.diagnostic) and not r.reason:
+        if queued_out and not r.reason:
             words = _QUEUE.sub("", r.diagnostic)
             from ...classify.rules import match
             rule = match(words)

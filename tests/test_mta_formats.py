@@ -115,7 +115,6 @@ CASES = {
 # file -> why the parser still misses it
 XFAIL: dict[str, str] = {
     "stalwart-failed.eml": "Stalwart's Status made from the reply code (5.5.0) is read as a real one",
-    "dovecot-sieve-reject.eml": "an MDN is taken for a read receipt even when it says 'deleted'",
 }
 
 
@@ -146,3 +145,15 @@ def test_format(name):
         assert r.type == rtype and r.reason in allowed, (rcpt, r.type, r.reason, r.rule)
         if status is not None:
             assert r.status == status, (rcpt, r.status)
+
+
+@pytest.mark.parametrize("disposition", [
+    "manual-action/MDN-sent-manually; deleted",         # a person deleted it unread: a receipt
+    "automatic-action/MDN-sent-automatically; displayed",
+    "automatic-action/MDN-sent-automatically; processed",
+])
+def test_mdn_receipts_are_not_refusals(disposition):
+    raw = (DATA / "dovecot-sieve-reject.eml").read_bytes().replace(
+        b"automatic-action/MDN-sent-automatically; deleted", disposition.encode())
+    parsed = parse(raw)
+    assert (parsed.kind, parsed.results, parsed.detector) == ("unrecognised", [], "mdn")

@@ -14,7 +14,8 @@ Paths, in order (the first that yields results wins; a path that raises is recor
    names no failed address gets one result for the VERP recipient
 
 Before them, a challenge-response request or a read receipt gives no result at all
-(parse/notices.py); after them, the results of a delay warning are `delayed`, and every
+(parse/notices.py, parse/mdn.py; a Sieve reject, an MDN saying "deleted" automatically, is a
+refusal: parse/mdn.py); after them, the results of a delay warning are `delayed`, and every
 recipient is checked (see _keep_recipient): never the bounce's own or the original sender's
 address, never a contact address quoted in the words, never one holding control or bidi
 characters. `Result.suppress_as` names the address to suppress: the VERP recipient, else
@@ -31,7 +32,7 @@ from ..model import KIND_DSN, KIND_UNRECOGNISED, Parsed, Result
 import re
 from itertools import islice
 
-from . import arf, autoreply, dsn, notices, text
+from . import arf, autoreply, dsn, mdn, notices, text
 from . import message as m
 from .context import Context
 from .mta import candidates
@@ -76,6 +77,10 @@ def _read(parsed: Parsed, ctx: Context) -> None:
     msg = ctx.msg
     if not ctx.dsn_parts:
         if "disposition-notification" in m.header(msg, "Content-Type").lower():
+            results = _attempt(parsed, "mdn", mdn.refusals, msg)
+            if results:  # a Sieve reject (RFC 5429): the recipient's filter refused it
+                parsed.kind, parsed.results, parsed.detector = KIND_DSN, results, "mdn.reject"
+                return
             parsed.detector = "mdn"  # a read receipt (RFC 8098): nothing failed
             return
         if notices.is_challenge(ctx.subject, ctx.human or ctx.body):

@@ -272,8 +272,11 @@ _MAX_ADDRESSES = 500  # addresses diagnosed per scan
 _STATUS_RE = re.compile(r"([245])(?<![\d.][245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
 
 
+# Stalwart (crates/smtp/src/queue/dsn.rs) writes "(host 'mx' rejected command 'RCPT TO:<a>'
+# with code 550 (5.5.0) '...')"
 _COMMAND_RE = re.compile(
-    r"(?:in reply to|after|did not like our|error in reply to|while talking to [^:]{0,80}:\s*>>>)\s*"
+    r"(?:in reply to|after|did not like our|error in reply to|while talking to [^:]{0,80}:\s*>>>|"
+    r"rejected command ')\s*"
     r"(?:the\s+|end of\s+|final\s+|initial\s+)?(data|rcpt(?: to)?|mail(?: from)?|helo|ehlo|connection|connect|message)\b", re.I)
 _SENT_RE = re.compile(r"(?:>>>|SMTP:)\s*(DATA|RCPT|MAIL|HELO|EHLO)\b", re.I)
 # tried only where "in reply to", "after", ">>>"... occur, not at every character (prefilter.py)
@@ -338,7 +341,8 @@ def fill_commands(human: str, results: list[Result]) -> None:
     """The SMTP command each DSN recipient's failure answered, from the human-readable part.
 
     Postfix writes "(in reply to RCPT TO command)" after each recipient's words, Sendmail a
-    transcript ">>> RCPT To:<...>" / "<<< 550 ...", Exim "after RCPT TO:<...>". The window
+    transcript ">>> RCPT To:<...>" / "<<< 550 ...", Exim "after RCPT TO:<...>", Stalwart
+    "rejected command 'RCPT TO:<...>'". The window
     after the recipient's address is searched first; a text naming one command only gives it
     to every recipient.
     """

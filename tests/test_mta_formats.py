@@ -94,10 +94,28 @@ CASES = {
     "dovecot-sieve-reject.eml": (
         "dovecot/core src/lib-lda/mail-send.c; RFC 5429 section 2.2", "dsn", [
             ("quinn@example.net", None, "filtered", "soft")]),
+    # Cyrus lmtpd's Sieve reject (imap/lmtp_sieve.c send_rejection): the same MDN, its human
+    # part with no header of its own
+    "cyrus-sieve-reject.eml": (
+        "cyrusimap/cyrus-imapd imap/lmtp_sieve.c send_rejection; RFC 5429 section 2.2", "dsn", [
+            ("uma@example.net", None, "filtered", "soft")]),
     # the same function's DSN branch, used when the user is over quota (Status 5.2.2)
     "dovecot-lda-quota.eml": (
         "dovecot/core src/lib-lda/mail-send.c", "dsn", [
             ("rita@example.net", "5.2.2", "mailboxfull", "soft")]),
+    # hMailServer: SEND_FAILED_NOTIFICATION (the hm_servermessages table of its install
+    # scripts), one "<address>\r\n" + the recipient's error text per failure
+    # (ExternalDelivery.cpp); the remote error text from SMTPClientConnection.cpp ("Remote
+    # server (ip) issued an error. / hMailServer sent: / Remote server replied:")
+    "hmailserver-remote.eml": (
+        "hmailserver/hmailserver SMTPDeliverer.cpp SubmitErrorLog_, ExternalDelivery.cpp, "
+        "SMTPClientConnection.cpp", "dsn", [
+            ("victor@example.net", "5.1.1", "userunknown", "hard")]),
+    # a local account over its size limit (SMTPDeliverer / LocalDelivery: "Error Description:
+    # Inbox is full")
+    "hmailserver-inbox-full.eml": (
+        "hmailserver/hmailserver LocalDelivery.cpp (account SpaceAvailable check)", "dsn", [
+            ("wendy@example.net", None, "mailboxfull", "soft")]),
     # Mailman 2's postheld.txt notice: the message is held, not bounced
     "mailman-held.eml": (
         "GNU Mailman 2.1 templates/en/postheld.txt", "unrecognised", []),
@@ -114,6 +132,7 @@ CASES = {
 
 # file -> why the parser still misses it
 XFAIL: dict[str, str] = {
+    "hmailserver-inbox-full.eml": "hMailServer's 'Inbox is full' is not a known wording",
 }
 
 

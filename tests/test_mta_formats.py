@@ -132,7 +132,6 @@ CASES = {
 
 # file -> why the parser still misses it
 XFAIL: dict[str, str] = {
-    "hmailserver-inbox-full.eml": "hMailServer's 'Inbox is full' is not a known wording",
 }
 
 
@@ -190,3 +189,15 @@ def test_stalwart_command_words(words, command):
     r = Result(recipient="nina@example.net")
     text.fill_commands(words, [r])
     assert r.command == command
+
+
+@pytest.mark.parametrize("words, full", [
+    ("Error Type: SMTP Error Description: Inbox is full", True),  # hMailServer
+    ("550 5.7.1 your inbox is fully synchronised, message refused", False),  # near miss
+])
+def test_inbox_full_wording(words, full):
+    from bouncesink.classify import classify
+    from bouncesink.model import Result
+    r = Result(recipient="wendy@example.net", action="failed", diagnostic=words)
+    classify(r)
+    assert (r.reason == "mailboxfull") is full, (r.reason, r.rule)

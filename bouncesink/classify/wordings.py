@@ -283,7 +283,7 @@ RULES: tuple[Rule, ...] = (
          "Sender address has null MX'; " + _sis("rejected")),
 
     # ---------------------------------------------------------------- mailbox full
-    Rule(r"mailbox (?:is |was )?full|mailbox (?:size|quota) .{0,20}(?:exceed|limit|full)|over ?quota|"
+    Rule(r"mailbox (?:is |was )?full|inbox (?:is |was )?full\b|mailbox (?:size|quota) .{0,20}(?:exceed|limit|full)|over ?quota|"
          r"(?<!sending )(?<!message )(?<!submission )quota (?:exceeded|exceed|full|violation|limit|usage exceeded)|exceeded (?:storage|quota|(?:their|the|his|her) (?:storage|quota))|"
          r"storage (?:quota|allocation)|(?:account|mailbox|inbox|user) (?:is )?(?:temporarily )?over (?:the )?(?:quota|limit|storage)|mailbox exceeds allowed size|"
          r"full mailbox|box ?full|dis[ck] quota|diskspace quota|mailfolder is full|"
@@ -302,6 +302,7 @@ RULES: tuple[Rule, ...] = (
          f"{RFC3463} X.2.2; Exim appendfile 'mailbox is full (MTA-imposed quota exceeded ...)' "
          f"({EXIM}); Postfix virtual(8) / local(8) quota and mailbox_size_limit ('error writing message: File too large'); Dovecot LDA 'Quota exceeded (mailbox for "
          f"user is full)'; {GMAIL} 452 4.2.2 'over quota'; qmail/vpopmail 'user is over quota'; "
+         "hMailServer SMTPDeliverer 'Error Description: Inbox is full'; "
          "Orange 'Boite du destinataire pleine'; GMX/Web.de 'Postfach voll'; " + _sis("mailboxfull")),
 
     # ---------------------------------------------------------------- disabled / suspended

@@ -116,6 +116,21 @@ CASES = {
     "hmailserver-inbox-full.eml": (
         "hmailserver/hmailserver LocalDelivery.cpp (account SpaceAvailable check)", "dsn", [
             ("wendy@example.net", None, "mailboxfull", "soft")]),
+    # XMail (SMTP queue utilities, QueUtBuildErrorResponse): "[<00>] XMail bounce:
+    # Rcpt=[addr];Error=[reason]" then numbered sections; the sender's address is quoted in
+    # "Mail From: <...>"
+    "xmail-failed.eml": (
+        "XMail QueueUtils.cpp QueUtBuildErrorResponse", "dsn", [
+            ("xena@example.net", "5.1.1", "userunknown", "hard")]),
+    # Citadel (modules/smtp/serv_smtpclient.c smtp_do_bounce): "<addr>: <remote reply>" lines
+    "citadel-failed.eml": (
+        "citadel serv_smtpclient.c smtp_do_bounce", "dsn", [
+            ("yuri@example.net", "5.1.1", "userunknown", "hard")]),
+    # the same, when the queue gave up: "... due to prolonged unavailability of its
+    # destination(s). Giving up on the following addresses:" and the last temporary reply
+    "citadel-give-up.eml": (
+        "citadel serv_smtpclient.c smtp_do_bounce (give_up)", "dsn", [
+            ("zoe@example.net", "4.3.2", "expired", "soft")]),
     # Mailman 2's postheld.txt notice: the message is held, not bounced
     "mailman-held.eml": (
         "GNU Mailman 2.1 templates/en/postheld.txt", "unrecognised", []),
@@ -132,6 +147,8 @@ CASES = {
 
 # file -> why the parser still misses it
 XFAIL: dict[str, str] = {
+    "citadel-give-up.eml": "the last reply's words ('421 ... Service not available': blocked) "
+                           "outrank the MTA's own 'gave up after prolonged unavailability'",
 }
 
 

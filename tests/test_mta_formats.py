@@ -88,6 +88,18 @@ CASES = {
         "apache/james-project server/mailet/mailets/.../mailets/DSNBounce.java, "
         "remote/delivery/Bouncer.java", "dsn", [
             ("pam@example.net", "5.1.1", "userunknown", "hard")]),
+    # James's plain bounce (Bouncer.explanationText through JamesMailetContext.bounce: text/plain,
+    # "Re: <subject>", From the postmaster): the recipients, then "Remote mail server told me: "
+    # and the reply, or the MessagingException's own words
+    "james-bounce-text.eml": (
+        "apache/james-project .../remote/delivery/Bouncer.java explanationText; "
+        "mailetcontainer-impl .../JamesMailetContext.java bounce", "dsn", [
+            ("abby@example.net", "5.1.1", "userunknown", "hard")]),
+    # MailDelivrer.handleNoTargetServer: "There are no DNS entries for the hostname <domain>.  I
+    # cannot determine where to send this message." (permanent after dnsProblemRetry attempts)
+    "james-bounce-no-dns.eml": (
+        "apache/james-project .../remote/delivery/MailDelivrer.java handleNoTargetServer", "dsn", [
+            ("bert@gone.example.net", None, "hostunknown", "hard")]),
     # Sieve "reject" (RFC 5429 2.2): delivery refused by the recipient's own filter, sent back
     # as an MDN with "Disposition: automatic-action/MDN-sent-automatically; deleted"
     # (src/lib-lda/mail-send.c). The address is live: a failure, never hard.
@@ -147,6 +159,7 @@ CASES = {
 
 # file -> why the parser still misses it
 XFAIL: dict[str, str] = {
+    "james-bounce-no-dns.eml": "James's 'There are no DNS entries for the hostname' is not a known wording",
     "citadel-give-up.eml": "the last reply's words ('421 ... Service not available': blocked) "
                            "outrank the MTA's own 'gave up after prolonged unavailability'",
 }

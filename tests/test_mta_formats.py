@@ -159,7 +159,6 @@ CASES = {
 
 # file -> why the parser still misses it
 XFAIL: dict[str, str] = {
-    "james-bounce-no-dns.eml": "James's 'There are no DNS entries for the hostname' is not a known wording",
     "citadel-give-up.eml": "the last reply's words ('421 ... Service not available': blocked) "
                            "outrank the MTA's own 'gave up after prolonged unavailability'",
 }
@@ -231,3 +230,18 @@ def test_inbox_full_wording(words, full):
     r = Result(recipient="wendy@example.net", action="failed", diagnostic=words)
     classify(r)
     assert (r.reason == "mailboxfull") is full, (r.reason, r.rule)
+
+
+@pytest.mark.parametrize("words, dead", [
+    ("There are no DNS entries for the hostname gone.example.net.  I cannot determine where to "
+     "send this message.", True),  # Apache James MailDelivrer, permanent
+    # its temporary sibling (TemporaryResolutionException): never a dead domain
+    ("Temporary problem looking up mail server for host: slow.example.net.  I cannot determine "
+     "where to send this message.", False),
+])
+def test_james_dns_wordings(words, dead):
+    from bouncesink.classify import classify
+    from bouncesink.model import Result
+    r = Result(recipient="bert@gone.example.net", action="failed", diagnostic=words)
+    classify(r)
+    assert (r.reason == "hostunknown" and r.type == "hard") is dead, (r.reason, r.type, r.rule)

@@ -139,11 +139,13 @@ RULES: tuple[Rule, ...] = (
          r"host or domain name not found|couldn't find any host (?:named|by that name)|"
          r"domain must exist|mail domain mentioned in email address is unknown|"
          r"recipient address rejected: unknown domain|the account or domain may not exist|"
-         r"unrouteable address|unroutable address|invalid domain name|dns lookup failure: host|no mx host for .{1,100} has a valid address record",
+         r"unrouteable address|unroutable address|invalid domain name|dns lookup failure: host|no mx host for .{1,100} has a valid address record|"
+         r"there are no dns entries for the hostname",
          "hostunknown", "the recipient's domain does not exist",
          f"Sendmail 'Host unknown (Name server: ...: host not found)' (deliver.c); Postfix 'Host or "
          f"domain name not found' ({PF_SMTP}); qmail-remote.c 'Sorry, I couldn't find any host named "
          f"... (#5.1.2)'; Exim 'Unrouteable address' ({EXIM}); Outlook.com 'domain is not reachable'; "
+         "Apache James MailDelivrer.java 'There are no DNS entries for the hostname ...'; "
          + _sis("hostunknown")),
 
     # ---------------------------------------------------------------- mailbox state

@@ -10,7 +10,7 @@ were read, and at most a few batches per worker are in flight: a directory of a 
 files or a 1 GiB mbox is never held in memory, only what the workers are parsing.
 
 Where fork is not available (or jobs is 1), everything runs in this process. A worker that
-fails (it cannot: parse() raises for no input, but a machine can run out of memory) costs
+fails (parse() raises on no input, but a machine can run out of memory) costs
 the run: the error is raised here, as in one process.
 """
 

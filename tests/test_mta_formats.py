@@ -53,6 +53,11 @@ CASES = {
     "haraka-no-such-domain.eml": (
         "haraka/Haraka outbound/hmail.js get_mx_error; haraka/haraka-dsn index.js", "dsn", [
             ("hank@gone.example.net", "5.1.2", "hostunknown", "hard")]),
+    # the same with Haraka's default config/outbound.bounce_message_html and _image: the text
+    # nested in multipart/related > multipart/alternative, an inline icon beside it
+    "haraka-html-mailbox-full.eml": (
+        "haraka/Haraka outbound/hmail.js, config/outbound.bounce_message_html", "dsn", [
+            ("cody@example.net", "5.2.2", "mailboxfull", "soft")]),
     # internal/dsn/dsn.go: failedText template, "Delivery to X failed with error: ..."
     "maddy-failed.eml": (
         "foxcpp/maddy internal/dsn/dsn.go", "dsn", [
@@ -81,6 +86,12 @@ CASES = {
     "stalwart-delayed.eml": (
         "stalwartlabs/mail-server crates/smtp/src/queue/dsn.rs", "dsn", [
             ("omar@example.net", "4.7.0", "toomanyconn", "delay")]),
+    # one DSN for a delay and a failure ("Warning: Temporary and permanent failures during
+    # message delivery"): the warning subject must not make the failure a delay
+    "stalwart-mixed.eml": (
+        "stalwartlabs/mail-server crates/smtp/src/queue/dsn.rs", "dsn", [
+            ("dana@example.net", "4.2.2", "mailboxfull", "delay"),
+            ("eli@example.net", "5.1.1", "userunknown", "hard")]),
     # DSNBounce.java writes the whole delivery error as the Status value
     # ("Status: 550 5.1.1 ...") and as the Diagnostic-Code; JavaMail's reply text ends in a
     # newline, so a blank line follows each

@@ -58,10 +58,17 @@ CASES = {
     "haraka-html-mailbox-full.eml": (
         "haraka/Haraka outbound/hmail.js, config/outbound.bounce_message_html", "dsn", [
             ("cody@example.net", "5.2.2", "mailboxfull", "soft")]),
-    # internal/dsn/dsn.go: failedText template, "Delivery to X failed with error: ..."
+    # internal/dsn/dsn.go: failedText template, "Delivery to X failed with error: SMTP error
+    # 550: ..." (go-smtp's SMTPError.Error); internal/smtpconn/smtpconn.go puts "<mx> said: "
+    # before the remote words
     "maddy-failed.eml": (
-        "foxcpp/maddy internal/dsn/dsn.go", "dsn", [
-            ("ivy@example.net", "5.2.2", "mailboxfull", "soft")]),
+        "foxcpp/maddy internal/dsn/dsn.go, internal/smtpconn/smtpconn.go", "dsn", [
+            ("ivy@example.net", "5.1.1", "userunknown", "hard")]),
+    # smtpconn.go rewrites a 552 to 452 (RFC 5321 4.5.3.1.10): a full mailbox is retried, and
+    # the queue's DSN after the last try says "Action: failed" with the 4.2.2 it last got
+    "maddy-expired-mailbox-full.eml": (
+        "foxcpp/maddy internal/smtpconn/smtpconn.go, internal/target/queue/queue.go emitDSN",
+        "dsn", [("jo@example.net", "4.2.2", "mailboxfull", "soft")]),
     # queue/dsn.go deliverDSNFailure; dsn/dsn.go writes "Status: 5.x.y (errmsg)" and
     # "Remote-MTA: dns;host ([ip])"
     "mox-failed.eml": (

@@ -70,9 +70,10 @@ CASES = {
         "foxcpp/maddy internal/smtpconn/smtpconn.go, internal/target/queue/queue.go emitDSN",
         "dsn", [("jo@example.net", "4.2.2", "mailboxfull", "soft")]),
     # queue/dsn.go deliverDSNFailure; dsn/dsn.go writes "Status: 5.x.y (errmsg)" and
-    # "Remote-MTA: dns;host ([ip])"
+    # "Remote-MTA: dns;host ([ip])"; errmsg is smtpclient.Error's text ("<Err>, permanent: <line>",
+    # Err "...: got 550, expected 2xx" for a refused RCPT, smtpclient/client.go)
     "mox-failed.eml": (
-        "mjl-/mox queue/dsn.go, dsn/dsn.go", "dsn", [
+        "mjl-/mox queue/dsn.go, dsn/dsn.go, smtpclient/client.go", "dsn", [
             ("jack@example.net", "5.1.1", "userunknown", "hard")]),
     "mox-delayed.eml": (
         "mjl-/mox queue/dsn.go deliverDSNDelay, dsn/dsn.go", "dsn", [

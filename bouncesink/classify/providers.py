@@ -15,6 +15,13 @@ from .rule import ProviderRule
 # Mimecast's and GoDaddy's inbound servers
 _MIMECAST = r"\.mimecast\.com|\bmimecast\b"
 _GODADDY = r"secureserver\.net|godaddy"
+# Symantec / Broadcom Email Security.cloud (MessageLabs) inbound clusters
+_MESSAGELABS = r"\.messagelabs\.com"
+# Tencent QQ and NetEase (163.com, 126.com, yeah.net) inbound servers and domains: the Chinese
+# free-mail replies below are bound to both
+_CN = r"\bqq\.com|tencent|exmail\.qq|netease\.com|\b(?:163|126)\.com|\byeah\.net"
+# Cox's residential cluster on Cloudmark's hosted MX, and its domain
+_COX = r"\bcox\.net|\bcxr\.mx\.a\.cloudfilter\.net"
 # Spectrum's "AUP#" code, its letters, then the number: "AUP#In-1310", "AUP#O-1000", "AUP#1530"
 _SPECTRUM = r"AUP#[a-z]{0,4}-?"
 # Orange's code suffix: "OFR_417", "OFR004_201", "LPN007_416", "LPNAAA_105", "OUK_513"
@@ -59,8 +66,9 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     # MessageLabs (Symantec.cloud): its refusal of unauthenticated submission goes on to say
     # "is not permitted to relay through this server without authentication"; Sisimai's
     # MessageLabs table reads it as the authentication failure it names first
-    ProviderRule("", r"please turn on smtp authentication in your mail client", "securityerror",
-                 "MessageLabs 550 'Please turn on SMTP Authentication in your mail client. ... is not permitted to relay'"),
+    ProviderRule("", r"please turn on smtp authentication in your mail client|tls/sslv3 connection required", "securityerror",
+                 "MessageLabs 550 'Please turn on SMTP Authentication in your mail client. ... is not permitted to relay'; "
+                 "451 'TLS/SSLv3 Connection required. (#4.7.1)' (knowledge.broadcom.com 162152: the recipient's TLS policy)"),
     # Mimecast (*.mimecast.com): its published reply texts (community.mimecast.com "Mimecast
     # SMTP Error Codes", DOC-1369; Sisimai lib/sisimai/rhost/mimecast.rb files the same texts)
     ProviderRule("", r"host network,? not allowed", "policyviolation", "Mimecast 554 'Host network not allowed'"),
@@ -68,8 +76,10 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "Mimecast 554 'email rejected due to security policies' (signature match)"),
     ProviderRule(_MIMECAST, r"(?:spf|dkim|dmarc) sender invalid - envelope rejected", "authfailure",
                  "Mimecast 550 'SPF Sender Invalid - envelope rejected'"),
-    ProviderRule(_MIMECAST, r"local ct ip reputation|internal resources are temporarily unavailable", "badreputation",
-                 "Mimecast 550 'Local CT IP Reputation - (reject)', 451 'Internal resources are temporarily unavailable'"),
+    ProviderRule(_MIMECAST + "|" + _MESSAGELABS, r"local ct ip reputation|internal resources are temporarily unavailable|"
+                 r"connection rejected by policy \[7\.7\]", "badreputation",
+                 "Mimecast 550 'Local CT IP Reputation - (reject)', 451 'Internal resources are temporarily unavailable'; "
+                 "MessageLabs 501 'Connection rejected by policy [7.7]' (knowledge.broadcom.com 164955: the IP's reputation)"),
     ProviderRule(_MIMECAST, r"sender address blocked|recipient temporarily unavailable|ip temporarily blacklisted", "blocked",
                  "Mimecast 421 'Sender address blocked', 451 'IP temporarily blacklisted'"),
     ProviderRule(_MIMECAST, r"maximum email size exceeded", "mesgtoobig", "Mimecast 554 'Maximum email size exceeded'"),
@@ -79,8 +89,8 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule(_MIMECAST, r"account inbounds disabled", "notaccept", "Mimecast 451 'Account inbounds disabled'"),
     ProviderRule(_MIMECAST, r"anti-spoofing policy|content examination policy", "policyviolation",
                  "Mimecast 550 'Anti-Spoofing policy - inbound not allowed', 'Message bounced due to content examination policy'"),
-    ProviderRule(_MIMECAST, r"envelope blocked - user (?:domain )?entry|header-based (?:manually )?blocked senders|"
-                 r"block policy for envelope from", "rejected", "Mimecast 550 'Envelope blocked - User Entry' (the sender blocked)"),
+    ProviderRule(_MIMECAST, r"envelope blocked - user (?:domain )?entry|header[- ]based (?:manually )?blocked senders|"
+                 r"block policy for (?:envelope|header) from", "rejected", "Mimecast 550 'Envelope blocked - User Entry' (the sender blocked)"),
     ProviderRule(_MIMECAST, r"incorrect authentication data|submitter failed to|this route requires (?:encryption|tls|high-strength)|"
                  r"configuration is invalid for this certificate", "securityerror",
                  "Mimecast 535 'Incorrect authentication data', 553 'This route requires encryption (TLS)'"),
@@ -262,19 +272,23 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule(r"yahoodns\.net", r" is no longer valid\.|this mailbox is disabled", "suspend",
                  "Yahoo 554 'delivery error: dd ... is no longer valid' (senders.yahooinc.com/smtp-error-codes)"),
     # Tencent QQ (mx.qq.com): the help page number follows the words
-    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mail content denied|spam is embedded in the email", "spamdetected",
-                 "QQ 550 'Mail content denied' / 'Spam is embedded in the email'"),
+    ProviderRule(_CN, r"mail content denied|spam is embedded in the email|\bDT:SPM\b", "spamdetected",
+                 "QQ 550 'Mail content denied' / 'Spam is embedded in the email'; NetEase 554/451 'DT:SPM' the content "
+                 "judged spam (help.mail.163.com bounce codes)"),
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"is a deactivated mailbox", "suspend", "QQ 'is a deactivated mailbox'"),
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mail is rejected by recipients", "rejected",
                  "QQ 550 'Mail is rejected by recipients' (help page 122/92)"),
-    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"suspected spam ip|suspected bounce attacks|connection denied", "blocked",
-                 "QQ 'Suspected spam ip' / 'Suspected bounce attacks' / 'Connection denied' (help pages 122/66, 122/57, 122/170)"),
+    ProviderRule(_CN, r"suspected spam ip|suspected bounce attacks|connection denied|\b(?:HL:REP|HL:MEP|DT:RBL|WM:BLI)\b", "blocked",
+                 "QQ 'Suspected spam ip' / 'Suspected bounce attacks' / 'Connection denied' (help pages 122/66, 122/57, 122/170); "
+                 "NetEase 421 'HL:REP' / 'HL:MEP' the IP's behaviour, 450 'DT:RBL' on a block list, 'WM:BLI' (help.mail.163.com)"),
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"suspected spam\b", "rejected",
                  "QQ 550 'Suspected spam' (help page 122/71: the sender's message refused)"),
-    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mailbox unavailable or access denied", "speeding",
-                 "QQ 550 'Mailbox unavailable or access denied' (help page 122/166: too many messages to the mailbox)"),
-    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"(?:domain|sender) frequency limited", "toomanyconn",
-                 "QQ 'Domain frequency limited' / 'Sender frequency limited' (help pages 122/173, 122/174)"),
+    ProviderRule(_CN, r"mailbox unavailable or access denied|\b(?:HL:IFC|MI:SFQ)\b", "speeding",
+                 "QQ 550 'Mailbox unavailable or access denied' (help page 122/166: too many messages to the mailbox); "
+                 "NetEase 421 'HL:IFC' too much mail from the IP, 451 'MI:SFQ' the sender's 15-minute quota (help.mail.163.com)"),
+    ProviderRule(_CN, r"(?:domain|sender|ip|connection) frequency limited|\b(?:HL:ICC|RP:DRC|MI:DMC)\b", "toomanyconn",
+                 "QQ 'Domain frequency limited' / 'Sender frequency limited' (help pages 122/173, 122/174); NetEase 421 "
+                 "'HL:ICC' concurrent connections, 450 'RP:DRC' / 'MI:DMC' recipients or messages per connection (help.mail.163.com)"),
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"bad address syntax", "syntaxerror", "QQ 'Bad address syntax' (help page 122/167)"),
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mailbox not found", "userunknown", "QQ 550 'Mailbox not found' (help page 122/169)"),
     # Comcast (*.comcast.net): a block code in every refusal (postmaster.comcast.net
@@ -284,14 +298,22 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "Comcast 554 'BL000001' sending IP on a block list, 'ES000010' dynamic/residential IP"),
     ProviderRule(r"comcast\.net", r"\bRL\d{3,6}\b", "speeding", "Comcast 'RL000001' rate limit"),
     # Cox (cox.net): "AUP#<code>" after the reply names the cause (postmaster.cox.net "Error Codes")
-    ProviderRule("", r"AUP#(?:CXBL|CDRBL|IPBL\d{0,4})\b", "blocked", "Cox 554 'AUP#CXBL' sending IP blocked"),
-    ProviderRule("", r"AUP#CXSNDR\b", "authfailure",
-                 "Cox 'AUP#CXSNDR' the message failed authentication checks against the sending domain's SPF, DomainKeys or DKIM policy"),
-    ProviderRule("", r"AUP#CXSMTP\b", "rejected", "Cox 'AUP#CXSMTP' problem with the sender"),
-    ProviderRule("", r"AUP#CXCNCT\b", "toomanyconn", "Cox 'AUP#CXCNCT' connection limit"),
+    ProviderRule("", r"AUP#(?:CXBL|CDRBL|IPBL\d{0,5})\b|blocked by verizon online's anti-spam system", "blocked",
+                 "Cox 554 'AUP#CXBL' sending IP blocked; Verizon 571 'Email from [IP] is currently blocked by Verizon "
+                 "Online's anti-spam system' (verizon.net/whitelist)"),
+    ProviderRule("", r"AUP#CXSNDR\b|email rejected per (?:spf|dmarc) policy", "authfailure",
+                 "Cox 'AUP#CXSNDR' the message failed authentication checks against the sending domain's SPF, DomainKeys or DKIM policy; "
+                 "Zoho 550 5.7.1 'Email rejected per SPF policy' / 'per DMARC policy' (zoho.com/mail/help)"),
+    ProviderRule("", r"AUP#CXSMTP\b|\[permfail\] .{1,80} requires valid sender domain", "rejected",
+                 "Cox 'AUP#CXSMTP' problem with the sender; AT&T / BellSouth 550 '[permfail] ... requires valid sender domain' "
+                 "(att.net block_enduser.html)"),
+    ProviderRule("", r"AUP#CXCNCT\b|\bCON:B1\b", "toomanyconn",
+                 "Cox 'AUP#CXCNCT' connection limit; AOL 421 'CON:B1' the IP over its connection thresholds (postmaster.aol.com errors)"),
     ProviderRule("", r"AUP#CXMXRT\b", "toomanyconn",
                  "Cox 'AUP#CXMXRT' the sender exceeded the maximum number of emails (recipients) allowed; Sisimai's vocabulary files it as toomanyconn"),
-    ProviderRule("", r"AUP#CXDNS\b", "requireptr", "Cox 'AUP#CXDNS' issue with the connecting IP's DNS (no PTR)"),
+    ProviderRule("", r"AUP#CXDNS\b|\bDNS:NR\b|\b421[- ]failure in dns look-up", "requireptr",
+                 "Cox 'AUP#CXDNS' issue with the connecting IP's DNS (no PTR); AOL 421 'DNS:NR' no reverse DNS (postmaster.aol.com "
+                 "errors); AT&T 421 '-failure in DNS look-up' of the sending system (att.net block_enduser.html)"),
     ProviderRule("", r"AUP#(?:CXTHRT|CXMJ)\b", "securityerror",
                  "Cox 'AUP#CXTHRT' / 'AUP#CXMJ' sending limited for suspicious account activity"),
     ProviderRule("", r"AUP#URLBL\d{0,4}\b", "spamdetected", "Cox 'AUP#URLBL011' a URL of the body on SURBL / Spamhaus DBL"),
@@ -311,8 +333,11 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule(_GODADDY, r"rbl reject|spamhaus\.org/query/bl\?ip=", "blocked", "GoDaddy 554 'RBL Reject'"),
     ProviderRule(_GODADDY, r"message rejected for spam or virus content", "spamdetected",
                  "GoDaddy 552 'Message rejected for spam or virus content'"),
-    ProviderRule(r"secureserver\.net|godaddy", r"account does not exist|recipient not found", "userunknown",
-                 "GoDaddy 550 5.1.1 'Recipient not found' / 'Account does not exist'"),
+    ProviderRule(_GODADDY + "|" + _COX + "|" + _MESSAGELABS,
+                 r"account does not exist|recipient not found|\brecipient rejected\b|recipient mailbox is not allowed", "userunknown",
+                 "GoDaddy 550 5.1.1 'Recipient not found' / 'Account does not exist'; Cox 550 'recipient rejected' (cox.com "
+                 "email-error-codes: not a valid Cox Email account); MessageLabs 553 'Recipient mailbox is not allowed' "
+                 "(knowledge.broadcom.com 175710: an invalid address in the recipient's domain)"),
     ProviderRule(r"secureserver\.net|godaddy", r"account disabled", "suspend", "GoDaddy 'Account disabled'"),
     ProviderRule(r"secureserver\.net|godaddy", r"account storage limit", "mailboxfull", "GoDaddy 552 'Account storage limit'"),
     ProviderRule(r"secureserver\.net|godaddy", r"\bURLBL\d{3}\b", "spamdetected",

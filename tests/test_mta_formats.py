@@ -91,6 +91,13 @@ CASES = {
     "stalwart-failed.eml": (
         "stalwartlabs/mail-server crates/smtp/src/queue/dsn.rs", "dsn", [
             ("nina@example.net", None, "userunknown", "hard")]),
+    # a DNS failure: "<addr> (failed to lookup '<domain>': <error>)" in the text ("Domain not
+    # found: NXDomain" from outbound/mod.rs, "Domain does not accept messages (null MX)" from
+    # outbound/delivery.rs), and in the report only "Status: 5.0.0", no Diagnostic-Code
+    "stalwart-dns.eml": (
+        "stalwartlabs/mail-server crates/smtp/src/queue/dsn.rs, outbound/mod.rs, outbound/delivery.rs",
+        "dsn", [("fay@gone.example.net", None, "hostunknown", "hard"),
+                ("gil@nullmx.example.net", None, "notaccept", "hard")]),
     "stalwart-delayed.eml": (
         "stalwartlabs/mail-server crates/smtp/src/queue/dsn.rs", "dsn", [
             ("omar@example.net", "4.7.0", "toomanyconn", "delay")]),

@@ -422,6 +422,83 @@ CASES: list[Case] = [
       "Your IP address has been blocked by our system.", "blocked", SOFT, GODADDY, "CONN"),
     C(GODADDY_MX, "5.1.1", "550 5.1.1 <a@example.net> Recipient not found. <https://godaddy.com/help?articleId=3568>",
       "userunknown", HARD, GODADDY, "RCPT"),
+    # ------------------------------------------------------------ more of the same pages
+    C(YAHOO_MX, "5.0.0", "554 Message not allowed - [PH01] Email not accepted for policy reasons. Please visit "
+      "https://postmaster.yahooinc.com/error-codes", "policyviolation", SOFT, YAHOO, "DATA"),
+    C(YAHOO_MX, "5.0.0", "550 relaying denied for <a@yahoo.com>", "norelaying", SOFT, YAHOO, "RCPT"),
+    C(YAHOO_MX, "4.0.0", "450 User is receiving mail too quickly", "speeding", SOFT, YAHOO, "RCPT"),
+    C(YAHOO_MX, "4.0.0", "421 Max message per connection reached, closing transmission channel", "toomanyconn", SOFT,
+      YAHOO, "MAIL"),
+    C(YAHOO_MX, "5.0.0", "554 delivery error: dd a@yahoo.com is no longer valid. [-20] - mta1010.mail.ne1.yahoo.com",
+      "suspend", SOFT, YAHOO, "DATA"),
+    C(YAHOO_MX, "5.0.0", "554 30 Sorry, your message to a@aol.jp cannot be delivered. This mailbox is disabled (554.30)",
+      "suspend", SOFT, YAHOO, "DATA"),
+    C(YAHOO_MX, "5.7.1", "553 5.7.1 [BL23] Connections not accepted from IP addresses on Spamhaus XBL; see "
+      "http://postmaster.yahoo.com/errors/550-bl23.html [550]", "blocked", SOFT, YAHOO, "CONN"),
+    C(AOL_MX, "5.0.0", "550 MAILBOX NOT FOUND", "userunknown", HARD,
+      "postmaster.aol.com/trouble/mailer.html (AOL Mailer-Daemon errors)", "RCPT"),
+    C(APPLE_MX, "5.1.1", "550 5.1.1 unknown or illegal alias: a@icloud.com", "userunknown", HARD, APPLE, "RCPT"),
+    C(APPLE_MX, "5.1.6", "550 5.1.6 recipient no longer on server: a@icloud.com", "hasmoved", HARD, APPLE, "RCPT"),
+    C(APPLE_MX, "5.7.1", "554 5.7.1 Your message was rejected due to example.com's DMARC policy. See "
+      "https://support.apple.com/en-us/HT204137 for", "authfailure", SOFT, APPLE, "DATA"),
+    C(APPLE_MX, "5.7.1", "550 5.7.1 Mail from IP 192.0.2.1 was rejected due to listing in Spamhaus SBL. For details "
+      "please see http://www.spamhaus.org/query/bl?ip=192.0.2.1", "blocked", SOFT, APPLE, "CONN"),
+    C(APPLE_MX, "4.7.1", "421 4.7.1 Messages to a@icloud.com deferred due to excessive volume. Try again later - "
+      "https://support.apple.com/en-us/HT204137", "speeding", SOFT, APPLE, "RCPT"),
+    C(APPLE_MX, "5.7.1", "554 5.7.1 <a@icloud.com>: Relay access denied", "norelaying", SOFT, APPLE, "RCPT"),
+    C(APPLE_MX, "5.0.0", "554 p01-smtpin001.me.com ESMTP not accepting connections", "blocked", SOFT, APPLE, "CONN"),
+    C(MS_MX, "5.7.133", "550 5.7.133 RESOLVER.RST.SenderNotAuthenticatedForGroup; authentication required; Delivery "
+      "restriction check failed because the sender was not authenticated when sending to this group", "rejected", SOFT,
+      MS, "RCPT"),
+    C(MS_MX, "5.7.64", "550 5.7.64 TenantAttribution; Relay Access Denied", "norelaying", SOFT, MS, "RCPT"),
+    C(MS_MX, "5.7.57", "530 5.7.57 Client was not authenticated to send anonymous mail during MAIL FROM",
+      "securityerror", SOFT, MS, "MAIL"),
+    C(MS_MX, "5.7.501", "550 5.7.501 Access denied, spam abuse detected", "rejected", SOFT, MS, "MAIL"),
+    C(MS_MX, "5.7.510", "550 5.7.510 Access denied, domain does not accept email over IPv6", "blocked", SOFT, MS, "CONN"),
+    C(MS_MX, "5.2.2", "550 5.2.2 Submission quota exceeded", "speeding", SOFT, MS, "MAIL"),
+    C(MS_MX, "5.1.90", "550 5.1.90 Your message can't be sent because you've reached your daily limit for message "
+      "recipients", "speeding", SOFT, MS, "RCPT"),
+    C(DOCOMO_MX, "5.1.1", "550 Unknown user a@docomo.ne.jp", "userunknown", HARD, DOCOMO, "RCPT"),
+    C(COMCAST_MX, "5.0.0", "554 resimta-po-01v.sys.comcast.net comcast 192.0.2.1 Comcast requires that all mail servers "
+      "must have a PTR record with a valid Reverse DNS entry. Learn more at "
+      "http://postmaster.comcast.net/smtp-error-codes.php#554", "requireptr", SOFT, COMCAST, "CONN"),
+    C(COMCAST_MX, "5.2.2", "552 5.2.2 <a@comcast.net> mailbox full", "mailboxfull", SOFT, COMCAST, "RCPT"),
+    C(COX_MX, "4.0.0", "421 cox.net cox too many bad commands from 192.0.2.1", "blocked", SOFT,
+      "cox.com/business/support/email-error-codes.html", "CONN"),
+    C(COX_MX, "5.0.0", "550 cox.net 192.0.2.1 rejected - attachment extension is forbidden", "policyviolation", SOFT,
+      "cox.com/business/support/email-error-codes.html", "DATA"),
+    C(GMX_MX, "5.0.0", "554-Transaction failed 554-Reject due to policy restrictions. 554 For explanation visit "
+      "https://postmaster.gmx.net/en/case?c=hi&i=ip&v=192.0.2.1&r=0MAbCd", "policyviolation", SOFT, GMX, "DATA"),
+    C(YANDEX_MX, "5.3.4", "552 5.3.4 Message too big for system", "mesgtoobig", SOFT, YANDEX, "DATA"),
+    C(MIMECAST_MX, "4.0.0", "451 Open relay not allowed - https://community.mimecast.com/docs/DOC-1369#451",
+      "norelaying", SOFT, MIMECAST, "RCPT"),
+    C(MIMECAST_MX, "5.0.0", "550 Anti-Spoofing policy - Inbound not allowed - https://community.mimecast.com/docs/DOC-1369#550",
+      "policyviolation", SOFT, MIMECAST, "MAIL"),
+    C(MIMECAST_MX, "4.0.0", "451 IP Temporarily Blacklisted - https://community.mimecast.com/docs/DOC-1369#451",
+      "blocked", SOFT, MIMECAST, "CONN"),
+    C(MIMECAST_MX, "5.0.0", "553 This route requires encryption (TLS) - https://community.mimecast.com/docs/DOC-1369#553",
+      "securityerror", SOFT, MIMECAST, "MAIL"),
+    C(MESSAGELABS_MX, "5.6.2", "553 Stray linefeeds in message (#5.6.2)", "contenterror", SOFT, MESSAGELABS, "DATA"),
+    C(MESSAGELABS_MX, "5.0.0", "553-Message Filtered", "spamdetected", SOFT, MESSAGELABS, "DATA"),
+    C(NETEASE_MX, "4.0.0", "421 HL:MEP 163 mx14 http://mail.163.com/help/help_spam_16.htm?ip=192.0.2.1",
+      "blocked", SOFT, NETEASE, "CONN"),
+    C(NETEASE_MX, "4.0.0", "451 MI:DMC 163 mx14 http://mail.163.com/help/help_spam_16.htm?ip=192.0.2.1",
+      "toomanyconn", SOFT, NETEASE, "DATA"),
+    C(YAHOO_MX, "5.0.0", "552 1 Requested mail action aborted, mailbox not found", "userunknown", HARD,
+      f"{YAHOO} (the same answer at the end of DATA)", "DATA"),
+    C(APPLE_MX, "5.1.1", "550 5.1.1 <a@icloud.com>: user does not exist", "userunknown", HARD,
+      f"{APPLE} (no SMTP command known)"),
+    C(APPLE_MX, "5.1.1", "550 5.1.1 unknown or illegal alias: a@icloud.com", "userunknown", HARD,
+      f"{APPLE} (no SMTP command known)"),
+    C(YAHOO_MX, "4.7.0", "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user "
+      "complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes", "rejected", SOFT,
+      f"{YAHOO} (unusual traffic or complaints: the sender's mail refused for now)", "MAIL"),
+    C(MS_MX, "4.3.2", "421 4.3.2 The maximum number of concurrent server connections has exceeded a limit, closing "
+      "transmission channel", "toomanyconn", SOFT,
+      "learn.microsoft.com Exchange Server 'Receive connectors' (MaxInboundConnection, MaxInboundConnectionPerSource)", "CONN"),
+    C(OUTLOOK_MX, "4.7.650", "451 4.7.650 The mail server [192.0.2.1] has been temporarily rate limited due to IP "
+      "reputation. For e-mail delivery information, see https://postmaster.live.com (S775)", "badreputation", SOFT,
+      OUTLOOK, "MAIL"),
     C(SES, "5.1.1", "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an "
       "invalid address. For more information about how to remove an address from the suppression list, see the "
       "Amazon SES Developer Guide: https://docs.aws.amazon.com/ses/latest/DeveloperGuide/remove-from-suppression-list.html",
@@ -436,6 +513,7 @@ NEAR_MISSES = [
     ("550 5.1.1 <a@example.org> recipient rejected", "mx.example.net", "5.1.1"),
     ("553 Recipient mailbox is not allowed", "mx.example.net", "5.0.0"),
     ("501 Connection rejected by policy [7.7] 20805", "mx.example.net", "5.0.0"),
+    ("550 5.1.1 <a@example.org>: user does not exist", "mx.example.net", "5.1.1"),
     ("550 Rejected by header based Blocked Senders - block policy for Header From", "mx.example.net", "5.0.0"),
 ]
 

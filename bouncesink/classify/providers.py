@@ -42,8 +42,10 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule(r"docomo\.ne\.jp", r"550 unknown user", "rejected",
                  "NTT docomo mfsmax '550 Unknown user' with Status 5.0.0", status=r"^(?:5\.0\.0)?$"),
     # Yahoo Inc. (yahoo.com, yahoodns.net)
-    ProviderRule("", r"user doesn't have a (?:yahoo|ymail|rocketmail|aol)\.[a-z.]{2,12} account",
-                 "userunknown", "Yahoo 554 'This user doesn't have a yahoo.com account'"),
+    ProviderRule("", r"user doesn't have a (?:yahoo|ymail|rocketmail|aol)\.[a-z.]{2,12} account|"
+                 r"\b552 1 requested mail action aborted, mailbox not found",
+                 "userunknown", "Yahoo 554 'This user doesn't have a yahoo.com account', 552 '1 Requested mail action aborted, "
+                 "mailbox not found' (senders.yahooinc.com/smtp-error-codes: the address does not exist, at whatever stage)"),
     ProviderRule(r"yahoodns\.net", r"\[ts[s]?0[1-4]\]|temporarily deferred due to unexpected volume or user complaints",
                  "rejected", "Yahoo 421 4.7.0 [TSS04] 'temporarily deferred due to ... user complaints'"),
     # Orange / Wanadoo / La Poste (France Telecom): an error code after every reply, "OFR_417",
@@ -71,7 +73,9 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "451 'TLS/SSLv3 Connection required. (#4.7.1)' (knowledge.broadcom.com 162152: the recipient's TLS policy)"),
     # Mimecast (*.mimecast.com): its published reply texts (community.mimecast.com "Mimecast
     # SMTP Error Codes", DOC-1369; Sisimai lib/sisimai/rhost/mimecast.rb files the same texts)
-    ProviderRule("", r"host network,? not allowed", "policyviolation", "Mimecast 554 'Host network not allowed'"),
+    ProviderRule("", r"host network,? not allowed|rejected - attachment extension is forbidden", "policyviolation",
+                 "Mimecast 554 'Host network not allowed'; Cox 550 'rejected - attachment extension is forbidden' (a prohibited "
+                 "file type; cox.com/business/support/email-error-codes.html)"),
     ProviderRule("", r"rejected due to security policies", "virusdetected",
                  "Mimecast 554 'email rejected due to security policies' (signature match)"),
     ProviderRule(_MIMECAST, r"(?:spf|dkim|dmarc) sender invalid - envelope rejected", "authfailure",
@@ -107,8 +111,11 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule("", r"RESOLVER\.RST\.AuthRequired", "securityerror", "Exchange 'RESOLVER.RST.AuthRequired; authentication required'"),
     ProviderRule("", r"RESOLVER\.RST\.NotAuthorized|RESOLVER\.RST\.RestrictedToRecipients", "rejected",
                  "Exchange 'RESOLVER.RST.NotAuthorized; not authorized'"),
-    ProviderRule("", r"RESOLVER\.ADR\.RecipLimit|RESOLVER\.ADR\.RecipientLimit", "toomanyconn",
-                 "Exchange 550 5.5.3 'RESOLVER.ADR.RecipLimit; too many recipients' (Sisimai's NDR table)"),
+    ProviderRule("", r"RESOLVER\.ADR\.RecipLimit|RESOLVER\.ADR\.RecipientLimit|"
+                 r"maximum number of concurrent server connections has exceeded a limit", "toomanyconn",
+                 "Exchange 550 5.5.3 'RESOLVER.ADR.RecipLimit; too many recipients' (Sisimai's NDR table); Exchange's "
+                 "Receive connector 421 4.3.2 'The maximum number of concurrent server connections has exceeded a limit' "
+                 "(learn.microsoft.com 'Receive connectors': MaxInboundConnection / MaxInboundConnectionPerSource)"),
     ProviderRule("", r"QUEUE\.Expired", "expired", "Exchange 'QUEUE.Expired; message expired'"),
     ProviderRule("", r"SMTPSEND\.DNS\.NonExistentDomain", "hostunknown", "Exchange 'SMTPSEND.DNS.NonExistentDomain; nonexistent domain'"),
     ProviderRule("", r"SMTPSEND\.DNS\.MxLoopback", "networkerror", "Exchange 'SMTPSEND.DNS.MxLoopback; DNS config error'"),
@@ -257,7 +264,9 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "Gmail 553 5.1.2 'We weren't able to find the recipient domain' (answer/3726730)"),
     # Apple iCloud (mx*.mail.icloud.com; icloud.com, me.com, mac.com): its own wordings
     # (support.apple.com "Postmaster information for iCloud Mail"; Sisimai lib/sisimai/rhost/apple.rb)
-    ProviderRule(_APPLE, r"inactive email address", "userunknown", "iCloud 550 5.1.1 'inactive email address' (a closed account)"),
+    ProviderRule(_APPLE, r"inactive email address|<[^<>\s]{1,254}>: user does not exist|unknown or illegal alias: ", "userunknown",
+                 "iCloud 550 5.1.1 'inactive email address' (a closed account), '<...>: user does not exist', 'unknown or "
+                 "illegal alias: ...' (support.apple.com/102322, HT204137: the answers for an address iCloud does not have)"),
     ProviderRule(_APPLE, r"recipient no longer on server", "hasmoved", "iCloud 550 'recipient no longer on server'"),
     ProviderRule(_APPLE, r"due to excessive volume", "speeding", "iCloud 421 'Message rejected due to excessive volume'"),
     ProviderRule(_APPLE, r"failing both spf and dkim|s dmarc policy", "authfailure",
@@ -298,8 +307,10 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "Comcast 554 'BL000001' sending IP on a block list, 'ES000010' dynamic/residential IP"),
     ProviderRule(r"comcast\.net", r"\bRL\d{3,6}\b", "speeding", "Comcast 'RL000001' rate limit"),
     # Cox (cox.net): "AUP#<code>" after the reply names the cause (postmaster.cox.net "Error Codes")
-    ProviderRule("", r"AUP#(?:CXBL|CDRBL|IPBL\d{0,5})\b|blocked by verizon online's anti-spam system", "blocked",
-                 "Cox 554 'AUP#CXBL' sending IP blocked; Verizon 571 'Email from [IP] is currently blocked by Verizon "
+    ProviderRule("", r"AUP#(?:CXBL|CDRBL|IPBL\d{0,5})\b|\bcox too many bad commands from|"
+                 r"blocked by verizon online's anti-spam system", "blocked",
+                 "Cox 554 'AUP#CXBL' sending IP blocked, 421 'cox too many bad commands from [IP]' (a three-hour block of "
+                 "the IP; cox.com/business/support/email-error-codes.html); Verizon 571 'Email from [IP] is currently blocked by Verizon "
                  "Online's anti-spam system' (verizon.net/whitelist)"),
     ProviderRule("", r"AUP#CXSNDR\b|email rejected per (?:spf|dmarc) policy", "authfailure",
                  "Cox 'AUP#CXSNDR' the message failed authentication checks against the sending domain's SPF, DomainKeys or DKIM policy; "

@@ -15,6 +15,8 @@ and compares (recipient, status, reason, type) per result:
     indented    (free-text bounces only: no delivery-status or feedback-report part) the
                 text lines that quote the failed recipient (not "Name: value" fields)
                 indented by two more spaces, as another MTA version or a forward lays them out
+    base64      the text/plain parts sent in base64 (Exchange's and web mailers' habit), the
+                message written back by the standard library
 
 Printed per change: messages compared, messages whose results moved; `-v` lists each moved
 message with its results before and after. Only messages that give at least one result are
@@ -90,6 +92,42 @@ def indented(raw: bytes, found: list[tuple]) -> bytes | None:
     return b"\n".join(lines) if changed else None
 
 
+def base64_text(raw: bytes) -> bytes | None:
+    """The text/plain parts (not a delivery-status or an attached message's own parts) sent
+    in base64 instead, as Exchange and many web mailers send them; None if there is none."""
+    import base64
+    from email import message_from_bytes
+    from email.policy import compat32
+
+    msg = message_from_bytes(raw, policy=compat32)
+    changed = False
+
+    def walk(part) -> None:
+        nonlocal changed
+        if part.is_multipart():
+            for sub in part.get_payload():
+                walk(sub)
+            return
+        if part.get_content_type() != "text/plain":
+            return
+        cte = (part.get("Content-Transfer-Encoding") or "7bit").strip().lower()
+        if cte == "base64":
+            return
+        body = part.get_payload(decode=True) or b""
+        del part["Content-Transfer-Encoding"]
+        part["Content-Transfer-Encoding"] = "base64"
+        part.set_payload(base64.encodebytes(body).decode("ascii"))
+        changed = True
+
+    walk(msg)
+    if not changed:
+        return None
+    try:
+        return msg.as_bytes()
+    except Exception:  # a message the standard library cannot write back
+        return None
+
+
 def main(argv: list[str]) -> int:
     args = [a for a in argv if not a.startswith("-")]
     verbose = "-v" in argv
@@ -97,7 +135,8 @@ def main(argv: list[str]) -> int:
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
     files = sorted(Path(args[0]).rglob("*.eml"))
-    moved: dict[str, list[str]] = {k: [] for k in ("renamed", "lf", "crlf", "noise", "indented")}
+    moved: dict[str, list[str]] = {k: [] for k in ("renamed", "lf", "crlf", "noise", "indented",
+                                                  "base64")}
     compared = dict.fromkeys(moved, 0)
     for path in files:
         raw = path.read_bytes()
@@ -113,6 +152,9 @@ def main(argv: list[str]) -> int:
         ind = indented(raw, before)
         if ind is not None:
             variants["indented"] = (ind, before)
+        b64 = base64_text(raw)
+        if b64 is not None:
+            variants["base64"] = (b64, before)
         for name, (changed, want) in variants.items():
             compared[name] += 1
             got = results(changed)

@@ -37,6 +37,11 @@ CASES = {
     "courier-failed.eml": (
         "svarshavchik/courier courier/courier/module.dsn/dsn.C, dsnfailed.txt", "dsn", [
             ("erin@example.net", "5.1.1", "userunknown", "hard")]),
+    # dsnrelayed.txt: handed to a gateway that gives no receipts ("Action: relayed / Status:
+    # 2.0.0"): a delivery report, never a failure
+    "courier-relayed.eml": (
+        "svarshavchik/courier courier/courier/module.dsn/dsn.C, dsnrelayed.txt", "dsn", [
+            ("hal@example.net", "2.0.0", "delivered", "delivered")]),
     # dsndelayed.txt, "WARNING: delayed mail." (dsnsubjectwarn.txt); dsn.C writes
     # "Action: delayed / Status: 4.0.0" and no Diagnostic-Code for a delay. A delay whose words
     # match no rule reads "expired" (Sisimai's reading of a message still queued)

@@ -499,6 +499,30 @@ CASES: list[Case] = [
     C(OUTLOOK_MX, "4.7.650", "451 4.7.650 The mail server [192.0.2.1] has been temporarily rate limited due to IP "
       "reputation. For e-mail delivery information, see https://postmaster.live.com (S775)", "badreputation", SOFT,
       OUTLOOK, "MAIL"),
+    C(QQ_MX, "5.0.0", "550 SPF check failed. https://service.mail.qq.com/detail/122/72", "authfailure", SOFT, QQ, "MAIL"),
+    C(QQ_MX, "5.0.0", "550 DMARC check failed. https://service.mail.qq.com/detail/122/72", "authfailure", SOFT, QQ, "DATA"),
+    C(QQ_MX, "5.0.0", "552 Message too large. https://service.mail.qq.com/detail/122/168", "mesgtoobig", SOFT, QQ, "DATA"),
+    C(QQ_MX, "5.0.0", "550 Connection frequency limited. https://service.mail.qq.com/detail/122/175", "toomanyconn", SOFT,
+      QQ, "CONN"),
+    C(QQ_MX, "5.0.0", "550 Mail is rejected by recipients [MDZNQ/9YKgCLOGTPuEW5JDlhGhA= IP: 192.0.2.1]. "
+      "https://service.mail.qq.com/detail/122/92", "rejected", SOFT, QQ, "DATA"),
+    C(QQ_MX, "5.0.0", "550 a@qq.com is a deactivated mailbox http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000742",
+      "suspend", SOFT, QQ, "RCPT"),
+    C(MS_MX, "5.6.11", "550 5.6.11 SMTPSEND.BareLinefeedsAreIllegal; message contains bare linefeeds, which cannot be sent "
+      "via DATA and receiving system does not support BDAT", "contenterror", SOFT,
+      "learn.microsoft.com 'Fix NDR error 550 5.6.11 in Exchange Online' (bare line feeds)", "DATA"),
+    C(GOOGLE_MX, "5.7.1", "550-5.7.1 [192.0.2.1] Gmail has detected that this message is likely suspicious due to the very "
+      "low reputation of the sending domain.", "badreputation", SOFT, GMAIL, "DATA"),
+    C(GOOGLE_MX, "5.7.26", "550-5.7.26 This mail has been blocked because the sender is unauthenticated. Gmail requires all "
+      "senders to authenticate with either SPF or DKIM.", "authfailure", SOFT, GMAIL, "DATA"),
+    C(GOOGLE_MX, "5.7.1", "550-5.7.1 Messages missing a valid address in From: header, or having no From: header, are not "
+      "accepted.", "notcompliantrfc", SOFT, GMAIL, "DATA"),
+    C(GOOGLE_MX, "5.2.1", "550-5.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional "
+      "messages from being delivered.", "speeding", SOFT, GMAIL, "RCPT"),
+    C(GOOGLE_MX, "5.7.0", "530-5.7.0 Must issue a STARTTLS command first.", "securityerror", SOFT, GMAIL, "MAIL"),
+    C(GOOGLE_MX, "5.5.2", "555-5.5.2 Syntax error.", "syntaxerror", SOFT, GMAIL, "MAIL"),
+    C("msmx.au.com", "5.0.0", "550 <a@au.com>: User unknown", "userunknown", HARD, KDDI, "RCPT"),
+    C(DOCOMO_MX, "5.0.0", "503 bad sequence of commands", "syntaxerror", SOFT, DOCOMO, "DATA"),
     C(SES, "5.1.1", "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an "
       "invalid address. For more information about how to remove an address from the suppression list, see the "
       "Amazon SES Developer Guide: https://docs.aws.amazon.com/ses/latest/DeveloperGuide/remove-from-suppression-list.html",

@@ -230,6 +230,12 @@ CASES: list[Case] = [
             "command, and docomo gives the same '550 Unknown user' with Status 5.0.0 at RCPT (a dead address) and "
             "after DATA (its sender filter), so its rule reads every 5.0.0 as the filter"),
     C(DOCOMO_MX, "5.0.0", "550 Unknown user a@docomo.ne.jp", "rejected", SOFT, DOCOMO, "DATA"),
+    C(DOCOMO_MX, "5.0.0", "550 Unknown user a@docomo.ne.jp (in reply to RCPT TO command)", "userunknown", HARD,
+      f"{DOCOMO} (Postfix names the command in the text)", "RCPT"),
+    C(DOCOMO_MX, "5.0.0", "SMTP error from remote mail server after RCPT TO:<a@docomo.ne.jp>: 550 Unknown user "
+      "a@docomo.ne.jp", "userunknown", HARD, f"{DOCOMO} (Exim names the command in the text)", "RCPT"),
+    C(DOCOMO_MX, "5.0.0", "550 Unknown user a@docomo.ne.jp (in reply to end of DATA command)", "rejected", SOFT,
+      f"{DOCOMO} (after DATA: its sender filter)", "DATA"),
     C(DOCOMO_MX, "5.2.0", "550 Unknown user a@docomo.ne.jp", "filtered", SOFT, DOCOMO, "DATA"),
     C(DOCOMO_MX, "5.0.0", "552 too many recipients", "toomanyconn", SOFT, DOCOMO, "RCPT"),
     C(KDDI_MX, "5.0.0", "550 <a@ezweb.ne.jp>: User unknown", "userunknown", HARD,

@@ -165,6 +165,12 @@ CASES = {
     "xmail-failed.eml": (
         "XMail QueueUtils.cpp QueUtBuildErrorResponse", "dsn", [
             ("xena@example.net", "5.1.1", "userunknown", "hard")]),
+    # XMail's notice of a temporary error (SMAIL.cpp -> QueUtNotifyTempErrDelivery): the same
+    # layout with a "[<03>] Note:" saying "This is a temporary error and you do not have to
+    # resend the message": a delay warning
+    "xmail-temp-error.eml": (
+        "XMail SMAIL.cpp (temporary error note), QueueUtils.cpp QueUtBuildErrorResponse", "dsn", [
+            ("ivo@example.net", "4.2.2", "mailboxfull", "delay")]),
     # Citadel (modules/smtp/serv_smtpclient.c smtp_do_bounce): "<addr>: <remote reply>" lines
     "citadel-failed.eml": (
         "citadel serv_smtpclient.c smtp_do_bounce", "dsn", [
@@ -190,6 +196,7 @@ CASES = {
 
 # file -> why the parser still misses it
 XFAIL: dict[str, str] = {
+    "xmail-temp-error.eml": "XMail's temporary-error note is not a known delay-warning wording",
     "citadel-give-up.eml": "the last reply's words ('421 ... Service not available': blocked) "
                            "outrank the MTA's own 'gave up after prolonged unavailability'",
 }

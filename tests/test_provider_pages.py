@@ -529,6 +529,14 @@ CASES: list[Case] = [
     C(GOOGLE_MX, "5.5.2", "555-5.5.2 Syntax error.", "syntaxerror", SOFT, GMAIL, "MAIL"),
     C("msmx.au.com", "5.0.0", "550 <a@au.com>: User unknown", "userunknown", HARD, KDDI, "RCPT"),
     C(DOCOMO_MX, "5.0.0", "503 bad sequence of commands", "syntaxerror", SOFT, DOCOMO, "DATA"),
+    # the same unknown-address answers with no SMTP command known (a relaying MTA's "Remote Server returned ...")
+    C(SOFTBANK_MX, "5.0.0", "550 Invalid recipient: <a@i.softbank.jp>", "userunknown", HARD, SOFTBANK),
+    C(GMX_MX, "5.0.0", "550 Requested action not taken: mailbox unavailable", "userunknown", HARD, GMX),
+    C(WEBDE_MX, "5.0.0", "550 Requested action not taken: mailbox unavailable", "userunknown", HARD, GMX),
+    C(NETEASE_MX, "5.0.0", "550 User not found: a@163.com", "userunknown", HARD, NETEASE),
+    C(MIMECAST_MX, "5.0.0", "550 Invalid Recipient - https://community.mimecast.com/docs/DOC-1369#550", "userunknown", HARD,
+      MIMECAST),
+    C(MESSAGELABS_MX, "5.0.0", "550-Invalid recipient <a@example.org> 550 (#5.1.1)", "userunknown", HARD, MESSAGELABS),
     C(SES, "5.1.1", "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an "
       "invalid address. For more information about how to remove an address from the suppression list, see the "
       "Amazon SES Developer Guide: https://docs.aws.amazon.com/ses/latest/DeveloperGuide/remove-from-suppression-list.html",
@@ -544,6 +552,9 @@ NEAR_MISSES = [
     ("553 Recipient mailbox is not allowed", "mx.example.net", "5.0.0"),
     ("501 Connection rejected by policy [7.7] 20805", "mx.example.net", "5.0.0"),
     ("550 5.1.1 <a@example.org>: user does not exist", "mx.example.net", "5.1.1"),
+    ("550 Invalid recipient: <a@example.org>", "mx.example.net", "5.0.0"),
+    ("550 Requested action not taken: mailbox unavailable", "mx.example.net", "5.0.0"),
+    ("550 User not found: a@example.org", "mx.example.net", "5.0.0"),
     ("550 Rejected by header based Blocked Senders - block policy for Header From", "mx.example.net", "5.0.0"),
 ]
 

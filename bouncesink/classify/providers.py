@@ -34,8 +34,12 @@ _GOOGLE = r"(?:aspmx|gmail-smtp-in|alt\d\.aspmx|alt\d\.gmail-smtp-in)\.l\.google
 PROVIDER_RULES: tuple[ProviderRule, ...] = (
     # au / KDDI (ezweb.ne.jp, au.com): its sender filter answers "550 : User unknown" (no
     # address) after DATA, a dead address "550 <a@ezweb.ne.jp>: User unknown" at RCPT
-    ProviderRule(r"ezweb\.ne\.jp|\bau\.com|auone-net\.jp|\bkddi\.", r">: user unknown|recipient address rejected\.?\s*$",
-                 "userunknown", "au/KDDI 'User unknown' naming the address"),
+    # SoftBank (i.softbank.jp, softbank.ne.jp) answers "550 Invalid recipient: <a@...>" only for an
+    # address it does not have: its users' own filters refuse nothing in SMTP
+    ProviderRule(r"ezweb\.ne\.jp|\bau\.com|auone-net\.jp|\bkddi\.|\bsoftbank\.(?:ne\.)?jp|\bdisney\.ne\.jp",
+                 r">: user unknown|recipient address rejected\.?\s*$|\binvalid recipient: <",
+                 "userunknown", "au/KDDI 'User unknown' naming the address; SoftBank 550 'Invalid recipient: <...>' "
+                 "(its published SMTP replies, as note.com/sendmagic 'SMTP応答コードについて【SoftBank編】' lists them)"),
     ProviderRule(r"ezweb\.ne\.jp|\bau\.com|auone-net\.jp|\bkddi\.", r"(?:^|\d{3}[ -]?)\s?:\s*user unknown",
                  "filtered", "au/KDDI sender filter '550 : User unknown'"),
     # NTT docomo answers "550 Unknown user" after DATA to senders its filter refuses; the same words
@@ -301,7 +305,8 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "QQ 'Domain frequency limited' / 'Sender frequency limited' (help pages 122/173, 122/174); NetEase 421 "
                  "'HL:ICC' concurrent connections, 450 'RP:DRC' / 'MI:DMC' recipients or messages per connection (help.mail.163.com)"),
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"bad address syntax", "syntaxerror", "QQ 'Bad address syntax' (help page 122/167)"),
-    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mailbox not found", "userunknown", "QQ 550 'Mailbox not found' (help page 122/169)"),
+    ProviderRule(_CN, r"mailbox not found|\buser not found: ", "userunknown",
+                 "QQ 550 'Mailbox not found' (help page 122/169); NetEase 550 'User not found: a@163.com' (help.mail.163.com)"),
     # Comcast (*.comcast.net): a block code in every refusal (postmaster.comcast.net
     # "Mail delivery error codes": ES000001/ES000010 dynamic or residential sending IP,
     # BL000000-BL000111 and BL001-BL0010 block lists, RL rate limits)
@@ -346,11 +351,13 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule(_GODADDY, r"rbl reject|spamhaus\.org/query/bl\?ip=", "blocked", "GoDaddy 554 'RBL Reject'"),
     ProviderRule(_GODADDY, r"message rejected for spam or virus content", "spamdetected",
                  "GoDaddy 552 'Message rejected for spam or virus content'"),
-    ProviderRule(_GODADDY + "|" + _COX + "|" + _MESSAGELABS,
-                 r"account does not exist|recipient not found|\brecipient rejected\b|recipient mailbox is not allowed", "userunknown",
+    ProviderRule(_GODADDY + "|" + _COX + "|" + _MESSAGELABS + "|" + _MIMECAST,
+                 r"account does not exist|recipient not found|\brecipient rejected\b|recipient mailbox is not allowed|"
+                 r"\binvalid recipient\b", "userunknown",
                  "GoDaddy 550 5.1.1 'Recipient not found' / 'Account does not exist'; Cox 550 'recipient rejected' (cox.com "
                  "email-error-codes: not a valid Cox Email account); MessageLabs 553 'Recipient mailbox is not allowed' "
-                 "(knowledge.broadcom.com 175710: an invalid address in the recipient's domain)"),
+                 "(knowledge.broadcom.com 175710: an invalid address in the recipient's domain), 550 'Invalid recipient' "
+                 "(165163); Mimecast 550 'Invalid Recipient' (DOC-1369: the address is not in the customer's directory)"),
     ProviderRule(r"secureserver\.net|godaddy", r"account disabled", "suspend", "GoDaddy 'Account disabled'"),
     ProviderRule(r"secureserver\.net|godaddy", r"account storage limit", "mailboxfull", "GoDaddy 552 'Account storage limit'"),
     ProviderRule(r"secureserver\.net|godaddy", r"\bURLBL\d{3}\b", "spamdetected",
@@ -375,8 +382,13 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     # Microsoft (outlook.com, hotmail, Exchange Online Protection): an IP ban, not a sender check
     ProviderRule(r"outlook\.com|hotmail|\blive\.com|\bmsn\.com|microsoft", r"access denied, banned sender",
                  "blocked", "Microsoft 550 5.7.511 'Access denied, banned sender[IP]. To request removal ... delist@messaging.microsoft.com'"),
-    ProviderRule(r"outlook\.com|hotmail|\blive\.com|\bmsn\.com", r"requested action not taken: mailbox unavailable",
-                 "userunknown", "Outlook.com/Hotmail 550 5.5.0 'Requested action not taken: mailbox unavailable' (its answer for an address it does not have, at whatever stage)"),
+    # United Internet (GMX, Web.de, 1&1 IONOS) gives the same RFC 5321 words for an address it does not
+    # have (support.gmx.com "Email returned as undeliverable": "Requested action not taken: mailbox
+    # unavailable" or "Unknown user": check the address for typos)
+    ProviderRule(r"outlook\.com|hotmail|\blive\.com|\bmsn\.com|\bgmx\.(?:net|de|com|at|ch)|\bweb\.de|\bionos\.(?:de|com)|"
+                 r"\bkundenserver\.de", r"requested action not taken: mailbox unavailable",
+                 "userunknown", "Outlook.com/Hotmail 550 5.5.0 'Requested action not taken: mailbox unavailable' (its answer for an "
+                 "address it does not have, at whatever stage); GMX / Web.de / IONOS 550 the same words (support.gmx.com)"),
     # Outlook.com's own refusal codes (sendersupport.olc.protection.outlook.com/pm/troubleshooting.aspx,
     # "Troubleshooting: mail sent to Outlook.com"): SC-/DY-/OU- the sending IP refused (policy,
     # dynamic range, reputation), RP- over its rate limits, (S3140)/(S3150) on its block list

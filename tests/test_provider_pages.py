@@ -332,6 +332,16 @@ CASES: list[Case] = [
     C(MS_MX, "5.4.14", "554 5.4.14 Hop count exceeded - possible mail loop ATTR34", "networkerror", SOFT, MS, "DATA"),
     C(MS_MX, "5.3.4", "552 5.3.4 Message size exceeds fixed maximum message size", "mesgtoobig", SOFT, MS, "DATA"),
     C(MS_MX, "5.2.1", "550 5.2.1 Mailbox cannot be accessed", "suspend", SOFT, MS, "RCPT"),
+    C(MS_MX, "5.7.504", "550 5.7.504 Recipient address rejected: Access denied", "userunknown", HARD,
+      f"{MS} (5.7.504: the recipient address isn't valid; verify it)", "RCPT"),
+    C(MS_MX, "5.7.513", "550 5.7.513 Service unavailable, Client host [192.0.2.1] blocked by example.com using Customer "
+      "Block list (AS16012607)", "blocked", SOFT, MS, "CONN"),
+    C(MS_MX, "5.7.507", "550 5.7.507 Access denied, rejected by recipient", "blocked", SOFT, MS, "CONN"),
+    C(MS_MX, "5.7.515", "550 5.7.515 Access denied, sending domain example.com doesn't meet the required authentication "
+      "level.", "authfailure", SOFT, MS, "DATA"),
+    C(MS_MX, "5.7.750", "550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains",
+      "rejected", SOFT, MS, "MAIL"),
+    C(MS_MX, "5.4.300", "550 5.4.300 Message expired", "expired", SOFT, MS),
     C(OUTLOOK_MX, "5.5.0", "550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302). "
       "[DB3EUR04FT052.eop-eur04.prod.protection.outlook.com]", "userunknown", HARD, OUTLOOK, "RCPT"),
     C(OUTLOOK_MX, "5.7.1", "550 5.7.1 Unfortunately, messages from [192.0.2.1] weren't sent. Please contact your Internet "

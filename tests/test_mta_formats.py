@@ -196,7 +196,6 @@ CASES = {
 
 # file -> why the parser still misses it
 XFAIL: dict[str, str] = {
-    "xmail-temp-error.eml": "XMail's temporary-error note is not a known delay-warning wording",
     "citadel-give-up.eml": "the last reply's words ('421 ... Service not available': blocked) "
                            "outrank the MTA's own 'gave up after prolonged unavailability'",
 }
@@ -283,3 +282,12 @@ def test_james_dns_wordings(words, dead):
     r = Result(recipient="bert@gone.example.net", action="failed", diagnostic=words)
     classify(r)
     assert (r.reason == "hostunknown" and r.type == "hard") is dead, (r.reason, r.type, r.rule)
+
+
+def test_xmail_final_bounce_is_not_a_warning():
+    # the final bounce has the same layout and no "[<03>] Note:": it stays a failure
+    from bouncesink.parse import notices
+    final = (DATA / "xmail-failed.eml").read_text()
+    temp = (DATA / "xmail-temp-error.eml").read_text()
+    assert not notices.is_warning("Error sending message", final)
+    assert notices.is_warning("Error sending message", temp)

@@ -22,6 +22,9 @@ counts towards soft escalation. The wordings are the MTAs' own fixed texts:
   "This message hasn't been delivered yet".
 - Gmail (Google's delay DSN text): "Gmail will retry for N more hours".
 - Lotus Domino: Subject "Delivery Delayed" / "DELIVERY DELAYED".
+- XMail (SMAIL.cpp, the note given to QueUtNotifyTempErrDelivery): "** This is a temporary
+  error and you do not have to resend the message", "** The system will try to resend the
+  message at : <time>", under the same "Error sending message" layout as its final bounce.
 
 Challenge-response systems answer mail from unknown senders with a request to prove the
 sender is a person (and hold the message meanwhile); nothing failed, so such a message gives
@@ -50,7 +53,8 @@ _WARNING_BODY = re.compile(
     r"still being retried|will keep trying until (?:the )?message is|"
     r"message still undelivered after|has not yet been delivered to one or more|"
     r"hasn't been delivered yet|delivery (?:to the following recipients? )?(?:has been|is) delayed|"
-    r"will retry for \d{1,4} more hours?|will be retried until it is", re.I)
+    r"will retry for \d{1,4} more hours?|will be retried until it is|"
+    r"you do not have to resend the message|the system will try to resend the message at", re.I)
 # a final failure says so, whatever warning words it quotes
 _FINAL_BODY = re.compile(
     r"permanent(?:ly)? (?:error|failure|fatal)|could not be delivered to one or more|"

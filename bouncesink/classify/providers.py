@@ -17,9 +17,8 @@ _MIMECAST = r"\.mimecast\.com|\bmimecast\b"
 _GODADDY = r"secureserver\.net|godaddy"
 # Symantec / Broadcom Email Security.cloud (MessageLabs) inbound clusters
 _MESSAGELABS = r"\.messagelabs\.com"
-# Tencent QQ and NetEase (163.com, 126.com, yeah.net) inbound servers and domains: the Chinese
-# free-mail replies below are bound to both
-_CN = r"\bqq\.com|tencent|exmail\.qq|netease\.com|\b(?:163|126)\.com|\byeah\.net"
+# NetEase (163.com, 126.com, yeah.net) inbound servers and domains
+_NETEASE = r"netease\.com|\b(?:163|126)\.com|\byeah\.net"
 # Cox's residential cluster on Cloudmark's hosted MX, and its domain
 _COX = r"\bcox\.net|\bcxr\.mx\.a\.cloudfilter\.net"
 # Spectrum's "AUP#" code, its letters, then the number: "AUP#In-1310", "AUP#O-1000", "AUP#1530"
@@ -36,10 +35,11 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     # address) after DATA, a dead address "550 <a@ezweb.ne.jp>: User unknown" at RCPT
     # SoftBank (i.softbank.jp, softbank.ne.jp) answers "550 Invalid recipient: <a@...>" only for an
     # address it does not have: its users' own filters refuse nothing in SMTP
-    ProviderRule(r"ezweb\.ne\.jp|\bau\.com|auone-net\.jp|\bkddi\.|\bsoftbank\.(?:ne\.)?jp|\bdisney\.ne\.jp",
-                 r">: user unknown|recipient address rejected\.?\s*$|\binvalid recipient: <",
-                 "userunknown", "au/KDDI 'User unknown' naming the address; SoftBank 550 'Invalid recipient: <...>' "
-                 "(its published SMTP replies, as note.com/sendmagic 'SMTP応答コードについて【SoftBank編】' lists them)"),
+    ProviderRule(r"ezweb\.ne\.jp|\bau\.com|auone-net\.jp|\bkddi\.", r">: user unknown|recipient address rejected\.?\s*$",
+                 "userunknown", "au/KDDI 'User unknown' naming the address"),
+    ProviderRule(r"\bsoftbank\.(?:ne\.)?jp|\bdisney\.ne\.jp", r"\binvalid recipient: <", "userunknown",
+                 "SoftBank 550 'Invalid recipient: <...>' (its published SMTP replies, as note.com/sendmagic "
+                 "'SMTP応答コードについて【SoftBank編】' lists them)"),
     ProviderRule(r"ezweb\.ne\.jp|\bau\.com|auone-net\.jp|\bkddi\.", r"(?:^|\d{3}[ -]?)\s?:\s*user unknown",
                  "filtered", "au/KDDI sender filter '550 : User unknown'"),
     # NTT docomo answers "550 Unknown user" after DATA to senders its filter refuses; the same words
@@ -79,16 +79,17 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "451 'TLS/SSLv3 Connection required. (#4.7.1)' (knowledge.broadcom.com 162152: the recipient's TLS policy)"),
     # Mimecast (*.mimecast.com): its published reply texts (community.mimecast.com "Mimecast
     # SMTP Error Codes", DOC-1369; Sisimai lib/sisimai/rhost/mimecast.rb files the same texts)
-    ProviderRule("", r"host network,? not allowed|rejected - attachment extension is forbidden", "policyviolation",
-                 "Mimecast 554 'Host network not allowed'; Cox 550 'rejected - attachment extension is forbidden' (a prohibited "
-                 "file type; cox.com/business/support/email-error-codes.html)"),
+    ProviderRule("", r"host network,? not allowed", "policyviolation", "Mimecast 554 'Host network not allowed'"),
+    ProviderRule(_COX, r"rejected - attachment extension is forbidden", "policyviolation",
+                 "Cox 550 'rejected - attachment extension is forbidden' (a prohibited file type; "
+                 "cox.com/business/support/email-error-codes.html)"),
     ProviderRule("", r"rejected due to security policies", "virusdetected",
                  "Mimecast 554 'email rejected due to security policies' (signature match)"),
     ProviderRule(_MIMECAST, r"(?:spf|dkim|dmarc) sender invalid - envelope rejected", "authfailure",
                  "Mimecast 550 'SPF Sender Invalid - envelope rejected'"),
-    ProviderRule(_MIMECAST + "|" + _MESSAGELABS, r"local ct ip reputation|internal resources are temporarily unavailable|"
-                 r"connection rejected by policy \[7\.7\]", "badreputation",
-                 "Mimecast 550 'Local CT IP Reputation - (reject)', 451 'Internal resources are temporarily unavailable'; "
+    ProviderRule(_MIMECAST, r"local ct ip reputation|internal resources are temporarily unavailable", "badreputation",
+                 "Mimecast 550 'Local CT IP Reputation - (reject)', 451 'Internal resources are temporarily unavailable'"),
+    ProviderRule(_MESSAGELABS, r"connection rejected by policy \[7\.7\]", "badreputation",
                  "MessageLabs 501 'Connection rejected by policy [7.7]' (knowledge.broadcom.com 164955: the IP's reputation)"),
     ProviderRule(_MIMECAST, r"sender address blocked|recipient temporarily unavailable|ip temporarily blacklisted", "blocked",
                  "Mimecast 421 'Sender address blocked', 451 'IP temporarily blacklisted'"),
@@ -287,26 +288,31 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule(r"yahoodns\.net", r" is no longer valid\.|this mailbox is disabled", "suspend",
                  "Yahoo 554 'delivery error: dd ... is no longer valid' (senders.yahooinc.com/smtp-error-codes)"),
     # Tencent QQ (mx.qq.com): the help page number follows the words
-    ProviderRule(_CN, r"mail content denied|spam is embedded in the email|\bDT:SPM\b", "spamdetected",
-                 "QQ 550 'Mail content denied' / 'Spam is embedded in the email'; NetEase 554/451 'DT:SPM' the content "
-                 "judged spam (help.mail.163.com bounce codes)"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mail content denied|spam is embedded in the email", "spamdetected",
+                 "QQ 550 'Mail content denied' / 'Spam is embedded in the email'"),
+    ProviderRule(_NETEASE, r"\bDT:SPM\b", "spamdetected",
+                 "NetEase 554/451 'DT:SPM' the content judged spam (help.mail.163.com bounce codes)"),
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"is a deactivated mailbox", "suspend", "QQ 'is a deactivated mailbox'"),
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mail is rejected by recipients", "rejected",
                  "QQ 550 'Mail is rejected by recipients' (help page 122/92)"),
-    ProviderRule(_CN, r"suspected spam ip|suspected bounce attacks|connection denied|\b(?:HL:REP|HL:MEP|DT:RBL|WM:BLI)\b", "blocked",
-                 "QQ 'Suspected spam ip' / 'Suspected bounce attacks' / 'Connection denied' (help pages 122/66, 122/57, 122/170); "
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"suspected spam ip|suspected bounce attacks|connection denied", "blocked",
+                 "QQ 'Suspected spam ip' / 'Suspected bounce attacks' / 'Connection denied' (help pages 122/66, 122/57, 122/170)"),
+    ProviderRule(_NETEASE, r"\b(?:HL:REP|HL:MEP|DT:RBL|WM:BLI)\b", "blocked",
                  "NetEase 421 'HL:REP' / 'HL:MEP' the IP's behaviour, 450 'DT:RBL' on a block list, 'WM:BLI' (help.mail.163.com)"),
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"suspected spam\b", "rejected",
                  "QQ 550 'Suspected spam' (help page 122/71: the sender's message refused)"),
-    ProviderRule(_CN, r"mailbox unavailable or access denied|\b(?:HL:IFC|MI:SFQ)\b", "speeding",
-                 "QQ 550 'Mailbox unavailable or access denied' (help page 122/166: too many messages to the mailbox); "
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mailbox unavailable or access denied", "speeding",
+                 "QQ 550 'Mailbox unavailable or access denied' (help page 122/166: too many messages to the mailbox)"),
+    ProviderRule(_NETEASE, r"\b(?:HL:IFC|MI:SFQ)\b", "speeding",
                  "NetEase 421 'HL:IFC' too much mail from the IP, 451 'MI:SFQ' the sender's 15-minute quota (help.mail.163.com)"),
-    ProviderRule(_CN, r"(?:domain|sender|ip|connection) frequency limited|\b(?:HL:ICC|RP:DRC|MI:DMC)\b", "toomanyconn",
-                 "QQ 'Domain frequency limited' / 'Sender frequency limited' (help pages 122/173, 122/174); NetEase 421 "
-                 "'HL:ICC' concurrent connections, 450 'RP:DRC' / 'MI:DMC' recipients or messages per connection (help.mail.163.com)"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"(?:domain|sender|ip|connection) frequency limited", "toomanyconn",
+                 "QQ 'Domain frequency limited' / 'Sender frequency limited' / 'Ip frequency limited' (help pages 122/173, 122/174)"),
+    ProviderRule(_NETEASE, r"\b(?:HL:ICC|RP:DRC|MI:DMC)\b", "toomanyconn",
+                 "NetEase 421 'HL:ICC' concurrent connections, 450 'RP:DRC' / 'MI:DMC' recipients or messages per connection "
+                 "(help.mail.163.com)"),
     ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"bad address syntax", "syntaxerror", "QQ 'Bad address syntax' (help page 122/167)"),
-    ProviderRule(_CN, r"mailbox not found|\buser not found: ", "userunknown",
-                 "QQ 550 'Mailbox not found' (help page 122/169); NetEase 550 'User not found: a@163.com' (help.mail.163.com)"),
+    ProviderRule(r"\bqq\.com|tencent|exmail\.qq", r"mailbox not found", "userunknown", "QQ 550 'Mailbox not found' (help page 122/169)"),
+    ProviderRule(_NETEASE, r"\buser not found: ", "userunknown", "NetEase 550 'User not found: a@163.com' (help.mail.163.com)"),
     # Comcast (*.comcast.net): a block code in every refusal (postmaster.comcast.net
     # "Mail delivery error codes": ES000001/ES000010 dynamic or residential sending IP,
     # BL000000-BL000111 and BL001-BL0010 block lists, RL rate limits)
@@ -314,24 +320,27 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
                  "Comcast 554 'BL000001' sending IP on a block list, 'ES000010' dynamic/residential IP"),
     ProviderRule(r"comcast\.net", r"\bRL\d{3,6}\b", "speeding", "Comcast 'RL000001' rate limit"),
     # Cox (cox.net): "AUP#<code>" after the reply names the cause (postmaster.cox.net "Error Codes")
-    ProviderRule("", r"AUP#(?:CXBL|CDRBL|IPBL\d{0,5})\b|\bcox too many bad commands from|"
-                 r"blocked by verizon online's anti-spam system", "blocked",
+    ProviderRule("", r"AUP#(?:CXBL|CDRBL|IPBL\d{0,5})\b|\bcox too many bad commands from", "blocked",
                  "Cox 554 'AUP#CXBL' sending IP blocked, 421 'cox too many bad commands from [IP]' (a three-hour block of "
-                 "the IP; cox.com/business/support/email-error-codes.html); Verizon 571 'Email from [IP] is currently blocked by Verizon "
-                 "Online's anti-spam system' (verizon.net/whitelist)"),
-    ProviderRule("", r"AUP#CXSNDR\b|email rejected per (?:spf|dmarc) policy", "authfailure",
-                 "Cox 'AUP#CXSNDR' the message failed authentication checks against the sending domain's SPF, DomainKeys or DKIM policy; "
+                 "the IP; cox.com/business/support/email-error-codes.html)"),
+    ProviderRule("", r"blocked by verizon online's anti-spam system", "blocked",
+                 "Verizon 571 'Email from [IP] is currently blocked by Verizon Online's anti-spam system' (verizon.net/whitelist)"),
+    ProviderRule("", r"AUP#CXSNDR\b", "authfailure",
+                 "Cox 'AUP#CXSNDR' the message failed authentication checks against the sending domain's SPF, DomainKeys or DKIM policy"),
+    ProviderRule("", r"email rejected per (?:spf|dmarc) policy", "authfailure",
                  "Zoho 550 5.7.1 'Email rejected per SPF policy' / 'per DMARC policy' (zoho.com/mail/help)"),
-    ProviderRule("", r"AUP#CXSMTP\b|\[permfail\] .{1,80} requires valid sender domain", "rejected",
-                 "Cox 'AUP#CXSMTP' problem with the sender; AT&T / BellSouth 550 '[permfail] ... requires valid sender domain' "
-                 "(att.net block_enduser.html)"),
-    ProviderRule("", r"AUP#CXCNCT\b|\bCON:B1\b", "toomanyconn",
-                 "Cox 'AUP#CXCNCT' connection limit; AOL 421 'CON:B1' the IP over its connection thresholds (postmaster.aol.com errors)"),
+    ProviderRule("", r"AUP#CXSMTP\b", "rejected", "Cox 'AUP#CXSMTP' problem with the sender"),
+    ProviderRule("", r"\[permfail\] .{1,80} requires valid sender domain", "rejected",
+                 "AT&T / BellSouth 550 '[permfail] ... requires valid sender domain' (att.net block_enduser.html)"),
+    ProviderRule("", r"AUP#CXCNCT\b", "toomanyconn", "Cox 'AUP#CXCNCT' connection limit"),
+    ProviderRule("", r"\bCON:B1\b", "toomanyconn",
+                 "AOL 421 'CON:B1' the IP over its connection thresholds (postmaster.aol.com errors)"),
     ProviderRule("", r"AUP#CXMXRT\b", "toomanyconn",
                  "Cox 'AUP#CXMXRT' the sender exceeded the maximum number of emails (recipients) allowed; Sisimai's vocabulary files it as toomanyconn"),
-    ProviderRule("", r"AUP#CXDNS\b|\bDNS:NR\b|\b421[- ]failure in dns look-up", "requireptr",
-                 "Cox 'AUP#CXDNS' issue with the connecting IP's DNS (no PTR); AOL 421 'DNS:NR' no reverse DNS (postmaster.aol.com "
-                 "errors); AT&T 421 '-failure in DNS look-up' of the sending system (att.net block_enduser.html)"),
+    ProviderRule("", r"AUP#CXDNS\b", "requireptr", "Cox 'AUP#CXDNS' issue with the connecting IP's DNS (no PTR)"),
+    ProviderRule("", r"\bDNS:NR\b", "requireptr", "AOL 421 'DNS:NR' no reverse DNS (postmaster.aol.com errors)"),
+    ProviderRule("", r"\b421[- ]failure in dns look-up", "requireptr",
+                 "AT&T 421 '-failure in DNS look-up' of the sending system (att.net block_enduser.html)"),
     ProviderRule("", r"AUP#(?:CXTHRT|CXMJ)\b", "securityerror",
                  "Cox 'AUP#CXTHRT' / 'AUP#CXMJ' sending limited for suspicious account activity"),
     ProviderRule("", r"AUP#URLBL\d{0,4}\b", "spamdetected", "Cox 'AUP#URLBL011' a URL of the body on SURBL / Spamhaus DBL"),
@@ -351,13 +360,15 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule(_GODADDY, r"rbl reject|spamhaus\.org/query/bl\?ip=", "blocked", "GoDaddy 554 'RBL Reject'"),
     ProviderRule(_GODADDY, r"message rejected for spam or virus content", "spamdetected",
                  "GoDaddy 552 'Message rejected for spam or virus content'"),
-    ProviderRule(_GODADDY + "|" + _COX + "|" + _MESSAGELABS + "|" + _MIMECAST,
-                 r"account does not exist|recipient not found|\brecipient rejected\b|recipient mailbox is not allowed|"
-                 r"\binvalid recipient\b", "userunknown",
-                 "GoDaddy 550 5.1.1 'Recipient not found' / 'Account does not exist'; Cox 550 'recipient rejected' (cox.com "
-                 "email-error-codes: not a valid Cox Email account); MessageLabs 553 'Recipient mailbox is not allowed' "
-                 "(knowledge.broadcom.com 175710: an invalid address in the recipient's domain), 550 'Invalid recipient' "
-                 "(165163); Mimecast 550 'Invalid Recipient' (DOC-1369: the address is not in the customer's directory)"),
+    ProviderRule(_GODADDY, r"account does not exist|recipient not found", "userunknown",
+                 "GoDaddy 550 5.1.1 'Recipient not found' / 'Account does not exist'"),
+    ProviderRule(_COX, r"\brecipient rejected\b", "userunknown",
+                 "Cox 550 'recipient rejected' (cox.com email-error-codes: not a valid Cox Email account)"),
+    ProviderRule(_MESSAGELABS, r"recipient mailbox is not allowed|\binvalid recipient\b", "userunknown",
+                 "MessageLabs 553 'Recipient mailbox is not allowed' (knowledge.broadcom.com 175710: an invalid address in "
+                 "the recipient's domain), 550 'Invalid recipient' (165163)"),
+    ProviderRule(_MIMECAST, r"\binvalid recipient\b", "userunknown",
+                 "Mimecast 550 'Invalid Recipient' (DOC-1369: the address is not in the customer's directory)"),
     ProviderRule(r"secureserver\.net|godaddy", r"account disabled", "suspend", "GoDaddy 'Account disabled'"),
     ProviderRule(r"secureserver\.net|godaddy", r"account storage limit", "mailboxfull", "GoDaddy 552 'Account storage limit'"),
     ProviderRule(r"secureserver\.net|godaddy", r"\bURLBL\d{3}\b", "spamdetected",
@@ -385,10 +396,13 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     # United Internet (GMX, Web.de, 1&1 IONOS) gives the same RFC 5321 words for an address it does not
     # have (support.gmx.com "Email returned as undeliverable": "Requested action not taken: mailbox
     # unavailable" or "Unknown user": check the address for typos)
-    ProviderRule(r"outlook\.com|hotmail|\blive\.com|\bmsn\.com|\bgmx\.(?:net|de|com|at|ch)|\bweb\.de|\bionos\.(?:de|com)|"
-                 r"\bkundenserver\.de", r"requested action not taken: mailbox unavailable",
+    ProviderRule(r"outlook\.com|hotmail|\blive\.com|\bmsn\.com", r"requested action not taken: mailbox unavailable",
                  "userunknown", "Outlook.com/Hotmail 550 5.5.0 'Requested action not taken: mailbox unavailable' (its answer for an "
-                 "address it does not have, at whatever stage); GMX / Web.de / IONOS 550 the same words (support.gmx.com)"),
+                 "address it does not have, at whatever stage)"),
+    ProviderRule(r"\bgmx\.(?:net|de|com|at|ch)|\bweb\.de|\bionos\.(?:de|com)|\bkundenserver\.de",
+                 r"requested action not taken: mailbox unavailable", "userunknown",
+                 "GMX / Web.de / IONOS 550 'Requested action not taken: mailbox unavailable' (support.gmx.com 'Email returned "
+                 "as undeliverable': an address it does not have)"),
     # Outlook.com's own refusal codes (sendersupport.olc.protection.outlook.com/pm/troubleshooting.aspx,
     # "Troubleshooting: mail sent to Outlook.com"): SC-/DY-/OU- the sending IP refused (policy,
     # dynamic range, reputation), RP- over its rate limits, (S3140)/(S3150) on its block list

@@ -225,10 +225,7 @@ CASES: list[Case] = [
     C(NETEASE_MX, "5.0.0", "552 Requested mail action aborted: exceeded mailsize limit", "mesgtoobig", SOFT,
       NETEASE, "DATA"),
     # ------------------------------------------------------------ Japanese carriers
-    C(DOCOMO_MX, "5.0.0", "550 Unknown user a@docomo.ne.jp", "userunknown", HARD, DOCOMO, "RCPT",
-      xfail="needs change in classify/rule.py and rules.provider(): a ProviderRule cannot condition on the SMTP "
-            "command, and docomo gives the same '550 Unknown user' with Status 5.0.0 at RCPT (a dead address) and "
-            "after DATA (its sender filter), so its rule reads every 5.0.0 as the filter"),
+    C(DOCOMO_MX, "5.0.0", "550 Unknown user a@docomo.ne.jp", "userunknown", HARD, DOCOMO, "RCPT"),
     C(DOCOMO_MX, "5.0.0", "550 Unknown user a@docomo.ne.jp", "rejected", SOFT, DOCOMO, "DATA"),
     C(DOCOMO_MX, "5.0.0", "550 Unknown user a@docomo.ne.jp (in reply to RCPT TO command)", "userunknown", HARD,
       f"{DOCOMO} (Postfix names the command in the text)", "RCPT"),

@@ -263,7 +263,7 @@ def _decide_reason(result: model.Result) -> tuple[str, str]:
     status = result.status
     text = result.diagnostic[:_MAX_TEXT]
     host = f"{result.remote_mta} {(result.recipient or '').rpartition('@')[2]}"
-    special = _rules.provider(text, host, status)
+    special = _rules.provider(text, host, status, command_of(result))
     if special is not None:
         return special.reason, f"provider: {special.where.split(' (')[0]}"
     precise = _status.REASON_BY_FULL_STATUS.get(status)

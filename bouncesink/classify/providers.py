@@ -43,10 +43,11 @@ PROVIDER_RULES: tuple[ProviderRule, ...] = (
     ProviderRule(r"ezweb\.ne\.jp|\bau\.com|auone-net\.jp|\bkddi\.", r"(?:^|\d{3}[ -]?)\s?:\s*user unknown",
                  "filtered", "au/KDDI sender filter '550 : User unknown'"),
     # NTT docomo answers "550 Unknown user" after DATA to senders its filter refuses; the same words
-    # answered to RCPT TO (the sending MTA says so in the text) are a dead address and follow the
-    # general order
-    ProviderRule(r"docomo\.ne\.jp", r"^(?!.{0,300}\brcpt to\b).{0,300}550 unknown user", "rejected",
-                 "NTT docomo mfsmax '550 Unknown user' with Status 5.0.0, not answered to RCPT TO", status=r"^(?:5\.0\.0)?$"),
+    # answered to RCPT TO (the parser's command, or the sending MTA's words) are a dead address and
+    # follow the general order
+    ProviderRule(r"docomo\.ne\.jp", r"550 unknown user", "rejected",
+                 "NTT docomo mfsmax '550 Unknown user' with Status 5.0.0, not answered to RCPT TO",
+                 status=r"^(?:5\.0\.0)?$", not_at="RCPT"),
     # Yahoo Inc. (yahoo.com, yahoodns.net)
     ProviderRule("", r"user doesn't have a (?:yahoo|ymail|rocketmail|aol)\.[a-z.]{2,12} account|"
                  r"\b552 1 requested mail action aborted, mailbox not found",

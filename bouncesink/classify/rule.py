@@ -42,6 +42,7 @@ class ProviderRule:
     reason: str
     where: str     # the provider's wording and the page that documents it
     status: str = ""  # when set, the status code must match it too
+    not_at: str = ""  # an SMTP command (RCPT, DATA ...) at which the words mean something else
 
     @property
     def source(self) -> str:

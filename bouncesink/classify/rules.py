@@ -37,10 +37,11 @@ def _provider_conditions(i: int) -> tuple[Guarded | None, re.Pattern[str] | None
     return got
 
 
-def provider(text: str, host: str, status: str = "") -> ProviderRule | None:
+def provider(text: str, host: str, status: str = "", command: str = "") -> ProviderRule | None:
     """The first provider rule for `host` (the remote MTA and the recipient's domain) that
-    matches. A provider's words from another host follow the general order: a text merely
-    naming a provider (a hint, a URL) does not make its table apply."""
+    matches, at `command` (the SMTP command the reply answered, when known). A provider's words
+    from another host follow the general order: a text merely naming a provider (a hint, a
+    URL) does not make its table apply."""
     if not text:
         return None
     for i in _PROVIDER_WORDS.matching(text):  # the rules whose words occur, in table order
@@ -49,6 +50,8 @@ def provider(text: str, host: str, status: str = "") -> ProviderRule | None:
         if host_re is not None and not host_re.search(host):
             continue
         if status_re is not None and not status_re.search(status):
+            continue
+        if rule.not_at and command == rule.not_at:
             continue
         return rule
     return None

@@ -234,6 +234,16 @@ def console_errors(driver) -> list:
     return [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
 
 
+def _after_navigation(d, element_id: str):
+    """The element of the page a click or a submit leads to, once that page has loaded (a
+    click returns before the browser has followed the form's POST or the link)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(d, 20).until(ec.presence_of_element_located((By.ID, element_id)))
+
+
 def test_in_a_real_browser(browser, web, store):
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.common.by import By
@@ -244,7 +254,7 @@ def test_in_a_real_browser(browser, web, store):
     shot(d, "login")
     d.find_element(By.NAME, "token").send_keys(READ)
     d.find_element(By.ID, "sign-in").click()
-    d.find_element(By.ID, "per-day")
+    _after_navigation(d, "per-day")
     shot(d, "dashboard")
     assert console_errors(d) == []
     assert d.find_elements(By.TAG_NAME, "script") == []
@@ -261,7 +271,7 @@ def test_in_a_real_browser(browser, web, store):
     q = d.find_element(By.NAME, "q")
     q.send_keys(VICTIM)
     q.submit()
-    history = d.find_element(By.ID, "history")
+    history = _after_navigation(d, "history")
     assert VICTIM in history.text and "userunknown" in history.text
     diag = history.find_element(By.CSS_SELECTOR, "td.diagnostic")
     assert HOSTILE in diag.text
@@ -272,7 +282,7 @@ def test_in_a_real_browser(browser, web, store):
 
     # the raw message behind the bounce, escaped
     history.find_element(By.CSS_SELECTOR, "td a").click()
-    raw = d.find_element(By.ID, "raw")
+    raw = _after_navigation(d, "raw")
     assert f"Subject: {HOSTILE}" in raw.text
     with pytest.raises(NoAlertPresentException):
         d.switch_to.alert.text

@@ -263,7 +263,8 @@ def _decide_reason(result: model.Result) -> tuple[str, str]:
     status = result.status
     text = result.diagnostic[:_MAX_TEXT]
     host = f"{result.remote_mta} {(result.recipient or '').rpartition('@')[2]}"
-    special = _rules.provider(text, host, status, command_of(result))
+    command = command_of(result)
+    special = _rules.provider(text, host, status, command)
     if special is not None:
         return special.reason, f"provider: {special.where.split(' (')[0]}"
     precise = _status.REASON_BY_FULL_STATUS.get(status)
@@ -272,7 +273,6 @@ def _decide_reason(result: model.Result) -> tuple[str, str]:
     by_status = "" if status.endswith(".0.0") else _status.reason_for(status)
     early_status = "" if _status.generic(status) in _status.LATE else by_status
     found = dict(_rules.reasons(text))
-    command = command_of(result)
     if command in ("CONN", "EHLO", "HELO") and set(found) <= {"rejected", "blocked"} and text.strip() \
             and (_rules.match(text) is not None or result.reply_code not in ("", "421")):
         # refused at the greeting or at HELO, before any address was given (RFC 5321 s.3.1): the

@@ -406,6 +406,26 @@ def test_provider_rule_needs_its_host():
     # the same words from another provider's server follow the general order
     assert rules.provider("550 : User unknown", "mx.example.org") is None
     assert rules.provider("550 Unknown user a@docomo.ne.jp", "mfsmax.docomo.ne.jp", "5.2.0") is None
+    assert rules.provider("550 rejected - attachment extension is forbidden", "mx.example.org") is None
+
+
+def test_provider_rule_not_at_its_excluded_command():
+    # docomo's filter reading is not the reading of the same words answered to RCPT TO
+    text, host = "550 Unknown user a@docomo.ne.jp", "mfsmax.docomo.ne.jp"
+    assert rules.provider(text, host, "5.0.0", "DATA").reason == "rejected"
+    assert rules.provider(text, host, "5.0.0", "RCPT") is None
+
+
+@pytest.mark.parametrize("text", [
+    "550 Email rejected per our content policy",          # not Zoho's SPF / DMARC refusal
+    "421 CON:B12 too many",                               # not AOL's CON:B1
+    "421 DNS:NRX",                                        # not AOL's DNS:NR
+    "550 [permfail] mailbox full",                        # not AT&T's sender-domain refusal
+    "571 blocked by our anti-spam system",                # not Verizon's
+    "450 failure in DNS look-up of the recipient domain",  # not AT&T's 421 about the client
+])
+def test_unbound_provider_codes_need_their_exact_words(text):
+    assert rules.provider(text, "mx.example.org", "5.0.0") is None
 
 
 @pytest.mark.parametrize("command, reason, kind", [
